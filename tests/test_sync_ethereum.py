@@ -1,0 +1,291 @@
+"""`tracker sync ethereum` against a real anvil node running the TestTether contract."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from werkzeug import Response
+
+import tracker.http
+from tests.chain import Anvil, TokenChain, wallet
+from tests.conftest import DAY0
+from tests.helpers import all_contents, forwarding_handler, rows, units
+from tracker.errors import TrackerError
+from tracker.sync import ETHEREUM, SyncOptions, sync_chain
+
+DAY = 86_400
+INITIAL_SUPPLY = 50_000_000_000_000  # 50,000,000 USDT held by the owner before any event
+
+
+def scenario(chain: TokenChain) -> None:
+    """Events over three UTC days (2026-03-01..03), with amounts that expose any rounding."""
+    owner = chain.owner.lower()
+    chain.issue(1_000_000_000_001, timestamp=DAY0 + 100)  # 1,000,000.000001
+    chain.transfer(owner, wallet(1), 123_456_789, timestamp=DAY0 + 200)  # 123.456789
+    chain.transfer(wallet(1), wallet(2), 1, timestamp=DAY0 + 3_600)  # 0.000001
+    chain.batch(
+        [(wallet(1), wallet(2), 100_000_000), (wallet(1), wallet(3), 23_456_788), (wallet(2), wallet(3), 7)],
+        timestamp=DAY0 + DAY + 5,
+    )
+    chain.redeem(999_999, timestamp=DAY0 + DAY + 10)
+    chain.destroy_black_funds(wallet(3), timestamp=DAY0 + DAY + 20)
+    chain.transfer(owner, wallet(4), 5_000_000_000_000, timestamp=DAY0 + 2 * DAY + 1)  # 5,000,000
+    chain.transfer(wallet(4), wallet(4), 42, timestamp=DAY0 + 2 * DAY + 2)  # self-transfer
+
+
+@pytest.fixture
+def token(anvil: Anvil, compiled) -> TokenChain:
+    return TokenChain(anvil, compiled, INITIAL_SUPPLY)
+
+
+def options(chain: TokenChain, url: str | None = None, **overrides) -> SyncOptions:
+    values = dict(rpc_url=url or chain.anvil.url, token=chain.address, from_block=0, confirmations=0)
+    values.update(overrides)
+    return SyncOptions(**values)
+
+
+def stored_transfers(db: Path) -> set[tuple]:
+    found = rows(
+        db,
+        "SELECT block_number, epoch(block_time)::BIGINT, tx_hash, log_index, from_address, to_address,"
+        " amount_raw, amount FROM transfers",
+    )
+    result = set()
+    for block, when, tx_hash, log_index, sender, receiver, raw, amount in found:
+        assert amount == units(int(raw)), f"amount {amount} is not amount_raw {raw} / 10^6"
+        result.add((block, when, tx_hash, log_index, sender, receiver, int(raw)))
+    return result
+
+
+def test_sync_stores_every_event_exactly(tmp_path: Path, token: TokenChain) -> None:
+    scenario(token)
+    db = tmp_path / "t.duckdb"
+    summary = sync_chain(db, ETHEREUM, options(token))
+
+    assert stored_transfers(db) == token.expected_transfers()
+    supply = rows(db, "SELECT block_number, tx_hash, log_index, kind, address, amount_raw, amount FROM supply_events")
+    assert {(b, h, i, k, a, int(r)) for b, h, i, k, a, r, _ in supply} == token.expected_supply()
+    assert {str(amount) for *_, amount in supply} == {"1000000.000001", "0.999999", "23.456795"}
+    assert summary.transfers == 7 and summary.supply_events == 3
+    assert (summary.from_block, summary.to_block) == (0, token.head())
+
+    # Every block holding an event is recorded with the node's own hash and time.
+    for block_number, block_hash, block_time in rows(
+        db, "SELECT block_number, block_hash, epoch(block_time)::BIGINT FROM blocks"
+    ):
+        header = token.w3.eth.get_block(block_number)
+        assert block_hash == "0x" + header["hash"].hex().removeprefix("0x")
+        assert block_time == header["timestamp"]
+    event_blocks = {t[0] for t in token.expected_transfers()} | {s[0] for s in token.expected_supply()}
+    assert {b for (b,) in rows(db, "SELECT block_number FROM blocks")} == event_blocks | {token.head()}
+
+    # sync_state names the last block and its hash; the ledger it implies matches balanceOf.
+    ((last_block, last_hash),) = rows(db, "SELECT last_block, last_block_hash FROM sync_state")
+    assert last_block == token.head()
+    assert last_hash == "0x" + token.w3.eth.get_block(last_block)["hash"].hex().removeprefix("0x")
+    for index in (1, 2, 4):
+        ((net,),) = rows(
+            db,
+            "SELECT coalesce(sum(CASE WHEN to_address = $w THEN amount_raw ELSE 0 END), 0)"
+            " - coalesce(sum(CASE WHEN from_address = $w THEN amount_raw ELSE 0 END), 0) FROM transfers",
+            {"w": wallet(index)},
+        )
+        assert int(net) == token.balance(wallet(index))
+
+
+def test_since_until_select_whole_utc_days(tmp_path: Path, token: TokenChain) -> None:
+    scenario(token)
+    token.mine(3)
+    db = tmp_path / "t.duckdb"
+    sync_chain(db, ETHEREUM, options(token, from_block=None, since=date(2026, 3, 2), until=date(2026, 3, 2)))
+    days = rows(db, "SELECT DISTINCT CAST(block_time AS DATE) FROM transfers UNION SELECT CAST(block_time AS DATE) FROM supply_events")
+    assert days == [(date(2026, 3, 2),)]
+    assert rows(db, "SELECT count(*) FROM transfers") == [(3,)]
+    assert rows(db, "SELECT count(*) FROM supply_events") == [(2,)]
+
+
+def test_resume_continues_where_it_stopped(tmp_path: Path, token: TokenChain) -> None:
+    scenario(token)
+    middle = token.head() - 3
+    resumed = tmp_path / "resumed.duckdb"
+    first = sync_chain(resumed, ETHEREUM, options(token, to_block=middle))
+    assert first.to_block == middle
+    token.transfer(token.owner, wallet(5), 777, timestamp=DAY0 + 3 * DAY)
+    second = sync_chain(resumed, ETHEREUM, options(token, from_block=None))
+    assert second.from_block == middle + 1
+    assert second.to_block == token.head()
+
+    clean = tmp_path / "clean.duckdb"
+    sync_chain(clean, ETHEREUM, options(token))
+    assert all_contents(resumed) == all_contents(clean)
+    assert stored_transfers(resumed) == token.expected_transfers()
+    third = sync_chain(resumed, ETHEREUM, options(token, from_block=None))
+    assert third.up_to_date
+
+
+def test_resync_of_an_overlapping_range_changes_nothing(tmp_path: Path, token: TokenChain) -> None:
+    scenario(token)
+    db = tmp_path / "t.duckdb"
+    sync_chain(db, ETHEREUM, options(token))
+    before = all_contents(db)
+    sync_chain(db, ETHEREUM, options(token, from_block=2, to_block=token.head() - 1, chunk_size=2))
+    assert all_contents(db) == before
+    assert rows(db, "SELECT count(*), count(DISTINCT (tx_hash, log_index)) FROM transfers") == [(7, 7)]
+
+
+def test_confirmations_hold_back_recent_blocks(tmp_path: Path, token: TokenChain) -> None:
+    scenario(token)
+    db = tmp_path / "t.duckdb"
+    summary = sync_chain(db, ETHEREUM, options(token, confirmations=2))
+    assert summary.to_block == token.head() - 2
+    assert rows(db, "SELECT max(block_number) FROM transfers") < [(token.head() - 1,)]
+    with pytest.raises(TrackerError, match="past the confirmed head"):
+        sync_chain(db, ETHEREUM, options(token, confirmations=2, to_block=token.head()))
+
+
+def test_too_many_results_splits_the_range(tmp_path: Path, token: TokenChain, httpserver) -> None:
+    scenario(token)
+    token.mine(40)
+    refused: list[int] = []
+
+    def intercept(body):
+        if isinstance(body, dict) and body.get("method") == "eth_getLogs":
+            query = body["params"][0]
+            blocks = int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
+            if blocks > 4:
+                refused.append(blocks)
+                low = query["fromBlock"]
+                error = {"code": -32005, "message": f"query returned more than 10000 results. Try with this block range [{low}, {hex(int(low, 16) + 3)}]."}
+                return Response(f'{{"jsonrpc":"2.0","id":{body["id"]},"error":{__import__("json").dumps(error)}}}', content_type="application/json")
+        return None
+
+    httpserver.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, intercept))
+    split = tmp_path / "split.duckdb"
+    summary = sync_chain(split, ETHEREUM, options(token, url=httpserver.url_for("/"), chunk_size=1000))
+    clean = tmp_path / "clean.duckdb"
+    sync_chain(clean, ETHEREUM, options(token))
+    assert all_contents(split) == all_contents(clean)
+    assert refused[0] == token.head() + 1
+    assert summary.refusals == len(refused) >= 1
+    # It took the suggested 4-block range and did not keep asking for more than it allows.
+    assert summary.requests - summary.refusals == -(-(token.head() + 1) // 4)
+
+
+def test_block_range_limit_is_learned(tmp_path: Path, token: TokenChain, httpserver) -> None:
+    scenario(token)
+    token.mine(80)
+    refused: list[int] = []
+
+    def intercept(body):
+        if isinstance(body, dict) and body.get("method") == "eth_getLogs":
+            query = body["params"][0]
+            blocks = int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
+            if blocks > 5:
+                refused.append(blocks)
+                return Response(
+                    f'{{"jsonrpc":"2.0","id":{body["id"]},"error":{{"code":-32600,"message":"exceed max block range: 5"}}}}',
+                    content_type="application/json",
+                )
+        return None
+
+    httpserver.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, intercept))
+    db = tmp_path / "t.duckdb"
+    summary = sync_chain(db, ETHEREUM, options(token, url=httpserver.url_for("/"), chunk_size=64))
+    assert refused == [64]  # learned once, never asked for more again
+    assert summary.requests == 1 + -(-(token.head() + 1) // 5)
+    assert stored_transfers(db) == token.expected_transfers()
+
+
+def test_retries_429_then_502_then_success(tmp_path: Path, token: TokenChain, httpserver, monkeypatch) -> None:
+    scenario(token)
+    waits: list[float] = []
+    monkeypatch.setattr(tracker.http, "sleep", waits.append)
+    faults = [
+        Response("slow down", status=429, headers={"Retry-After": "7"}),
+        Response("bad gateway", status=502),
+    ]
+
+    def intercept(body):
+        if isinstance(body, dict) and body.get("method") == "eth_getLogs" and faults:
+            return faults.pop(0)
+        return None
+
+    httpserver.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, intercept))
+    db = tmp_path / "t.duckdb"
+    sync_chain(db, ETHEREUM, options(token, url=httpserver.url_for("/")))
+    assert waits == [7.0, 1.0]  # Retry-After honoured, then exponential backoff
+    assert stored_transfers(db) == token.expected_transfers()
+
+
+def test_reorg_on_resume_removes_orphaned_rows(tmp_path: Path, token: TokenChain) -> None:
+    owner = token.owner.lower()
+    token.transfer(owner, wallet(1), 1_000_000, timestamp=DAY0 + 10)
+    token.transfer(owner, wallet(2), 2_000_000, timestamp=DAY0 + 20)
+    fork_point = token.head()
+    snapshot = token.anvil.rpc("evm_snapshot")
+    orphaned = [
+        token.transfer(owner, wallet(3), 3_000_000, timestamp=DAY0 + 30),
+        token.transfer(wallet(1), wallet(3), 500_000, timestamp=DAY0 + 40),
+        token.issue(9_000_000, timestamp=DAY0 + 50),
+    ]
+    db = tmp_path / "t.duckdb"
+    sync_chain(db, ETHEREUM, options(token))
+    assert rows(db, "SELECT count(*) FROM transfers WHERE block_number > ?", [fork_point]) == [(2,)]
+
+    assert token.anvil.rpc("evm_revert", [snapshot]) is True
+    token.txs = [tx for tx in token.txs if tx not in orphaned]
+    token.transfer(owner, wallet(4), 4_000_000, timestamp=DAY0 + 35)
+    token.transfer(wallet(2), wallet(4), 1, timestamp=DAY0 + 45)
+    token.redeem(1_000, timestamp=DAY0 + 55)
+    token.mine(2)
+
+    summary = sync_chain(db, ETHEREUM, options(token, from_block=None))
+    assert summary.reorg is not None
+    assert summary.reorg.ancestor <= fork_point
+    assert summary.reorg.rows_removed == 3
+    orphan_hashes = {tx.tx_hash for tx in orphaned}
+    assert not rows(db, "SELECT tx_hash FROM transfers WHERE tx_hash IN (SELECT unnest(?))", [list(orphan_hashes)])
+    assert stored_transfers(db) == token.expected_transfers()
+    clean = tmp_path / "clean.duckdb"
+    sync_chain(clean, ETHEREUM, options(token))
+    stored = all_contents(db)
+    fresh = all_contents(clean)
+    assert stored["transfers"] == fresh["transfers"]
+    assert stored["supply_events"] == fresh["supply_events"]
+    assert stored["sync_state"] == fresh["sync_state"]
+    assert stored["event_blocks"] == fresh["event_blocks"]
+    for block_number, block_hash in rows(db, "SELECT block_number, block_hash FROM blocks"):
+        assert block_hash == "0x" + token.w3.eth.get_block(block_number)["hash"].hex().removeprefix("0x")
+
+
+def test_node_returning_another_contracts_logs_is_refused(tmp_path: Path, token: TokenChain, httpserver) -> None:
+    scenario(token)
+    db = tmp_path / "t.duckdb"
+    sync_chain(db, ETHEREUM, options(token, to_block=3))
+    before = all_contents(db)
+
+    def intercept(body):
+        if isinstance(body, dict) and body.get("method") == "eth_getLogs":
+            import json
+
+            import requests
+
+            answer = requests.post(token.anvil.url, json=body).json()
+            answer["result"][0]["address"] = "0x" + "ee" * 20
+            return Response(json.dumps(answer), content_type="application/json")
+        return None
+
+    httpserver.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, intercept))
+    with pytest.raises(TrackerError, match="log from another contract 0xeeee"):
+        sync_chain(db, ETHEREUM, options(token, url=httpserver.url_for("/"), from_block=None))
+    assert all_contents(db) == before
+
+
+def test_block_times_are_utc(tmp_path: Path, token: TokenChain) -> None:
+    token.transfer(token.owner, wallet(1), 5, timestamp=DAY0 + DAY - 1)  # 23:59:59 on 2026-03-01
+    db = tmp_path / "t.duckdb"
+    sync_chain(db, ETHEREUM, options(token))
+    ((when,),) = rows(db, "SELECT block_time FROM transfers")
+    assert when.astimezone(timezone.utc) == datetime(2026, 3, 1, 23, 59, 59, tzinfo=timezone.utc)

@@ -1,0 +1,283 @@
+"""Pure decoding of raw `eth_getLogs` answers into table rows.
+
+No IO here: bytes or frames in, frames out, so every rule is tested on its own.
+Decoding is vectorized with polars over the columns of the whole response;
+nothing loops over logs in Python. `classify_logs` is the single check of what
+a USDT Transfer / Issue / Redeem / DestroyedBlackFunds log looks like.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow as pa
+
+from .errors import BadResponse
+from .events import (
+    DESTROYED_BLACK_FUNDS_TOPIC,
+    ISSUE_TOPIC,
+    REDEEM_TOPIC,
+    SUPPLY_KINDS,
+    TRANSFER_TOPIC,
+)
+from .http import TruncatedBody
+from .rpc import rpc_error
+
+# Largest raw amount that fits DECIMAL(38,0) (and, scaled by 10^-6, DECIMAL(38,6)).
+MAX_AMOUNT_RAW = 10**38 - 1
+
+_LOG_STRUCT = pl.Struct(
+    {
+        "address": pl.String,
+        "blockNumber": pl.String,
+        "blockHash": pl.String,
+        "transactionHash": pl.String,
+        "logIndex": pl.String,
+        "data": pl.String,
+        "topics": pl.List(pl.String),
+        "removed": pl.Boolean,
+    }
+)
+_RESPONSE_SCHEMA = {
+    "result": pl.List(_LOG_STRUCT),
+    "error": pl.Struct({"code": pl.Int64, "message": pl.String}),
+}
+_HEX32 = r"^0x[0-9a-f]{64}$"
+_QUANTITY = r"^0x(0|[1-9a-f][0-9a-f]*)$"
+_ZERO_PAD = "0" * 24  # the 12 zero bytes in front of a 20-byte address in a 32-byte word
+
+AddressFormatter = Callable[[pl.Expr], pl.Expr]
+
+
+def ethereum_address(hex40: pl.Expr) -> pl.Expr:
+    """Ethereum addresses are stored as lower-case 0x hex."""
+    return pl.lit("0x") + hex40
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """What the request asked for; a node that answers anything else is lying."""
+
+    chain: str
+    token: str  # the contract as it appears in logs: 0x + 40 lower-case hex digits
+    from_block: int
+    to_block: int
+
+
+@dataclass(frozen=True)
+class DecodedLogs:
+    transfers: pl.DataFrame  # chain, token, block_number, tx_hash, log_index, from/to_address, amount_raw
+    supply_events: pl.DataFrame  # chain, token, block_number, tx_hash, log_index, kind, address, amount_raw
+    block_hashes: pl.DataFrame  # block_number, block_hash: one row per block holding a log
+
+    @property
+    def log_count(self) -> int:
+        return self.transfers.height + self.supply_events.height
+
+
+def _split_result_array(raw: bytes) -> bytes | None:
+    """The log objects of a compact `{"...","result":[{...},{...}]}` body, one per line, or None.
+
+    Log objects hold only hex strings, booleans and a list of strings, so in a
+    compact body `},{` occurs only between two logs. Putting each log on its own
+    line lets polars parse the array as NDJSON on all cores. Anything unusual
+    (pretty-printed, an error member, no result) returns None and takes the
+    general path; a malformed piece cannot pass, because every line must then
+    parse as a whole JSON object.
+    """
+    head = raw[:160]
+    key = head.find(b'"result":[')
+    end = raw.rfind(b"]")
+    if key < 0 or end < 0 or b'"error"' in head[:key] or b'"error"' in raw[end:]:
+        return None
+    inner = raw[key + len(b'"result":[') : end]
+    if b"\n" in inner or b"\r" in inner:
+        return None
+    return inner.replace(b"},{", b"}\n{")
+
+
+def _parse_general(raw: bytes) -> pl.DataFrame:
+    try:
+        envelope = pl.read_json(io.BytesIO(raw), schema=_RESPONSE_SCHEMA)
+    except Exception as error:  # polars raises several types for malformed JSON
+        raise TruncatedBody(f"eth_getLogs: response is not complete JSON ({len(raw)} bytes)") from error
+    if envelope.height != 1:
+        raise BadResponse("eth_getLogs: expected one JSON-RPC response object")
+    error = envelope["error"][0]
+    if error is not None and any(value is not None for value in error.values()):
+        raise rpc_error(error, "eth_getLogs")
+    result = envelope["result"][0]
+    if result is None:
+        raise BadResponse("eth_getLogs: JSON-RPC response has neither result nor error")
+    if len(result) == 0:
+        return _empty_logs()
+    return envelope.select(pl.col("result").explode()).unnest("result")
+
+
+def _empty_logs() -> pl.DataFrame:
+    return pl.DataFrame(schema=dict(_LOG_STRUCT.to_schema()))
+
+
+def parse_logs_response(raw: bytes) -> pl.DataFrame:
+    """Raw log columns from an `eth_getLogs` response body (an error envelope raises)."""
+    lines = _split_result_array(raw)
+    if lines is not None:
+        if not lines.strip():
+            return _empty_logs()
+        try:
+            frame = pl.read_ndjson(io.BytesIO(lines), schema=dict(_LOG_STRUCT.to_schema()))
+        except Exception:
+            frame = None  # not what it looked like: let the general parser judge it
+        if frame is not None and frame.height == lines.count(b"\n") + 1:
+            return frame
+    return _parse_general(raw)
+
+
+def _word(data: pl.Expr, index: int) -> pl.Expr:
+    """The index-th 32-byte word of a 0x-prefixed hex data field, as 64 hex digits."""
+    return data.str.slice(2 + 64 * index, 64)
+
+
+def _amount_raw(word: pl.Expr) -> pl.Expr:
+    # uint256 fits DECIMAL(38,0) only below 10^38 < 2^127: the top 16 bytes must be zero.
+    return word.str.slice(32, 32).str.to_integer(base=16, dtype=pl.UInt128, strict=False)
+
+
+def classify_logs(raw_logs: pl.DataFrame, log_filter: LogFilter) -> pl.DataFrame:
+    """Add `kind` and `problem` (null when the log is a well-formed USDT event within the request)."""
+    topics = pl.col("topics")
+    topic_count = topics.list.len()
+    topic0 = topics.list.get(0, null_on_oob=True).str.to_lowercase()
+    data = pl.col("data").str.to_lowercase()
+    data_len = data.str.len_chars()
+    block_hex = pl.col("blockNumber").str.to_lowercase()
+    block_number = block_hex.str.slice(2).str.to_integer(base=16, strict=False)
+
+    def address_topic_ok(index: int) -> pl.Expr:
+        topic = topics.list.get(index, null_on_oob=True).str.to_lowercase()
+        return topic.str.contains(_HEX32) & topic.str.starts_with("0x" + _ZERO_PAD)
+
+    kind = (
+        pl.when(topic0 == TRANSFER_TOPIC)
+        .then(pl.lit("transfer"))
+        .when(topic0.is_in(list(SUPPLY_KINDS)))
+        .then(topic0.replace_strict(SUPPLY_KINDS, default=None))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    amount_word = (
+        pl.when(topic0 == DESTROYED_BLACK_FUNDS_TOPIC).then(_word(data, 1)).otherwise(_word(data, 0))
+    )
+    amount_high_zero = amount_word.str.slice(0, 32) == "0" * 32
+    shape_ok = (
+        pl.when(topic0 == TRANSFER_TOPIC)
+        .then((topic_count == 3) & (data_len == 66) & address_topic_ok(1) & address_topic_ok(2))
+        .when(topic0.is_in([ISSUE_TOPIC, REDEEM_TOPIC]))
+        .then((topic_count == 1) & (data_len == 66))
+        .when(topic0 == DESTROYED_BLACK_FUNDS_TOPIC)
+        .then((topic_count == 1) & (data_len == 130) & _word(data, 0).str.starts_with(_ZERO_PAD))
+        .otherwise(pl.lit(False))
+    )
+    problem = (
+        pl.when(pl.col("removed").fill_null(False))
+        .then(pl.lit("log is marked removed (reorged out)"))
+        .when((pl.col("address").str.to_lowercase() != log_filter.token).fill_null(True))
+        .then(pl.lit("log from another contract ") + pl.col("address").fill_null("(none)"))
+        .when(~block_hex.str.contains(_QUANTITY).fill_null(False))
+        .then(pl.lit("malformed blockNumber"))
+        .when((block_number < log_filter.from_block) | (block_number > log_filter.to_block))
+        .then(pl.lit("log from block outside the requested range"))
+        .when(~pl.col("blockHash").str.to_lowercase().str.contains(_HEX32).fill_null(False))
+        .then(pl.lit("malformed blockHash"))
+        .when(~pl.col("transactionHash").str.to_lowercase().str.contains(_HEX32).fill_null(False))
+        .then(pl.lit("malformed transactionHash"))
+        .when(~pl.col("logIndex").str.to_lowercase().str.contains(_QUANTITY).fill_null(False))
+        .then(pl.lit("malformed logIndex"))
+        .when(kind.is_null())
+        .then(pl.lit("event that is not Transfer/Issue/Redeem/DestroyedBlackFunds"))
+        .when(~data.str.contains(r"^0x(?:[0-9a-f]{64})+$").fill_null(False) | ~shape_ok)
+        .then(pl.lit("event fields do not match the USDT signature"))
+        .when(~amount_high_zero)
+        .then(pl.lit("amount does not fit DECIMAL(38,0)"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    return raw_logs.with_columns(
+        kind=kind,
+        problem=problem,
+        block_number=block_number,
+        block_hash=pl.col("blockHash").str.to_lowercase(),
+        tx_hash=pl.col("transactionHash").str.to_lowercase(),
+        log_index=pl.col("logIndex").str.slice(2).str.to_integer(base=16, strict=False),
+        amount_raw_u128=_amount_raw(amount_word),
+        word0=_word(data, 0),
+    )
+
+
+def _raise_first_problem(classified: pl.DataFrame, log_filter: LogFilter) -> None:
+    bad = classified.filter(pl.col("problem").is_not_null())
+    if bad.height == 0:
+        return
+    first = bad.row(0, named=True)
+    raise BadResponse(
+        f"node returned an invalid log for {log_filter.chain} blocks "
+        f"{log_filter.from_block}-{log_filter.to_block} ({bad.height} bad of {classified.height}): "
+        f"{first['problem']} (block {first['blockNumber']}, tx {first['transactionHash']}, "
+        f"log {first['logIndex']})"
+    )
+
+
+def decode_logs(
+    raw_logs: pl.DataFrame, log_filter: LogFilter, format_address: AddressFormatter = ethereum_address
+) -> DecodedLogs:
+    """Validate every log and split them into transfer rows, supply-event rows and block hashes."""
+    classified = classify_logs(raw_logs, log_filter)
+    _raise_first_problem(classified, log_filter)
+    too_large = classified.filter(pl.col("amount_raw_u128") > MAX_AMOUNT_RAW)
+    if too_large.height:
+        _raise_first_problem(
+            too_large.with_columns(problem=pl.lit("amount does not fit DECIMAL(38,0)")), log_filter
+        )
+    base = classified.with_columns(
+        chain=pl.lit(log_filter.chain),
+        token=format_address(pl.lit(log_filter.token[2:])),
+        amount_raw=pl.col("amount_raw_u128").cast(pl.Decimal(38, 0)),
+    )
+    keys = ["chain", "token", "block_number", "tx_hash", "log_index"]
+    topics = pl.col("topics")
+    transfers = base.filter(pl.col("kind") == "transfer").select(
+        *keys,
+        from_address=format_address(topics.list.get(1).str.to_lowercase().str.slice(26)),
+        to_address=format_address(topics.list.get(2).str.to_lowercase().str.slice(26)),
+        amount_raw="amount_raw",
+    )
+    supply_events = base.filter(pl.col("kind") != "transfer").select(
+        *keys,
+        kind="kind",
+        # Issue/Redeem carry no address; DestroyedBlackFunds names the blacklisted wallet.
+        address=pl.when(pl.col("kind") == "destroyed_black_funds")
+        .then(format_address(pl.col("word0").str.slice(24)))
+        .otherwise(pl.lit(None, dtype=pl.String)),
+        amount_raw="amount_raw",
+    )
+    block_hashes = base.select("block_number", "block_hash").unique()
+    if block_hashes["block_number"].n_unique() != block_hashes.height:
+        raise BadResponse(
+            f"node returned logs from two different blocks at the same height in "
+            f"{log_filter.from_block}-{log_filter.to_block} (chain reorganized during the request)"
+        )
+    return DecodedLogs(transfers=transfers, supply_events=supply_events, block_hashes=block_hashes.sort("block_number"))
+
+
+def with_units(table: pa.Table, decimals: int) -> pa.Table:
+    """Append `amount` = amount_raw / 10^decimals, exactly.
+
+    An Arrow decimal is an unscaled integer plus a scale, so the amount is the
+    raw integer's own bytes read with scale `decimals`: no arithmetic, no rounding.
+    """
+    raw = table.column("amount_raw").combine_chunks()
+    if raw.type != pa.decimal128(38, 0):
+        raise TypeError(f"amount_raw must be decimal128(38, 0), got {raw.type}")
+    amount = pa.Array.from_buffers(pa.decimal128(38, decimals), len(raw), raw.buffers(), raw.null_count, raw.offset)
+    return table.append_column("amount", amount)

@@ -1,0 +1,222 @@
+"""The DuckDB file: connection, numbered migrations, and transactional writes.
+
+Each sync step is one transaction holding its rows *and* the sync state that
+says they are there, so a crash leaves either both or neither.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from .errors import TrackerError
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class SyncState:
+    chain: str
+    token: str
+    last_block: int
+    last_block_hash: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Everything one sync step writes: rows for [from_block, to_block] and the new frontier."""
+
+    chain: str
+    token: str
+    from_block: int
+    to_block: int
+    to_block_hash: str
+    transfers: pa.Table
+    supply_events: pa.Table
+    blocks: pa.Table  # chain, block_number, block_hash, block_time
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every bundled migration, in order."""
+    found = []
+    for entry in resources.files("tracker.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only and not path.exists():
+        raise TrackerError(f"database {path} does not exist (run `tracker sync` first)")
+    if not read_only and not path.parent.exists():
+        raise TrackerError(f"cannot create database {path}: folder {path.parent} does not exist")
+    try:
+        connection = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        message = str(error).splitlines()[0]
+        if "lock" in message.lower():
+            raise TrackerError(f"database {path} is busy: another tracker process is writing to it") from error
+        raise TrackerError(f"cannot open database {path}: {message}") from error
+    except duckdb.Error as error:
+        raise TrackerError(f"cannot open database {path}: {str(error).splitlines()[0]}") from error
+    connection.execute("SET TimeZone = 'UTC'")
+    return connection
+
+
+class Store:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, read_only: bool = False) -> Store:
+        store = cls(_connect(path, read_only), path)
+        if not read_only:
+            store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def migrate(self) -> list[int]:
+        """Apply bundled migrations the file has not seen yet; return the versions applied."""
+        con = self.connection
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        applied = []
+        for version, name, sql in migrations():
+            if version in done:
+                continue
+            con.begin()
+            try:
+                con.execute(sql)
+                con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, datetime.now(timezone.utc)]
+                )
+                con.commit()
+            except Exception:
+                con.rollback()
+                raise
+            applied.append(version)
+        return applied
+
+    # -- sync state -----------------------------------------------------------------------------
+
+    def sync_state(self, chain: str, token: str) -> SyncState | None:
+        row = self.connection.execute(
+            "SELECT last_block, last_block_hash FROM sync_state WHERE chain = ? AND token = ?", [chain, token]
+        ).fetchone()
+        return SyncState(chain, token, row[0], row[1]) if row else None
+
+    def sync_ranges(self, chain: str, token: str) -> list[tuple[int, int]]:
+        return self.connection.execute(
+            "SELECT from_block, to_block FROM sync_ranges WHERE chain = ? AND token = ? ORDER BY from_block",
+            [chain, token],
+        ).fetchall()
+
+    def stored_blocks_below(self, chain: str, below: int, limit: int) -> list[tuple[int, str]]:
+        """Newest stored (block_number, block_hash) under `below`, newest first: reorg walk-back candidates."""
+        return self.connection.execute(
+            "SELECT block_number, block_hash FROM blocks WHERE chain = ? AND block_number < ?"
+            " ORDER BY block_number DESC LIMIT ?",
+            [chain, below, limit],
+        ).fetchall()
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def write_batch(self, batch: Batch) -> None:
+        """Replace rows of [from_block, to_block] and move the frontier, atomically."""
+        con = self.connection
+        key = [batch.chain, batch.token, batch.from_block, batch.to_block]
+        con.begin()
+        try:
+            # Re-syncing a range replaces it, so overlapping runs never double rows.
+            for table in ("transfers", "supply_events"):
+                con.execute(
+                    f"DELETE FROM {table} WHERE chain = ? AND token = ? AND block_number BETWEEN ? AND ?", key
+                )
+            con.register("batch_transfers", batch.transfers)
+            con.register("batch_supply", batch.supply_events)
+            con.register("batch_blocks", batch.blocks)
+            con.execute("INSERT INTO transfers BY NAME SELECT * FROM batch_transfers")
+            con.execute("INSERT INTO supply_events BY NAME SELECT * FROM batch_supply")
+            con.execute("INSERT OR REPLACE INTO blocks BY NAME SELECT * FROM batch_blocks")
+            self._advance(batch)
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        finally:
+            for name in ("batch_transfers", "batch_supply", "batch_blocks"):
+                con.unregister(name)
+
+    def _advance(self, batch: Batch) -> None:
+        con = self.connection
+        now = datetime.now(timezone.utc)
+        con.execute(
+            "INSERT INTO sync_state VALUES (?, ?, ?, ?, ?) ON CONFLICT (chain, token) DO UPDATE SET"
+            " last_block_hash = CASE WHEN excluded.last_block >= sync_state.last_block"
+            "   THEN excluded.last_block_hash ELSE sync_state.last_block_hash END,"
+            " last_block = greatest(sync_state.last_block, excluded.last_block),"
+            " updated_at = excluded.updated_at",
+            [batch.chain, batch.token, batch.to_block, batch.to_block_hash, now],
+        )
+        # Merge [from_block, to_block] with the ranges it touches or extends.
+        merged = con.execute(
+            "SELECT least(min(from_block), ?), greatest(max(to_block), ?) FROM sync_ranges"
+            " WHERE chain = ? AND token = ? AND from_block <= ? + 1 AND to_block >= ? - 1",
+            [batch.from_block, batch.to_block, batch.chain, batch.token, batch.to_block, batch.from_block],
+        ).fetchone()
+        low = batch.from_block if merged[0] is None else merged[0]
+        high = batch.to_block if merged[1] is None else merged[1]
+        con.execute(
+            "DELETE FROM sync_ranges WHERE chain = ? AND token = ? AND from_block <= ? + 1 AND to_block >= ? - 1",
+            [batch.chain, batch.token, batch.to_block, batch.from_block],
+        )
+        con.execute("INSERT INTO sync_ranges VALUES (?, ?, ?, ?)", [batch.chain, batch.token, low, high])
+
+    def rewind(self, chain: str, ancestor: int, ancestor_hash: str, ancestor_time: datetime) -> int:
+        """Drop everything above `ancestor` on `chain` (a reorg); return how many event rows went."""
+        con = self.connection
+        con.begin()
+        try:
+            removed = 0
+            for table in ("transfers", "supply_events"):
+                removed += con.execute(
+                    f"SELECT count(*) FROM {table} WHERE chain = ? AND block_number > ?", [chain, ancestor]
+                ).fetchone()[0]
+                con.execute(f"DELETE FROM {table} WHERE chain = ? AND block_number > ?", [chain, ancestor])
+            con.execute("DELETE FROM blocks WHERE chain = ? AND block_number >= ?", [chain, ancestor])
+            con.execute("INSERT INTO blocks VALUES (?, ?, ?, ?)", [chain, ancestor, ancestor_hash, ancestor_time])
+            con.execute(
+                "UPDATE sync_state SET last_block = ?, last_block_hash = ?, updated_at = ?"
+                " WHERE chain = ? AND last_block > ?",
+                [ancestor, ancestor_hash, datetime.now(timezone.utc), chain, ancestor],
+            )
+            con.execute("DELETE FROM sync_ranges WHERE chain = ? AND from_block > ?", [chain, ancestor])
+            con.execute(
+                "UPDATE sync_ranges SET to_block = ? WHERE chain = ? AND to_block > ?", [ancestor, chain, ancestor]
+            )
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        return removed

@@ -1,0 +1,420 @@
+"""The indexing pipeline: resolve the block range, heal reorgs, fetch → decode → write.
+
+A fetch thread walks the range with adaptive `eth_getLogs` requests, decodes
+each answer and reads the block headers it needs; the calling thread writes
+each step to DuckDB in one transaction with its sync state. The two overlap,
+so the node, the decoder and the database work at the same time.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from . import ranges
+from .decode import (
+    AddressFormatter,
+    DecodedLogs,
+    LogFilter,
+    decode_logs,
+    ethereum_address,
+    parse_logs_response,
+    with_units,
+)
+from .errors import BadResponse, RpcError, RpcTimeout, TrackerError
+from .events import ALL_TOPICS
+from .http import HttpClient, HttpStatusError
+from .node import Node, day_after, day_start
+from .rpc import JsonRpcClient
+from .settings import KNOWN_DEPLOY_BLOCKS, USDT_DECIMALS
+from .store import Batch, Store
+
+# How often one step is re-fetched when the chain moves under it before giving up.
+CHAIN_MOVED_RETRIES = 3
+# Stored blocks compared per batch request while looking for a reorg's common ancestor.
+ANCESTOR_BATCH = 64
+
+
+@dataclass(frozen=True)
+class ChainSpec:
+    """What differs between EVM-style chains in the log pipeline."""
+
+    name: str
+    # token as stored (e.g. lower-case 0x hex) -> the 0x address used in eth_getLogs and seen in logs
+    log_address: Callable[[str], str]
+    format_address: AddressFormatter
+
+
+ETHEREUM = ChainSpec(name="ethereum", log_address=lambda token: token, format_address=ethereum_address)
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    rpc_url: str
+    token: str
+    from_block: int | None = None
+    to_block: int | None = None
+    since: date | None = None
+    until: date | None = None
+    confirmations: int = 12
+    chunk_size: int = 2000
+
+
+@dataclass
+class Reorg:
+    detected_at: int
+    ancestor: int
+    rows_removed: int
+
+
+@dataclass
+class SyncSummary:
+    chain: str
+    token: str
+    from_block: int | None = None
+    to_block: int | None = None
+    transfers: int = 0
+    supply_events: int = 0
+    requests: int = 0
+    refusals: int = 0
+    seconds: float = 0.0
+    reorg: Reorg | None = None
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def logs(self) -> int:
+        return self.transfers + self.supply_events
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.from_block is None
+
+
+@dataclass(frozen=True)
+class Progress:
+    blocks_done: int
+    blocks_total: int
+    logs: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def _check_options(options: SyncOptions) -> None:
+    if options.from_block is not None and options.since is not None:
+        raise TrackerError("use either --from-block or --since, not both")
+    if options.to_block is not None and options.until is not None:
+        raise TrackerError("use either --to-block or --until, not both")
+    for flag, value in (("--from-block", options.from_block), ("--to-block", options.to_block)):
+        if value is not None and value < 0:
+            raise TrackerError(f"{flag} must be >= 0, got {value}")
+    if options.from_block is not None and options.to_block is not None and options.from_block > options.to_block:
+        raise TrackerError(f"--from-block {options.from_block} is after --to-block {options.to_block}")
+    if options.since is not None and options.until is not None and options.since > options.until:
+        raise TrackerError(f"--since {options.since} is after --until {options.until}")
+    if options.confirmations < 0:
+        raise TrackerError(f"--confirmations must be >= 0, got {options.confirmations}")
+    ranges.first_plan(options.chunk_size)
+
+
+def _check_token(node: Node, spec: ChainSpec, token: str) -> None:
+    address = spec.log_address(token)
+    if not node.has_code(address):
+        raise TrackerError(f"no contract at token address {token} on this {spec.name} node")
+    try:
+        decimals = node.decimals(address)
+    except (RpcError, BadResponse) as error:
+        raise TrackerError(f"token {token} does not answer decimals(): {error}") from error
+    if decimals != USDT_DECIMALS:
+        raise TrackerError(f"token {token} has {decimals} decimals; the tracker stores USDT's {USDT_DECIMALS}")
+
+
+def _end_block(node: Node, options: SyncOptions, head: int) -> int:
+    safe_head = head - options.confirmations
+    if options.to_block is not None:
+        if options.to_block > safe_head:
+            raise TrackerError(
+                f"--to-block {options.to_block} is past the confirmed head {safe_head} "
+                f"(head {head} minus {options.confirmations} confirmations)"
+            )
+        return options.to_block
+    if options.until is not None:
+        next_day = node.first_block_at_or_after(day_after(options.until), head)
+        if next_day is not None:
+            return min(next_day - 1, safe_head)
+    return safe_head
+
+
+def _start_block(node: Node, spec: ChainSpec, options: SyncOptions, head: int, store: Store) -> int:
+    if options.from_block is not None:
+        return options.from_block
+    if options.since is not None:
+        first = node.first_block_at_or_after(day_start(options.since), head)
+        if first is None:
+            raise TrackerError(f"--since {options.since}: the node has no block on or after that day yet")
+        return first
+    state = store.sync_state(spec.name, options.token)
+    if state is not None:
+        return state.last_block + 1
+    known = KNOWN_DEPLOY_BLOCKS.get((spec.name, options.token))
+    return known if known is not None else node.deployment_block(spec.log_address(options.token), head)
+
+
+def heal_reorg(store: Store, node: Node, chain: str, token: str, head: int) -> Reorg | None:
+    """If the node no longer has our last synced block, roll back to the common ancestor."""
+    state = store.sync_state(chain, token)
+    if state is None:
+        return None
+    if state.last_block <= head and node.header(state.last_block).hash == state.last_block_hash:
+        return None
+    below = min(state.last_block, head + 1)
+    ancestor = None
+    while ancestor is None:
+        candidates = store.stored_blocks_below(chain, below, ANCESTOR_BATCH)
+        if not candidates:
+            break
+        on_node = node.headers([number for number, _ in candidates])
+        for number, stored_hash in candidates:
+            if on_node[number].hash == stored_hash:
+                ancestor = on_node[number]
+                break
+        below = candidates[-1][0]
+    if ancestor is None:
+        # Nothing we stored survives: start over from just before the first indexed block.
+        covered = store.sync_ranges(chain, token)
+        ancestor = node.header(max(0, (covered[0][0] if covered else state.last_block) - 1))
+    removed = store.rewind(chain, ancestor.number, ancestor.hash, ancestor.time)
+    return Reorg(detected_at=state.last_block, ancestor=ancestor.number, rows_removed=removed)
+
+
+class _ChainMoved(TrackerError):
+    pass
+
+
+@dataclass(frozen=True)
+class RawStep:
+    """One answered eth_getLogs: the range asked for and the raw log columns."""
+
+    log_filter: LogFilter
+    raw_logs: pl.DataFrame
+
+
+def _get_logs(rpc: JsonRpcClient, log_filter: LogFilter) -> pl.DataFrame:
+    params = [{
+        "address": log_filter.token,
+        "fromBlock": hex(log_filter.from_block),
+        "toBlock": hex(log_filter.to_block),
+        "topics": [ALL_TOPICS],
+    }]
+    return rpc.call_parsed("eth_getLogs", params, parse_logs_response, retry_timeouts=False)
+
+
+def _refusal_text(error: Exception) -> str | None:
+    """The provider's words if `error` means 'ask for fewer blocks', else None."""
+    if isinstance(error, RpcTimeout):
+        return f"timeout: {error}"
+    if isinstance(error, (RpcError, HttpStatusError)) and ranges.is_range_error(str(error)):
+        return str(error)
+    return None
+
+
+def fetch_raw_steps(
+    rpc: JsonRpcClient, spec: ChainSpec, token: str, start: int, end: int, chunk_size: int,
+    summary: SyncSummary, stop: threading.Event,
+) -> Iterator[RawStep]:
+    """Answered eth_getLogs requests covering [start, end] in order, each sized by `ranges`."""
+    plan = ranges.first_plan(chunk_size)
+    cursor = start
+    while cursor <= end and not stop.is_set():
+        high = min(end, cursor + plan.size - 1)
+        log_filter = LogFilter(spec.name, spec.log_address(token), cursor, high)
+        summary.requests += 1
+        try:
+            raw_logs = _get_logs(rpc, log_filter)
+        except (RpcTimeout, RpcError, HttpStatusError) as error:
+            refusal = _refusal_text(error)
+            if refusal is None:
+                raise
+            summary.refusals += 1
+            plan = ranges.after_refusal(plan, high - cursor + 1, refusal)
+            continue
+        plan = ranges.after_success(plan, high - cursor + 1, raw_logs.height)
+        cursor = high + 1
+        yield RawStep(log_filter, raw_logs)
+
+
+def build_batch(rpc: JsonRpcClient, node: Node, spec: ChainSpec, token: str, step: RawStep) -> Batch:
+    """Decode one step, timestamp it from block headers, and check the chain did not move under it."""
+    raw_logs = step.raw_logs
+    for attempt in range(CHAIN_MOVED_RETRIES + 1):
+        try:
+            return _timestamped_batch(node, spec, token, step.log_filter, decode_logs(raw_logs, step.log_filter, spec.format_address))
+        except _ChainMoved:
+            if attempt == CHAIN_MOVED_RETRIES:
+                raise
+            raw_logs = _get_logs(rpc, step.log_filter)  # read the range again, now that the node settled
+    raise AssertionError("unreachable")
+
+
+def _timestamped_batch(node: Node, spec: ChainSpec, token: str, log_filter: LogFilter, decoded: DecodedLogs) -> Batch:
+    high = log_filter.to_block
+    numbers = sorted(set(decoded.block_hashes["block_number"].to_list()) | {high})
+    headers = node.headers_frame(spec.name, numbers)
+    moved = decoded.block_hashes.join(headers, on="block_number").filter(
+        pl.col("block_hash") != pl.col("block_hash_right")
+    )
+    if moved.height:
+        raise _ChainMoved(f"block {moved['block_number'][0]} changed while it was being read")
+    times = headers.select("block_number", "block_time")
+    return Batch(
+        chain=spec.name,
+        token=token,
+        from_block=log_filter.from_block,
+        to_block=high,
+        to_block_hash=headers.filter(pl.col("block_number") == high)["block_hash"][0],
+        transfers=with_units(decoded.transfers.join(times, on="block_number", how="left").to_arrow(), USDT_DECIMALS),
+        supply_events=with_units(
+            decoded.supply_events.join(times, on="block_number", how="left").to_arrow(), USDT_DECIMALS
+        ),
+        blocks=headers.to_arrow(),
+    )
+
+
+_DONE = object()
+
+
+def _put(target: queue.Queue, item: object, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            target.put(item, timeout=0.2)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def run_pipeline(
+    source: Callable[[threading.Event], Iterator[RawStep]],
+    transform: Callable[[RawStep], Batch],
+    sink: Callable[[Batch], None],
+) -> None:
+    """source → transform → sink, each in its own thread (sink in the caller's), in order.
+
+    The node serves step k+1 while step k is decoded and step k-1 written. The
+    first error anywhere stops all three and is re-raised here; every step
+    written before it stays committed.
+    """
+    stop = threading.Event()
+    raw_steps: queue.Queue = queue.Queue(maxsize=2)
+    batches: queue.Queue = queue.Queue(maxsize=2)
+
+    def fetching() -> None:
+        try:
+            for step in source(stop):
+                if not _put(raw_steps, step, stop):
+                    return
+            _put(raw_steps, _DONE, stop)
+        except BaseException as error:  # re-raised in the caller's thread
+            _put(raw_steps, error, stop)
+
+    def decoding() -> None:
+        while not stop.is_set():
+            try:
+                item = raw_steps.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if isinstance(item, RawStep):
+                try:
+                    item = transform(item)
+                except BaseException as error:
+                    item = error
+            if not _put(batches, item, stop) or item is _DONE or isinstance(item, BaseException):
+                return
+
+    threads = [
+        threading.Thread(target=fetching, name="tracker-fetch", daemon=True),
+        threading.Thread(target=decoding, name="tracker-decode", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        while True:
+            item = batches.get()
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            sink(item)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+
+def sync_chain(
+    db_path: Path,
+    spec: ChainSpec,
+    options: SyncOptions,
+    on_progress: ProgressCallback | None = None,
+    http: HttpClient | None = None,
+) -> SyncSummary:
+    """Index the token's events from the node into the database at `db_path`."""
+    _check_options(options)
+    started = time.perf_counter()
+    rpc = JsonRpcClient(options.rpc_url, http)
+    node = Node(rpc)
+    head = node.head()  # the first call: an unreachable node fails here, before the database is touched
+    _check_token(node, spec, options.token)
+    end = _end_block(node, options, head)
+    summary = SyncSummary(chain=spec.name, token=options.token)
+    created = not db_path.exists()
+    try:
+        _sync_into(db_path, spec, options, rpc, node, head, end, summary, on_progress)
+    except BaseException:
+        if created and summary.logs == 0:
+            # A run that failed before committing anything leaves no new file behind.
+            for leftover in (db_path, Path(f"{db_path}.wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _sync_into(
+    db_path: Path, spec: ChainSpec, options: SyncOptions, rpc: JsonRpcClient, node: Node, head: int, end: int,
+    summary: SyncSummary, on_progress: ProgressCallback | None,
+) -> None:
+    with Store.open(db_path) as store:
+        summary.reorg = heal_reorg(store, node, spec.name, options.token, head)
+        start = _start_block(node, spec, options, head, store)
+        if start <= end:
+            summary.from_block, summary.to_block = start, end
+            total = end - start + 1
+            done = 0
+
+            def on_batch(batch: Batch) -> None:
+                nonlocal done
+                done += batch.to_block - batch.from_block + 1
+                summary.transfers += batch.transfers.num_rows
+                summary.supply_events += batch.supply_events.num_rows
+                if on_progress:
+                    on_progress(Progress(done, total, summary.logs))
+
+            def write(batch: Batch) -> None:
+                store.write_batch(batch)
+                on_batch(batch)
+
+            run_pipeline(
+                lambda stop: fetch_raw_steps(rpc, spec, options.token, start, end, options.chunk_size, summary, stop),
+                lambda step: build_batch(rpc, node, spec, options.token, step),
+                write,
+            )
+        covered = store.sync_ranges(spec.name, options.token)
+        summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
