@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
+import requests
 from werkzeug import Response
 
 import tracker.http
@@ -145,23 +148,31 @@ def test_confirmations_hold_back_recent_blocks(tmp_path: Path, token: TokenChain
         sync_chain(db, ETHEREUM, options(token, confirmations=2, to_block=token.head()))
 
 
-def test_too_many_results_splits_the_range(tmp_path: Path, token: TokenChain, httpserver) -> None:
-    scenario(token)
-    token.mine(40)
-    refused: list[int] = []
+def refuse_ranges_over(limit: int, message: Callable[[int], str], refused: list[int]):
+    """A proxy hook answering eth_getLogs over `limit` blocks with a JSON-RPC error, as providers do."""
 
     def intercept(body):
         if isinstance(body, dict) and body.get("method") == "eth_getLogs":
             query = body["params"][0]
-            blocks = int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
-            if blocks > 4:
+            low = int(query["fromBlock"], 16)
+            blocks = int(query["toBlock"], 16) - low + 1
+            if blocks > limit:
                 refused.append(blocks)
-                low = query["fromBlock"]
-                error = {"code": -32005, "message": f"query returned more than 10000 results. Try with this block range [{low}, {hex(int(low, 16) + 3)}]."}
-                return Response(f'{{"jsonrpc":"2.0","id":{body["id"]},"error":{__import__("json").dumps(error)}}}', content_type="application/json")
+                error = {"code": -32005, "message": message(low)}
+                return Response(json.dumps({"jsonrpc": "2.0", "id": body["id"], "error": error}), content_type="application/json")
         return None
 
-    httpserver.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, intercept))
+    return intercept
+
+
+def test_too_many_results_splits_the_range(tmp_path: Path, token: TokenChain, httpserver) -> None:
+    scenario(token)
+    token.mine(40)
+    refused: list[int] = []
+    infura = refuse_ranges_over(
+        4, lambda low: f"query returned more than 10000 results. Try with this block range [{hex(low)}, {hex(low + 3)}].", refused
+    )
+    httpserver.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, infura))
     split = tmp_path / "split.duckdb"
     summary = sync_chain(split, ETHEREUM, options(token, url=httpserver.url_for("/"), chunk_size=1000))
     clean = tmp_path / "clean.duckdb"
@@ -177,20 +188,8 @@ def test_block_range_limit_is_learned(tmp_path: Path, token: TokenChain, httpser
     scenario(token)
     token.mine(80)
     refused: list[int] = []
-
-    def intercept(body):
-        if isinstance(body, dict) and body.get("method") == "eth_getLogs":
-            query = body["params"][0]
-            blocks = int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
-            if blocks > 5:
-                refused.append(blocks)
-                return Response(
-                    f'{{"jsonrpc":"2.0","id":{body["id"]},"error":{{"code":-32600,"message":"exceed max block range: 5"}}}}',
-                    content_type="application/json",
-                )
-        return None
-
-    httpserver.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, intercept))
+    tron_like = refuse_ranges_over(5, lambda low: "exceed max block range: 5", refused)
+    httpserver.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, tron_like))
     db = tmp_path / "t.duckdb"
     summary = sync_chain(db, ETHEREUM, options(token, url=httpserver.url_for("/"), chunk_size=64))
     assert refused == [64]  # learned once, never asked for more again
@@ -268,10 +267,6 @@ def test_node_returning_another_contracts_logs_is_refused(tmp_path: Path, token:
 
     def intercept(body):
         if isinstance(body, dict) and body.get("method") == "eth_getLogs":
-            import json
-
-            import requests
-
             answer = requests.post(token.anvil.url, json=body).json()
             answer["result"][0]["address"] = "0x" + "ee" * 20
             return Response(json.dumps(answer), content_type="application/json")
