@@ -52,6 +52,7 @@ def test_real_mainnet_transfer_decodes_exactly() -> None:
         "from_address": "0xa82f91562e1cef9dec93a4ad328d01ea7827910a",
         "to_address": "0x901c7c311d39e0b26257219765e71e8db3107a81",
         "amount_raw": Decimal("4361142255"),
+        "supply_leg": None,
     }
     table = with_units(decoded.transfers.to_arrow(), 6)
     assert table.column("amount").to_pylist() == [Decimal("4361.142255")]
@@ -136,3 +137,26 @@ def test_compact_and_pretty_bodies_parse_the_same() -> None:
     reordered = parse_logs_response(orjson.dumps({"result": body["result"], "id": 1, "jsonrpc": "2.0"}))
     assert compact.height == 4
     assert compact.equals(pretty) and compact.equals(reordered)
+
+
+def test_zero_address_legs_are_marked_and_tron_format_applies() -> None:
+    from tracker.chains import TRON
+    from tracker.tron_address import base58_from_hex20
+
+    body = fixture_body()
+    transfer = body["result"][0]
+    zero_word = "0x" + "00" * 32
+    owner_word = transfer["topics"][2]
+    mint = {**transfer, "logIndex": "0x24f", "topics": [TRANSFER_TOPIC, zero_word, owner_word]}
+    burn = {**transfer, "logIndex": "0x250", "topics": [TRANSFER_TOPIC, owner_word, zero_word]}
+    body["result"] = [transfer, mint, burn]
+    ethereum = decode_body(body).transfers.sort("log_index")
+    assert ethereum["supply_leg"].to_list() == [None, "mint", "burn"]
+
+    tron = decode_logs(parse_logs_response(orjson.dumps(body)), LogFilter("tron", USDT, BLOCK, BLOCK), TRON.format)
+    rows = tron.transfers.sort("log_index").to_dicts()
+    assert [r["supply_leg"] for r in rows] == [None, "mint", "burn"]
+    assert rows[1]["from_address"] == "T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb"  # Tron's zero address
+    assert rows[0]["token"] == base58_from_hex20(USDT[2:])  # the tested conversion module, applied per column
+    assert rows[0]["to_address"] == base58_from_hex20("901c7c311d39e0b26257219765e71e8db3107a81")
+    assert rows[0]["tx_hash"] == "cd718a69d478340dc28fdf6bf8056374a52dc95841b44083163ced8dfe29310c"

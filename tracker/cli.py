@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from collections.abc import Callable
+from enum import Enum
 from typing import Optional
 
 import duckdb
@@ -12,10 +13,19 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from . import settings
-from .addresses import normalize_eth_address
+from .chains import ETHEREUM, TRON
 from .errors import TrackerError
+from .http import HttpClient
 from .node import parse_day
-from .sync import ETHEREUM, Progress as SyncProgress, SyncOptions, SyncSummary, sync_chain
+from .sync import Progress as SyncProgress
+from .sync import SyncOptions, SyncSummary, sync_chain
+from .trongrid import sync_trongrid
+
+
+class TronSource(str, Enum):
+    jsonrpc = "jsonrpc"
+    trongrid = "trongrid"
+
 
 app = typer.Typer(
     help="Index USDT on Ethereum and Tron into DuckDB; exchange flows and risk signals.",
@@ -94,38 +104,97 @@ def _summary_lines(summary: SyncSummary) -> list[str]:
     return lines
 
 
-@sync_app.command("ethereum")
-def sync_ethereum(
-    ctx: typer.Context,
-    rpc: Optional[str] = typer.Option(None, help="JSON-RPC URL (default: $TRACKER_ETH_RPC or a public node)."),
-    token: str = typer.Option(settings.ETHEREUM_USDT, help="Token contract address."),
-    from_block: Optional[int] = typer.Option(None, "--from-block", help="First block (default: resume)."),
-    to_block: Optional[int] = typer.Option(None, "--to-block", help="Last block (default: confirmed head)."),
-    since: Optional[str] = typer.Option(None, help="First UTC day, YYYY-MM-DD (instead of --from-block)."),
-    until: Optional[str] = typer.Option(None, help="Last UTC day, YYYY-MM-DD, inclusive (instead of --to-block)."),
-    confirmations: int = typer.Option(12, help="Blocks newer than head minus this are not indexed."),
-    chunk_size: int = typer.Option(2000, "--chunk-size", help="Blocks per eth_getLogs to start with."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-) -> None:
-    """Index USDT Transfer/Issue/Redeem/DestroyedBlackFunds events from an Ethereum node."""
-    options = SyncOptions(
-        rpc_url=settings.eth_rpc_url(rpc),
-        token=normalize_eth_address(token, "--token"),
+def _run_sync(run: Callable[[Optional[_ProgressBar]], SyncSummary], label: str, quiet: bool) -> None:
+    bar = None if quiet else _ProgressBar(label)
+    try:
+        summary = run(bar)
+    finally:
+        if bar:
+            bar.close()
+    for line in _summary_lines(summary):
+        print(line)
+
+
+FROM_BLOCK = typer.Option(None, "--from-block", help="First block (default: resume).")
+TO_BLOCK = typer.Option(None, "--to-block", help="Last block (default: confirmed head).")
+SINCE = typer.Option(None, help="First UTC day, YYYY-MM-DD (instead of --from-block).")
+UNTIL = typer.Option(None, help="Last UTC day, YYYY-MM-DD, inclusive (instead of --to-block).")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
+
+
+def _sync_options(
+    url: str, token: str, from_block: Optional[int], to_block: Optional[int], since: Optional[str],
+    until: Optional[str], confirmations: Optional[int], chunk_size: int, source: str = "jsonrpc",
+) -> SyncOptions:
+    return SyncOptions(
+        rpc_url=url,
+        token=token,
         from_block=from_block,
         to_block=to_block,
         since=parse_day(since, "--since") if since else None,
         until=parse_day(until, "--until") if until else None,
         confirmations=confirmations,
         chunk_size=chunk_size,
+        source=source,
     )
-    bar = None if quiet else _ProgressBar("ethereum")
-    try:
-        summary = sync_chain(ctx.obj["db"], ETHEREUM, options, on_progress=bar)
-    finally:
-        if bar:
-            bar.close()
-    for line in _summary_lines(summary):
-        print(line)
+
+
+@sync_app.command("ethereum")
+def sync_ethereum(
+    ctx: typer.Context,
+    rpc: Optional[str] = typer.Option(None, help="JSON-RPC URL (default: $TRACKER_ETH_RPC or a public node)."),
+    token: str = typer.Option(settings.ETHEREUM_USDT, help="Token contract address."),
+    from_block: Optional[int] = FROM_BLOCK,
+    to_block: Optional[int] = TO_BLOCK,
+    since: Optional[str] = SINCE,
+    until: Optional[str] = UNTIL,
+    confirmations: int = typer.Option(12, help="Blocks newer than head minus this are not indexed."),
+    chunk_size: int = typer.Option(2000, "--chunk-size", help="Blocks per eth_getLogs to start with."),
+    quiet: bool = QUIET,
+) -> None:
+    """Index USDT Transfer/Issue/Redeem/DestroyedBlackFunds events from an Ethereum node."""
+    options = _sync_options(
+        settings.eth_rpc_url(rpc), ETHEREUM.normalize_token(token, "--token"),
+        from_block, to_block, since, until, confirmations, chunk_size,
+    )
+    _run_sync(lambda bar: sync_chain(ctx.obj["db"], ETHEREUM, options, on_progress=bar), "ethereum", quiet)
+
+
+@sync_app.command("tron")
+def sync_tron(
+    ctx: typer.Context,
+    source: TronSource = typer.Option(TronSource.jsonrpc, help="jsonrpc (eth_getLogs) or trongrid (REST events)."),
+    rpc: Optional[str] = typer.Option(
+        None, help="JSON-RPC URL, or TronGrid base URL with --source trongrid "
+        "(default: $TRACKER_TRON_RPC / $TRACKER_TRONGRID_URL or api.trongrid.io)."
+    ),
+    token: str = typer.Option(settings.TRON_USDT, help="Token contract: base58 T…, 41… or 0x… hex."),
+    from_block: Optional[int] = FROM_BLOCK,
+    to_block: Optional[int] = TO_BLOCK,
+    since: Optional[str] = SINCE,
+    until: Optional[str] = UNTIL,
+    confirmations: Optional[int] = typer.Option(
+        None, help="Index up to head minus this (default: the node's finalized, i.e. solidified, block)."
+    ),
+    chunk_size: Optional[int] = typer.Option(
+        None, "--chunk-size", help="Blocks per eth_getLogs to start with (100), or per TronGrid window (1200)."
+    ),
+    quiet: bool = QUIET,
+) -> None:
+    """Index USDT-TRC20 events from Tron (addresses stored in base58)."""
+    if chunk_size is None:
+        chunk_size = 100 if source is TronSource.jsonrpc else 1200
+    options = _sync_options(
+        settings.tron_rpc_url(rpc) if source is TronSource.jsonrpc else settings.trongrid_url(rpc),
+        TRON.normalize_token(token, "--token"),
+        from_block, to_block, since, until, confirmations, chunk_size, source.value,
+    )
+    if source is TronSource.jsonrpc:
+        http = HttpClient(headers=settings.trongrid_headers())
+        run = lambda bar: sync_chain(ctx.obj["db"], TRON, options, on_progress=bar, http=http)  # noqa: E731
+    else:
+        run = lambda bar: sync_trongrid(ctx.obj["db"], options, on_progress=bar)  # noqa: E731
+    _run_sync(run, "tron", quiet)
 
 
 def main() -> None:

@@ -49,12 +49,19 @@ _HEX32 = r"^0x[0-9a-f]{64}$"
 _QUANTITY = r"^0x(0|[1-9a-f][0-9a-f]*)$"
 _ZERO_PAD = "0" * 24  # the 12 zero bytes in front of a 20-byte address in a 32-byte word
 
-AddressFormatter = Callable[[pl.Expr], pl.Expr]
+ZERO_HEX40 = "0" * 40
 
 
-def ethereum_address(hex40: pl.Expr) -> pl.Expr:
-    """Ethereum addresses are stored as lower-case 0x hex."""
-    return pl.lit("0x") + hex40
+@dataclass(frozen=True)
+class ChainFormat:
+    """How a chain stores what logs carry as hex."""
+
+    address: Callable[[pl.Expr], pl.Expr]  # 40 lower-case hex digits -> stored address
+    tx_hash: Callable[[pl.Expr], pl.Expr]  # 0x + 64 lower-case hex digits -> stored transaction hash
+
+
+# Ethereum: lower-case 0x hex for both.
+ETHEREUM_FORMAT = ChainFormat(address=lambda hex40: pl.lit("0x") + hex40, tx_hash=lambda tx: tx)
 
 
 @dataclass(frozen=True)
@@ -228,9 +235,22 @@ def _raise_first_problem(classified: pl.DataFrame, log_filter: LogFilter) -> Non
     )
 
 
-def decode_logs(
-    raw_logs: pl.DataFrame, log_filter: LogFilter, format_address: AddressFormatter = ethereum_address
-) -> DecodedLogs:
+def supply_leg(from_hex40: pl.Expr, to_hex40: pl.Expr) -> pl.Expr:
+    """'mint' for a Transfer from the zero address, 'burn' for one to it, else null.
+
+    Tron's USDT emits such a Transfer next to every Issue/Redeem; marking it keeps
+    supply counted once (from the supply events) and out of exchange flows.
+    """
+    return (
+        pl.when(from_hex40 == ZERO_HEX40)
+        .then(pl.lit("mint"))
+        .when(to_hex40 == ZERO_HEX40)
+        .then(pl.lit("burn"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+def decode_logs(raw_logs: pl.DataFrame, log_filter: LogFilter, chain_format: ChainFormat = ETHEREUM_FORMAT) -> DecodedLogs:
     """Validate every log and split them into transfer rows, supply-event rows and block hashes."""
     classified = classify_logs(raw_logs, log_filter)
     _raise_first_problem(classified, log_filter)
@@ -239,25 +259,30 @@ def decode_logs(
         _raise_first_problem(
             too_large.with_columns(problem=pl.lit("amount does not fit DECIMAL(38,0)")), log_filter
         )
+    address = chain_format.address
     base = classified.with_columns(
         chain=pl.lit(log_filter.chain),
-        token=format_address(pl.lit(log_filter.token[2:])),
+        token=address(pl.lit(log_filter.token[2:])).first(),
+        tx_hash=chain_format.tx_hash(pl.col("tx_hash")),
         amount_raw=pl.col("amount_raw_u128").cast(pl.Decimal(38, 0)),
     )
     keys = ["chain", "token", "block_number", "tx_hash", "log_index"]
     topics = pl.col("topics")
+    from_hex40 = topics.list.get(1).str.to_lowercase().str.slice(26)
+    to_hex40 = topics.list.get(2).str.to_lowercase().str.slice(26)
     transfers = base.filter(pl.col("kind") == "transfer").select(
         *keys,
-        from_address=format_address(topics.list.get(1).str.to_lowercase().str.slice(26)),
-        to_address=format_address(topics.list.get(2).str.to_lowercase().str.slice(26)),
+        from_address=address(from_hex40),
+        to_address=address(to_hex40),
         amount_raw="amount_raw",
+        supply_leg=supply_leg(from_hex40, to_hex40),
     )
     supply_events = base.filter(pl.col("kind") != "transfer").select(
         *keys,
         kind="kind",
         # Issue/Redeem carry no address; DestroyedBlackFunds names the blacklisted wallet.
         address=pl.when(pl.col("kind") == "destroyed_black_funds")
-        .then(format_address(pl.col("word0").str.slice(24)))
+        .then(address(pl.col("word0").str.slice(24)))
         .otherwise(pl.lit(None, dtype=pl.String)),
         amount_raw="amount_raw",
     )

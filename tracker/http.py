@@ -75,11 +75,11 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _is_retryable(error: BaseException, retry_timeouts: bool) -> bool:
+def _is_retryable(error: BaseException, retry_timeouts: bool, statuses: frozenset[int] = RETRYABLE_STATUSES) -> bool:
     if isinstance(error, (requests.Timeout, RpcTimeout)):
         return retry_timeouts
     if isinstance(error, HttpStatusError):
-        return error.status in RETRYABLE_STATUSES
+        return error.status in statuses
     return isinstance(
         error,
         (
@@ -95,8 +95,15 @@ def _is_retryable(error: BaseException, retry_timeouts: bool) -> bool:
 class HttpClient:
     """A `requests.Session` wrapped in the project's single retry policy."""
 
-    def __init__(self, policy: RetryPolicy | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        headers: dict[str, str] | None = None,
+        also_retry: frozenset[int] = frozenset(),
+    ) -> None:
+        """`also_retry`: extra statuses that mean 'slow down' for this provider (TronGrid's 403)."""
         self.policy = policy or RetryPolicy()
+        self.retry_statuses = RETRYABLE_STATUSES | also_retry
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": "stablecoin-flow-tracker", **(headers or {})})
 
@@ -155,14 +162,14 @@ class HttpClient:
         retrying = Retrying(
             stop=give_up,
             wait=self._wait_seconds,
-            retry=retry_if_exception(lambda error: _is_retryable(error, retry_timeouts)),
+            retry=retry_if_exception(lambda error: _is_retryable(error, retry_timeouts, self.retry_statuses)),
             sleep=lambda seconds: sleep(seconds),
             reraise=True,
         )
         try:
             return retrying(attempt)
         except TrackerError as error:
-            if _is_retryable(error, retry_timeouts):
+            if _is_retryable(error, retry_timeouts, self.retry_statuses):
                 tries = retrying.statistics.get("attempt_number", self.policy.attempts)
                 raise TrackerError(f"{error} (gave up after {tries} attempts)") from error
             raise

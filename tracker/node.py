@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -12,6 +13,8 @@ from .errors import BadResponse, TrackerError
 from .rpc import JsonRpcClient
 
 DECIMALS_SELECTOR = "0x313ce567"  # decimals()
+# A block timestamp this large is in milliseconds (10^11 s is the year 5138).
+MILLISECONDS_FROM = 10**11
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ def parse_header(result: Any, number: int) -> BlockHeader:
     if not isinstance(block_hash, str) or len(block_hash) != 66:
         raise BadResponse(f"block {number}: malformed hash {block_hash!r}")
     timestamp = parse_quantity(result.get("timestamp"), f"block {number} timestamp")
+    if timestamp >= MILLISECONDS_FROM:
+        # Older java-tron versions report Tron's native milliseconds; the protocol says seconds.
+        timestamp //= 1000
     return BlockHeader(number, block_hash.lower(), timestamp)
 
 
@@ -56,6 +62,13 @@ class Node:
 
     def head(self) -> int:
         return parse_quantity(self.rpc.call("eth_blockNumber"), "eth_blockNumber")
+
+    def finalized(self) -> int:
+        """Number of the block the node calls `finalized` (java-tron: the solidified block)."""
+        result = self.rpc.call("eth_getBlockByNumber", ["finalized", False])
+        if not isinstance(result, dict):
+            raise BadResponse("node has no finalized block")
+        return parse_quantity(result.get("number"), "finalized block number")
 
     def header(self, number: int) -> BlockHeader:
         return parse_header(self.rpc.call("eth_getBlockByNumber", [hex(number), False]), number)
@@ -86,18 +99,7 @@ class Node:
         return parse_quantity(result if result != "0x" else None, f"decimals() of {address}")
 
     def first_block_at_or_after(self, moment: datetime, head: int) -> int | None:
-        """Lowest block whose timestamp is >= moment, by binary search (None if none yet)."""
-        target = int(moment.timestamp())
-        if self.header(head).timestamp < target:
-            return None
-        low, high = 0, head
-        while low < high:
-            middle = (low + high) // 2
-            if self.header(middle).timestamp >= target:
-                high = middle
-            else:
-                low = middle + 1
-        return low
+        return first_block_at_or_after(lambda number: self.header(number).timestamp, moment, head)
 
     def deployment_block(self, address: str, head: int) -> int:
         """First block at which `address` has code (needs a node that serves historical state)."""
@@ -114,6 +116,21 @@ class Node:
         except BadResponse as error:
             raise TrackerError(f"cannot find the deployment block of {address} ({error}); pass --from-block") from error
         return low
+
+
+def first_block_at_or_after(timestamp_of: Callable[[int], int], moment: datetime, head: int) -> int | None:
+    """Lowest block in [0, head] whose timestamp (seconds) is >= moment, by binary search; None if none yet."""
+    target = int(moment.timestamp())
+    if timestamp_of(head) < target:
+        return None
+    low, high = 0, head
+    while low < high:
+        middle = (low + high) // 2
+        if timestamp_of(middle) >= target:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def parse_day(text: str, flag: str) -> date:

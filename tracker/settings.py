@@ -14,6 +14,12 @@ DEFAULT_ETH_RPC = "https://ethereum-rpc.publicnode.com"
 
 USDT_DECIMALS = 6
 
+# USDT-TRC20 (Tether USD on Tron).
+TRON_USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+# TronGrid's Ethereum-compatible JSON-RPC and its REST API; a key (TRONGRID_API_KEY) lifts the rate limit.
+DEFAULT_TRON_RPC = "https://api.trongrid.io/jsonrpc"
+DEFAULT_TRONGRID_URL = "https://api.trongrid.io"
+
 
 def db_path(cli_value: str | None) -> Path:
     """`--db` wins over TRACKER_DB, which wins over data/tracker.duckdb."""
@@ -25,3 +31,17 @@ def db_path(cli_value: str | None) -> Path:
 
 def eth_rpc_url(cli_value: str | None) -> str:
     return cli_value or os.environ.get("TRACKER_ETH_RPC") or DEFAULT_ETH_RPC
+
+
+def tron_rpc_url(cli_value: str | None) -> str:
+    return cli_value or os.environ.get("TRACKER_TRON_RPC") or DEFAULT_TRON_RPC
+
+
+def trongrid_url(cli_value: str | None) -> str:
+    return (cli_value or os.environ.get("TRACKER_TRONGRID_URL") or DEFAULT_TRONGRID_URL).rstrip("/")
+
+
+def trongrid_headers() -> dict[str, str]:
+    """TronGrid's API key header, when the user has a key."""
+    key = os.environ.get("TRONGRID_API_KEY")
+    return {"TRON-PRO-API-KEY": key} if key else {}

@@ -26,6 +26,7 @@ class SyncState:
     token: str
     last_block: int
     last_block_hash: str
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Batch:
     transfers: pa.Table
     supply_events: pa.Table
     blocks: pa.Table  # chain, block_number, block_hash, block_time
+    source: str = "jsonrpc"
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -122,9 +124,9 @@ class Store:
 
     def sync_state(self, chain: str, token: str) -> SyncState | None:
         row = self.connection.execute(
-            "SELECT last_block, last_block_hash FROM sync_state WHERE chain = ? AND token = ?", [chain, token]
+            "SELECT last_block, last_block_hash, source FROM sync_state WHERE chain = ? AND token = ?", [chain, token]
         ).fetchone()
-        return SyncState(chain, token, row[0], row[1]) if row else None
+        return SyncState(chain, token, row[0], row[1], row[2]) if row else None
 
     def sync_ranges(self, chain: str, token: str) -> list[tuple[int, int]]:
         return self.connection.execute(
@@ -172,12 +174,13 @@ class Store:
         con = self.connection
         now = datetime.now(timezone.utc)
         con.execute(
-            "INSERT INTO sync_state VALUES (?, ?, ?, ?, ?) ON CONFLICT (chain, token) DO UPDATE SET"
+            "INSERT INTO sync_state (chain, token, last_block, last_block_hash, updated_at, source)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chain, token) DO UPDATE SET"
             " last_block_hash = CASE WHEN excluded.last_block >= sync_state.last_block"
             "   THEN excluded.last_block_hash ELSE sync_state.last_block_hash END,"
             " last_block = greatest(sync_state.last_block, excluded.last_block),"
             " updated_at = excluded.updated_at",
-            [batch.chain, batch.token, batch.to_block, batch.to_block_hash, now],
+            [batch.chain, batch.token, batch.to_block, batch.to_block_hash, now, batch.source],
         )
         # Merge [from_block, to_block] with the ranges it touches or extends.
         merged = con.execute(

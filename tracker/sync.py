@@ -15,19 +15,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from . import ranges
-from .decode import (
-    AddressFormatter,
-    DecodedLogs,
-    LogFilter,
-    decode_logs,
-    ethereum_address,
-    parse_logs_response,
-    with_units,
-)
+from .chains import ETHEREUM, TRON, ChainSpec
+from .decode import DecodedLogs, LogFilter, decode_logs, parse_logs_response, with_units
 from .errors import BadResponse, RpcError, RpcTimeout, TrackerError
 from .events import ALL_TOPICS
 from .http import HttpClient, HttpStatusError
@@ -43,19 +37,6 @@ ANCESTOR_BATCH = 64
 
 
 @dataclass(frozen=True)
-class ChainSpec:
-    """What differs between EVM-style chains in the log pipeline."""
-
-    name: str
-    # token as stored (e.g. lower-case 0x hex) -> the 0x address used in eth_getLogs and seen in logs
-    log_address: Callable[[str], str]
-    format_address: AddressFormatter
-
-
-ETHEREUM = ChainSpec(name="ethereum", log_address=lambda token: token, format_address=ethereum_address)
-
-
-@dataclass(frozen=True)
 class SyncOptions:
     rpc_url: str
     token: str
@@ -63,8 +44,9 @@ class SyncOptions:
     to_block: int | None = None
     since: date | None = None
     until: date | None = None
-    confirmations: int = 12
+    confirmations: int | None = 12  # None: up to the node's `finalized` block
     chunk_size: int = 2000
+    source: str = "jsonrpc"
 
 
 @dataclass
@@ -119,7 +101,7 @@ def _check_options(options: SyncOptions) -> None:
         raise TrackerError(f"--from-block {options.from_block} is after --to-block {options.to_block}")
     if options.since is not None and options.until is not None and options.since > options.until:
         raise TrackerError(f"--since {options.since} is after --until {options.until}")
-    if options.confirmations < 0:
+    if options.confirmations is not None and options.confirmations < 0:
         raise TrackerError(f"--confirmations must be >= 0, got {options.confirmations}")
     ranges.first_plan(options.chunk_size)
 
@@ -136,14 +118,18 @@ def _check_token(node: Node, spec: ChainSpec, token: str) -> None:
         raise TrackerError(f"token {token} has {decimals} decimals; the tracker stores USDT's {USDT_DECIMALS}")
 
 
+def _confirmed_head(node: Node, options: SyncOptions, head: int) -> tuple[int, str]:
+    """The newest block to index and how it was chosen (for error messages)."""
+    if options.confirmations is None:
+        return node.finalized(), "the finalized block"
+    return head - options.confirmations, f"the confirmed head (head {head} minus {options.confirmations} confirmations)"
+
+
 def _end_block(node: Node, options: SyncOptions, head: int) -> int:
-    safe_head = head - options.confirmations
+    safe_head, rule = _confirmed_head(node, options, head)
     if options.to_block is not None:
         if options.to_block > safe_head:
-            raise TrackerError(
-                f"--to-block {options.to_block} is past the confirmed head {safe_head} "
-                f"(head {head} minus {options.confirmations} confirmations)"
-            )
+            raise TrackerError(f"--to-block {options.to_block} is past {rule}, block {safe_head}")
         return options.to_block
     if options.until is not None:
         next_day = node.first_block_at_or_after(day_after(options.until), head)
@@ -164,7 +150,21 @@ def _start_block(node: Node, spec: ChainSpec, options: SyncOptions, head: int, s
     if state is not None:
         return state.last_block + 1
     known = KNOWN_DEPLOY_BLOCKS.get((spec.name, options.token))
-    return known if known is not None else node.deployment_block(spec.log_address(options.token), head)
+    if known is not None:
+        return known
+    if not spec.finds_deployment:
+        raise TrackerError(f"{spec.name}: the first sync of {options.token} needs --from-block or --since")
+    return node.deployment_block(spec.log_address(options.token), head)
+
+
+def check_source(store: Store, chain: str, token: str, source: str) -> None:
+    """Refuse to mix sources for one chain/token: they number logs differently, so rows would double."""
+    state = store.sync_state(chain, token)
+    if state is not None and state.source not in (None, source):
+        raise TrackerError(
+            f"{chain} {token} in this database was synced with --source {state.source}; "
+            f"continue with --source {state.source}, or use another --db for {source}"
+        )
 
 
 def heal_reorg(store: Store, node: Node, chain: str, token: str, head: int) -> Reorg | None:
@@ -255,7 +255,7 @@ def build_batch(rpc: JsonRpcClient, node: Node, spec: ChainSpec, token: str, ste
     raw_logs = step.raw_logs
     for attempt in range(CHAIN_MOVED_RETRIES + 1):
         try:
-            return _timestamped_batch(node, spec, token, step.log_filter, decode_logs(raw_logs, step.log_filter, spec.format_address))
+            return _timestamped_batch(node, spec, token, step.log_filter, decode_logs(raw_logs, step.log_filter, spec.format))
         except _ChainMoved:
             if attempt == CHAIN_MOVED_RETRIES:
                 raise
@@ -284,6 +284,7 @@ def _timestamped_batch(node: Node, spec: ChainSpec, token: str, log_filter: LogF
             decoded.supply_events.join(times, on="block_number", how="left").to_arrow(), USDT_DECIMALS
         ),
         blocks=headers.to_arrow(),
+        source="jsonrpc",
     )
 
 
@@ -301,8 +302,8 @@ def _put(target: queue.Queue, item: object, stop: threading.Event) -> bool:
 
 
 def run_pipeline(
-    source: Callable[[threading.Event], Iterator[RawStep]],
-    transform: Callable[[RawStep], Batch],
+    source: Callable[[threading.Event], Iterator[Any]],
+    transform: Callable[[Any], Batch],
     sink: Callable[[Batch], None],
 ) -> None:
     """source → transform → sink, each in its own thread (sink in the caller's), in order.
@@ -330,7 +331,7 @@ def run_pipeline(
                 item = raw_steps.get(timeout=0.2)
             except queue.Empty:
                 continue
-            if isinstance(item, RawStep):
+            if item is not _DONE and not isinstance(item, BaseException):
                 try:
                     item = transform(item)
                 except BaseException as error:
@@ -358,6 +359,53 @@ def run_pipeline(
             thread.join(timeout=30)
 
 
+@dataclass
+class SyncPlan:
+    """How one source fills a sync: prepare the store and pick the range, then fetch and build steps."""
+
+    # (store) -> (start, end) after checks such as reorg healing; start > end means nothing to do
+    prepare: Callable[[Store], tuple[int, int]]
+    # (start, end, stop) -> fetched steps in block order
+    fetch: Callable[[int, int, threading.Event], Iterator[Any]]
+    # fetched step -> Batch ready to write
+    build: Callable[[Any], Batch]
+
+
+def run_sync(
+    db_path: Path, summary: SyncSummary, plan: SyncPlan, on_progress: ProgressCallback | None
+) -> SyncSummary:
+    """Open the store, run fetch → build → write, keep the summary; a failed first run leaves no file."""
+    started = time.perf_counter()
+    created = not db_path.exists()
+    try:
+        with Store.open(db_path) as store:
+            start, end = plan.prepare(store)
+            if start <= end:
+                summary.from_block, summary.to_block = start, end
+                done = 0
+
+                def write(batch: Batch) -> None:
+                    nonlocal done
+                    store.write_batch(batch)
+                    done += batch.to_block - batch.from_block + 1
+                    summary.transfers += batch.transfers.num_rows
+                    summary.supply_events += batch.supply_events.num_rows
+                    if on_progress:
+                        on_progress(Progress(done, end - start + 1, summary.logs))
+
+                run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write)
+            covered = store.sync_ranges(summary.chain, summary.token)
+            summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
+    except BaseException:
+        if created and summary.logs == 0:
+            # A run that failed before committing anything leaves no new file behind.
+            for leftover in (db_path, Path(f"{db_path}.wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    summary.seconds += time.perf_counter() - started
+    return summary
+
+
 def sync_chain(
     db_path: Path,
     spec: ChainSpec,
@@ -365,7 +413,7 @@ def sync_chain(
     on_progress: ProgressCallback | None = None,
     http: HttpClient | None = None,
 ) -> SyncSummary:
-    """Index the token's events from the node into the database at `db_path`."""
+    """Index the token's events from a JSON-RPC node into the database at `db_path`."""
     _check_options(options)
     started = time.perf_counter()
     rpc = JsonRpcClient(options.rpc_url, http)
@@ -374,47 +422,18 @@ def sync_chain(
     _check_token(node, spec, options.token)
     end = _end_block(node, options, head)
     summary = SyncSummary(chain=spec.name, token=options.token)
-    created = not db_path.exists()
-    try:
-        _sync_into(db_path, spec, options, rpc, node, head, end, summary, on_progress)
-    except BaseException:
-        if created and summary.logs == 0:
-            # A run that failed before committing anything leaves no new file behind.
-            for leftover in (db_path, Path(f"{db_path}.wal")):
-                leftover.unlink(missing_ok=True)
-        raise
-    summary.seconds = time.perf_counter() - started
-    return summary
 
-
-def _sync_into(
-    db_path: Path, spec: ChainSpec, options: SyncOptions, rpc: JsonRpcClient, node: Node, head: int, end: int,
-    summary: SyncSummary, on_progress: ProgressCallback | None,
-) -> None:
-    with Store.open(db_path) as store:
+    def prepare(store: Store) -> tuple[int, int]:
+        check_source(store, spec.name, options.token, options.source)
         summary.reorg = heal_reorg(store, node, spec.name, options.token, head)
-        start = _start_block(node, spec, options, head, store)
-        if start <= end:
-            summary.from_block, summary.to_block = start, end
-            total = end - start + 1
-            done = 0
+        return _start_block(node, spec, options, head, store), end
 
-            def on_batch(batch: Batch) -> None:
-                nonlocal done
-                done += batch.to_block - batch.from_block + 1
-                summary.transfers += batch.transfers.num_rows
-                summary.supply_events += batch.supply_events.num_rows
-                if on_progress:
-                    on_progress(Progress(done, total, summary.logs))
-
-            def write(batch: Batch) -> None:
-                store.write_batch(batch)
-                on_batch(batch)
-
-            run_pipeline(
-                lambda stop: fetch_raw_steps(rpc, spec, options.token, start, end, options.chunk_size, summary, stop),
-                lambda step: build_batch(rpc, node, spec, options.token, step),
-                write,
-            )
-        covered = store.sync_ranges(spec.name, options.token)
-        summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
+    plan = SyncPlan(
+        prepare=prepare,
+        fetch=lambda start, stop_at, stop: fetch_raw_steps(
+            rpc, spec, options.token, start, stop_at, options.chunk_size, summary, stop
+        ),
+        build=lambda step: build_batch(rpc, node, spec, options.token, step),
+    )
+    summary.seconds = time.perf_counter() - started
+    return run_sync(db_path, summary, plan, on_progress)

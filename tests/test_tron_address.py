@@ -1,0 +1,51 @@
+"""Tron address conversions against known pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.errors import TrackerError
+from tracker.tron_address import base58_from_hex20, evm_hex, hex20_from_base58, normalize_tron_address
+
+# Public facts: USDT-TRC20 and Tron's zero address (the "black hole").
+KNOWN = [
+    ("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "a614f803b6fd780986a42c78ec9c7f77e6ded13c"),
+    ("T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb", "0000000000000000000000000000000000000000"),
+]
+
+
+@pytest.mark.parametrize("base58, hex20", KNOWN)
+def test_known_pairs_both_ways(base58: str, hex20: str) -> None:
+    assert base58_from_hex20(hex20) == base58
+    assert hex20_from_base58(base58) == hex20
+    assert evm_hex(base58) == "0x" + hex20
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+        "41a614f803b6fd780986a42c78ec9c7f77e6ded13c",
+        "41A614F803B6FD780986A42C78EC9C7F77E6DED13C",
+        "0xa614f803b6fd780986a42c78ec9c7f77e6ded13c",
+        "  0xA614F803b6fd780986a42c78ec9c7f77e6ded13c ",
+    ],
+)
+def test_every_spelling_normalizes_to_base58(spelling: str) -> None:
+    assert normalize_tron_address(spelling) == "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u", "checksum does not match"),  # last character changed
+        ("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6", "21-byte"),  # one character short
+        ("TR7NHqjeKQxGTCi8q8ZY4pL0otSzgjLj6t", "not a base58 character"),  # 0 is not base58
+        ("42a614f803b6fd780986a42c78ec9c7f77e6ded13c", "expected base58"),
+        ("0xa614f803b6fd780986a42c78ec9c7f77e6ded13", "expected base58"),
+        ("1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "expected base58"),  # a Bitcoin address
+    ],
+)
+def test_bad_addresses_are_rejected(bad: str, message: str) -> None:
+    with pytest.raises(TrackerError, match=message):
+        normalize_tron_address(bad)
