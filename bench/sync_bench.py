@@ -1,7 +1,10 @@
-"""End-to-end `tracker sync ethereum` throughput on a local anvil node.
+"""End-to-end `tracker sync ethereum|tron` throughput on a local anvil node.
 
-    .venv/bin/python bench/sync_bench.py [--logs 200000] [--per-tx 10000] [--chunk-size 5]
-                                         [--cryo-python PATH]
+    .venv/bin/python bench/sync_bench.py [--chain ethereum|tron] [--logs 200000] [--per-tx 10000]
+                                         [--chunk-size 5] [--cryo-python PATH]
+
+With --chain tron the same node serves the Tron JSON-RPC path (anvil speaks the
+protocol java-tron implements): addresses are converted to base58 on the way in.
 
 Emits Transfer logs with TestTether.spray (many logs per transaction, one
 transaction a block), then measures, on the same node and block range:
@@ -55,9 +58,9 @@ def node_serving_rate(url: str, address: str, head: int, chunk: int) -> tuple[fl
     return time.perf_counter() - started, total_bytes
 
 
-def run_tracker(url: str, address: str, db: Path, chunk: int) -> tuple[float, float, int, str]:
+def run_tracker(chain: str, url: str, address: str, db: Path, chunk: int) -> tuple[float, float, int, str]:
     """Wall seconds, CPU seconds and peak RSS (KiB) of the tracker process alone, and its summary line."""
-    args = [sys.executable, "-m", "tracker", "--db", str(db), "sync", "ethereum", "--rpc", url, "--token", address,
+    args = [sys.executable, "-m", "tracker", "--db", str(db), "sync", chain, "--rpc", url, "--token", address,
             "--from-block", "0", "--confirmations", "0", "--chunk-size", str(chunk), "--quiet"]
     started = time.perf_counter()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
@@ -101,6 +104,7 @@ def cryo_collect(python: str, url: str, address: str, head: int) -> tuple[float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chain", choices=["ethereum", "tron"], default="ethereum")
     parser.add_argument("--logs", type=int, default=200_000)
     parser.add_argument("--per-tx", type=int, default=10_000)
     # 10k logs a block here: 5 blocks = 50k logs per request, the tracker's own per-request target.
@@ -122,10 +126,12 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as folder:
             db = Path(folder) / "bench.duckdb"
-            seconds, cpu_seconds, rss_kib, summary = run_tracker(anvil.url, token.address, db, options.chunk_size)
+            seconds, cpu_seconds, rss_kib, summary = run_tracker(
+                options.chain, anvil.url, token.address, db, options.chunk_size
+            )
             ours = options.logs / seconds
             size = db.stat().st_size
-        print(f"tracker sync end to end:      {ours:>10,.0f} logs/s  ({seconds:.2f}s wall incl. start-up, "
+        print(f"tracker sync {options.chain} end to end: {ours:>10,.0f} logs/s  ({seconds:.2f}s wall incl. start-up, "
               f"peak RSS {rss_kib / 1024:,.0f} MiB, {size / options.logs:.0f} bytes/transfer on disk)")
         print(f"  tracker summary: {summary}")
         print(f"  tracker CPU: {cpu_seconds:.2f}s user+sys = {cpu_seconds / options.logs * 1e6:.1f} µs per log "

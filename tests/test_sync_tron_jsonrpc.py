@@ -150,3 +150,16 @@ def test_cli_tron_token_spellings_and_bad_checksum(tmp_path: Path, tron_token: T
     first = run_cli("--db", str(tmp_path / "new.duckdb"), "sync", "tron", "--rpc", tron_token.anvil.url,
                     "--token", token_b58, "--confirmations", "0", "-q")
     assert first.returncode == 1 and "needs --from-block or --since" in first.stderr
+
+
+def test_layout_without_transfer_legs_counts_supply_once_too(tmp_path: Path, anvil: Anvil, compiled) -> None:
+    plain = TokenChain(anvil, compiled, 10**13, transfer_legs=False)  # Ethereum-style: Issue/Redeem only
+    tron_scenario(plain)
+    db = tmp_path / "t.duckdb"
+    sync_chain(db, TRON, options(plain))
+    assert rows(db, "SELECT count(*) FROM transfers WHERE supply_leg IS NOT NULL") == [(0,)]
+    assert {r[:6] for r in rows(db, "SELECT block_number, epoch(block_time)::BIGINT, tx_hash, log_index, from_address, to_address FROM transfers")} == {
+        t[:6] for t in expected_tron_transfers(plain)
+    }
+    ((net,),) = rows(db, "SELECT sum(CASE kind WHEN 'issue' THEN amount_raw ELSE -amount_raw END) FROM supply_events")
+    assert 10**13 + int(net) == plain.total_supply()

@@ -9,6 +9,7 @@ fingerprint, answer 429/403 first, or serve an event of another contract.
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import random
 from dataclasses import dataclass, field
@@ -145,6 +146,16 @@ class TronGridServer:
     foreign_event_on_page: int | None = None
     pages_served: int = 0
     seen_keys: list[str | None] = field(default_factory=list)
+    _index: dict[str, tuple[list[dict[str, Any]], list[int]]] = field(default_factory=dict)
+
+    def _by_name(self, event_name: str) -> tuple[list[dict[str, Any]], list[int]]:
+        """Records of one event name in timestamp order, with their timestamps (built once)."""
+        if event_name not in self._index:
+            records = sorted(
+                (r for r in self.chain.records if r["event_name"] == event_name), key=lambda r: r["block_timestamp"]
+            )
+            self._index[event_name] = (records, [r["block_timestamp"] for r in records])
+        return self._index[event_name]
 
     def handler(self, request: Request) -> Response:
         if self.faults:
@@ -168,11 +179,9 @@ class TronGridServer:
         limit = min(int(args.get("limit", 20)), 200)
         low, high = int(args["min_block_timestamp"]), int(args["max_block_timestamp"])
         solid_ms = self.chain.block(self.solidified).timestamp_ms
-        matching = [
-            record for record in self.chain.records
-            if record["contract_address"] == contract and record["event_name"] == args["event_name"]
-            and low <= record["block_timestamp"] <= high and record["block_timestamp"] <= solid_ms
-        ]
+        records, stamps = self._by_name(args["event_name"])
+        first, last = bisect.bisect_left(stamps, low), bisect.bisect_right(stamps, min(high, solid_ms))
+        matching = [record for record in records[first:last] if record["contract_address"] == contract]
         offset = 0
         if "fingerprint" in args:
             offset = json.loads(base64.urlsafe_b64decode(args["fingerprint"]))["offset"]

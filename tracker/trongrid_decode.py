@@ -9,7 +9,9 @@ JSON-RPC path writes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -21,6 +23,7 @@ from .http import TruncatedBody
 from .tron_address import hex20_from_base58, normalize_tron_address
 
 EVENT_NAMES = ("Transfer", "Issue", "Redeem", "DestroyedBlackFunds")
+_HEX_SPELLING = re.compile(r"^(0x|0X|41)[0-9a-fA-F]{40}$")
 SUPPLY_KIND = {"Issue": "issue", "Redeem": "redeem", "DestroyedBlackFunds": "destroyed_black_funds"}
 # Named fields of each event's decoded `result`, with the positional keys TronGrid also sends.
 _FIELDS = {
@@ -93,10 +96,13 @@ def parse_block(raw: bytes, number: int | None = None) -> TronBlock:
     return block
 
 
+@lru_cache(maxsize=1 << 20)
 def _address_hex40(value: Any) -> str | None:
     """40 hex digits for a TronGrid address in any spelling, None when it is not one."""
     if not isinstance(value, str):
         return None
+    if _HEX_SPELLING.match(value):  # 0x… or 41…: the 20 bytes are right there
+        return value[-40:].lower()
     try:
         return hex20_from_base58(normalize_tron_address(value))
     except TrackerError:
