@@ -12,14 +12,31 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from . import settings
-from .chains import ETHEREUM, TRON
+from . import labels, queries, settings
+from .chains import CHAINS, ETHEREUM, TRON
 from .errors import TrackerError
 from .http import HttpClient
 from .node import parse_day
 from .sync import Progress as SyncProgress
 from .sync import SyncOptions, SyncSummary, sync_chain
 from .trongrid import sync_trongrid
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    json = "json"
+
+
+class LabelFormat(str, Enum):
+    csv = "csv"
+    dune = "dune"
 
 
 class TronSource(str, Enum):
@@ -35,6 +52,10 @@ app = typer.Typer(
 )
 sync_app = typer.Typer(help="Index token events from a node into the database.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
+labels_app = typer.Typer(help="Wallet labels: which addresses belong to which exchange.", no_args_is_help=True)
+app.add_typer(labels_app, name="labels")
+export_app = typer.Typer(help="Export aggregates as CSV, Parquet or JSON.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 stderr = Console(stderr=True)
 
@@ -195,6 +216,77 @@ def sync_tron(
     else:
         run = lambda bar: sync_trongrid(ctx.obj["db"], options, on_progress=bar)  # noqa: E731
     _run_sync(run, "tron", quiet)
+
+
+@labels_app.command("import")
+def labels_import(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., help="CSV with chain,address,entity[,category,wallet_type,source,valid_from,valid_to]."),
+    format: LabelFormat = typer.Option(LabelFormat.csv, "--format", help="csv (ours) or dune (spellbook cex lists)."),
+) -> None:
+    """Import labels: all rows or none; re-importing the same file changes nothing."""
+    report = labels.import_labels(ctx.obj["db"], file, format.value)
+    print(f"{file}: {report.rows:,} labels: {report.added:,} added, {report.replaced:,} replaced, "
+          f"{report.unchanged:,} unchanged")
+
+
+@labels_app.command("list")
+def labels_list(
+    ctx: typer.Context,
+    chain: Optional[str] = typer.Option(None, help="ethereum or tron."),
+    entity: Optional[str] = typer.Option(None, help="Entity name, e.g. Binance (case-insensitive)."),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+) -> None:
+    """List labels (the bundled set is loaded on first use)."""
+    print(queries.render(labels.list_labels(ctx.obj["db"], chain, entity), format.value), end="")
+
+
+@app.command("query", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def query(
+    ctx: typer.Context,
+    target: str = typer.Argument(..., help="A name in queries/, a .sql file, inline SQL, or - for stdin."),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+) -> None:
+    """Run SQL read-only. -p KEY VALUE (repeatable) binds $KEY; unset $params are NULL (= no filter)."""
+    sql = queries.resolve_sql(target, sys.stdin.read() if target == "-" else None)
+    result = queries.run_sql(ctx.obj["db"], sql, _params(ctx.args))
+    print(queries.render(result, format.value), end="")
+
+
+def _params(args: list[str]) -> dict[str, str]:
+    """-p/--param KEY VALUE pairs (typer has no repeatable two-value option)."""
+    params: dict[str, str] = {}
+    rest = list(args)
+    while rest:
+        flag = rest.pop(0)
+        if flag not in ("-p", "--param"):
+            raise TrackerError(f"unexpected argument {flag!r} (parameters are -p KEY VALUE)")
+        if len(rest) < 2:
+            raise TrackerError("-p takes a key and a value: -p since 2026-03-01")
+        key, value = rest.pop(0), rest.pop(0)
+        params[key] = value
+    return params
+
+
+@export_app.command("daily_flows")
+def export_daily_flows(
+    ctx: typer.Context,
+    chain: Optional[str] = typer.Option(None, help="ethereum or tron (default: both)."),
+    since: Optional[str] = SINCE,
+    until: Optional[str] = UNTIL,
+    format: ExportFormat = typer.Option(ExportFormat.csv, "--format"),
+    out: str = typer.Option("-", "--out", help="File to write, or - for standard output."),
+) -> None:
+    """Daily exchange flows: chain, day, entity, inflow, outflow, netflow, cross_in, cross_out, transfers."""
+    if chain is not None and chain not in CHAINS:
+        raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
+    since_day, until_day = (parse_day(since, "--since") if since else None), (parse_day(until, "--until") if until else None)
+    if since_day and until_day and since_day > until_day:
+        raise TrackerError(f"--since {since_day} is after --until {until_day}")
+    result = queries.daily_flows(ctx.obj["db"], chain, since_day, until_day)
+    text = queries.write_output(result, format.value, out)
+    if text is not None:
+        sys.stdout.write(text)
 
 
 def main() -> None:

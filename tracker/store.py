@@ -123,10 +123,10 @@ class Store:
     # -- sync state -----------------------------------------------------------------------------
 
     def sync_state(self, chain: str, token: str) -> SyncState | None:
-        row = self.connection.execute(
+        found = self.connection.execute(
             "SELECT last_block, last_block_hash, source FROM sync_state WHERE chain = ? AND token = ?", [chain, token]
-        ).fetchone()
-        return SyncState(chain, token, row[0], row[1], row[2]) if row else None
+        ).fetchall()
+        return SyncState(chain, token, *found[0]) if found else None
 
     def sync_ranges(self, chain: str, token: str) -> list[tuple[int, int]]:
         return self.connection.execute(
@@ -187,7 +187,7 @@ class Store:
             "SELECT least(min(from_block), ?), greatest(max(to_block), ?) FROM sync_ranges"
             " WHERE chain = ? AND token = ? AND from_block <= ? + 1 AND to_block >= ? - 1",
             [batch.from_block, batch.to_block, batch.chain, batch.token, batch.to_block, batch.from_block],
-        ).fetchone()
+        ).fetchall()[0]
         low = batch.from_block if merged[0] is None else merged[0]
         high = batch.to_block if merged[1] is None else merged[1]
         con.execute(
@@ -205,7 +205,7 @@ class Store:
             for table in ("transfers", "supply_events"):
                 removed += con.execute(
                     f"SELECT count(*) FROM {table} WHERE chain = ? AND block_number > ?", [chain, ancestor]
-                ).fetchone()[0]
+                ).fetchall()[0][0]
                 con.execute(f"DELETE FROM {table} WHERE chain = ? AND block_number > ?", [chain, ancestor])
             con.execute("DELETE FROM blocks WHERE chain = ? AND block_number >= ?", [chain, ancestor])
             con.execute("INSERT INTO blocks VALUES (?, ?, ?, ?)", [chain, ancestor, ancestor_hash, ancestor_time])

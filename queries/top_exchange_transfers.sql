@@ -1,0 +1,18 @@
+-- The largest transfers into, out of and between exchanges (internal moves excluded), largest first.
+-- Parameters: $chain (NULL = all), $since, $until (DATE, inclusive, NULL = open), $top (rows, NULL = 20).
+SELECT
+    chain,
+    block_time,
+    tx_hash,
+    log_index,
+    flow_type,
+    coalesce(from_entity, from_address) AS sender,
+    coalesce(to_entity, to_address) AS receiver,
+    amount
+FROM transfer_flows
+WHERE flow_type IN ('inflow', 'outflow', 'cross_exchange')
+  AND ($chain IS NULL OR chain = $chain)
+  AND ($since IS NULL OR CAST(timezone('UTC', block_time) AS DATE) >= CAST($since AS DATE))
+  AND ($until IS NULL OR CAST(timezone('UTC', block_time) AS DATE) <= CAST($until AS DATE))
+ORDER BY amount DESC, block_time, tx_hash, log_index
+LIMIT coalesce(CAST($top AS BIGINT), 20);

@@ -1,0 +1,138 @@
+"""Label import (our CSV and Dune's cex lists), validation, conflicts, idempotence, the bundled set."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import file_digest, rows, run_cli
+from tracker.labels import BUNDLED_DIR, read_labels
+from tracker.errors import TrackerError
+
+HEADER = "chain,address,entity,category,wallet_type,source,valid_from,valid_to\n"
+GOOD = HEADER + (
+    "ethereum,0x28C6c06298d514Db089934071355E5743bf21d60,Binance,exchange,hot,etherscan,,\n"  # valid EIP-55
+    "ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,Coinbase,,,,,\n"  # lower case: no checksum to check
+    "tron,TJDENsfBJs4RFETt1X1W8wMDc8M5XnJhCe,Binance,exchange,hot,tronscan,2024-01-01,\n"
+    "tron,41a614f803b6fd780986a42c78ec9c7f77e6ded13c,Example,other,unknown,test,,\n"  # 41-hex stored as base58
+)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def import_file(db: Path, path: Path, *extra: str):
+    return run_cli("--db", str(db), "labels", "import", str(path), *extra)
+
+
+def test_import_validates_normalizes_and_is_idempotent(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    path = write(tmp_path, "good.csv", GOOD)
+    first = import_file(db, path)
+    assert first.returncode == 0, first.stderr
+    # Three rows re-label wallets of the bundled set (same entity, new details): replaced, not doubled.
+    assert "4 labels: 1 added, 3 replaced, 0 unchanged" in first.stdout
+    again = import_file(db, path)
+    assert "4 labels: 0 added, 0 replaced, 4 unchanged" in again.stdout
+    mine = rows(db, "SELECT chain, address, entity, category, wallet_type, source FROM labels WHERE address IN"
+                    " ('0x28c6c06298d514db089934071355e5743bf21d60', '0x71660c4005ba85c37ccec55d0c4493e66fe775d3',"
+                    " 'TJDENsfBJs4RFETt1X1W8wMDc8M5XnJhCe', 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t') ORDER BY chain, address")
+    assert mine == [
+        ("ethereum", "0x28c6c06298d514db089934071355e5743bf21d60", "Binance", "exchange", "hot", "etherscan"),
+        ("ethereum", "0x71660c4005ba85c37ccec55d0c4493e66fe775d3", "Coinbase", "exchange", "unknown", "import:good.csv"),
+        ("tron", "TJDENsfBJs4RFETt1X1W8wMDc8M5XnJhCe", "Binance", "exchange", "hot", "tronscan"),
+        ("tron", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "Example", "other", "unknown", "test"),
+    ]
+    # Changing a row's wallet type replaces that row only.
+    changed = import_file(db, write(tmp_path, "changed.csv", HEADER + "ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,Coinbase,exchange,hot,x,,\n"))
+    assert "1 labels: 0 added, 1 replaced, 0 unchanged" in changed.stdout
+
+
+BROKEN = [
+    ("ethereum,0x28C6c06298d514Db089934071355E5743bf21d61,Binance,,,,,\n", "line 2: invalid ethereum address"),  # bad EIP-55
+    ("tron,TJDENsfBJs4RFETt1X1W8wMDc8M5XnJhCf,Binance,,,,,\n", "line 2: invalid Tron address"),
+    ("solana,abc,Binance,,,,,\n", "line 2: unknown chain 'solana'"),
+    ("ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,,,,,,\n", "line 2: entity is empty"),
+    ("ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,X,casino,,,,\n", "line 2: category 'casino'"),
+    ("ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,X,,,,2026-13-01,\n", "line 2: valid_from '2026-13-01'"),
+    ("ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,X,,,,,,extra\n", "line 2: more fields than columns"),
+    ("ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,X,,,,,\n"
+     "ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,Y,,,,,\n", "line 3: conflict"),
+]
+
+
+@pytest.mark.parametrize("body, message", BROKEN, ids=[m for _, m in BROKEN])
+def test_broken_files_import_nothing(tmp_path: Path, body: str, message: str) -> None:
+    db = tmp_path / "t.duckdb"
+    assert import_file(db, write(tmp_path, "seed.csv", GOOD)).returncode == 0
+    before = file_digest(db)
+    done = import_file(db, write(tmp_path, "bad.csv", HEADER + body))
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "nothing imported" in lines[0]
+    assert message in lines[0]
+    assert file_digest(db) == before
+
+
+def test_conflict_with_stored_label_and_missing_columns(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    assert import_file(db, write(tmp_path, "seed.csv", GOOD)).returncode == 0
+    before = file_digest(db)
+    other = import_file(db, write(tmp_path, "other.csv", HEADER + "ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,Kraken,,,,,\n"))
+    assert other.returncode == 1 and "is 'Coinbase' already, 'Kraken' in the file" in other.stderr
+    columns = import_file(db, write(tmp_path, "cols.csv", "chain,wallet\nethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3\n"))
+    assert columns.returncode == 1 and "missing column(s) address, entity" in columns.stderr
+    assert file_digest(db) == before
+
+
+def test_dune_spellbook_format(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    dune = write(tmp_path, "cex.csv", "blockchain,address,cex_name,distinct_name,added_by,added_date\n"
+                 "ethereum,0x2910543af39aba0cd09dbb2d50200b3e800a63d2,Kraken,Kraken 1,hildobby,2022-08-28\n"
+                 "tron,TB1WQmj63bHV9Qmuhp39WABzutphMAetSc,Bybit,Bybit 1,hildobby,2024-04-19\n")
+    done = import_file(db, dune, "--format", "dune")
+    assert done.returncode == 0, done.stderr
+    listed = run_cli("--db", str(db), "labels", "list", "--entity", "kraken", "--format", "json")
+    entries = [e for e in json.loads(listed.stdout) if e["address"] == "0x2910543af39aba0cd09dbb2d50200b3e800a63d2"]
+    assert [(e["chain"], e["entity"], e["category"], e["wallet_type"], e["source"]) for e in entries] == [
+        ("ethereum", "Kraken", "exchange", "unknown", "dune spellbook: Kraken 1 (hildobby)"),
+    ]
+    bybit = rows(db, "SELECT entity, category FROM labels WHERE address = 'TB1WQmj63bHV9Qmuhp39WABzutphMAetSc'")
+    assert bybit == [("Bybit", "exchange")]
+    broken = import_file(db, write(tmp_path, "bad.csv", "blockchain,address,cex_name,distinct_name,added_by,added_date\n"
+                                   "tron,TCEM5YJJSYGW2RCXYXGE4SXLSPUUEJKQAW,Binance,Binance 13,hildobby,2024-04-19\n"), "--format", "dune")
+    assert broken.returncode == 1 and "line 2: invalid Tron address" in broken.stderr
+
+
+def test_bundled_set_is_valid_curated_and_loaded_on_first_use(tmp_path: Path) -> None:
+    files = sorted(BUNDLED_DIR.glob("*.csv"))
+    assert files
+    labels = [label for path in files for label in read_labels(path.read_text(), str(path))]
+    assert len({(l.chain, l.address) for l in labels}) == len(labels)  # no address twice
+    assert all(l.source for l in labels)
+    by_entity = {(l.chain, l.entity) for l in labels if l.category == "exchange"}
+    for entity in ("Binance", "OKX", "Bybit", "Kraken", "HTX", "Bitfinex", "KuCoin", "Gate", "Bitget", "Coinbase"):
+        assert any(e == entity for _, e in by_entity), entity
+    issuers = {(l.chain, l.entity, l.wallet_type) for l in labels if l.category == "issuer"}
+    assert issuers == {("ethereum", "Tether", "treasury"), ("tron", "Tether", "treasury")}
+    db = tmp_path / "t.duckdb"
+    listed = run_cli("--db", str(db), "labels", "list", "--chain", "ethereum", "--format", "csv")
+    assert listed.returncode == 0, listed.stderr
+    table = list(csv.reader(listed.stdout.splitlines()))
+    assert len(table) - 1 == sum(1 for l in labels if l.chain == "ethereum")
+    bad_chain = run_cli("--db", str(db), "labels", "list", "--chain", "solana")
+    assert bad_chain.returncode == 1 and "unknown chain 'solana'" in bad_chain.stderr
+
+
+def test_read_labels_reports_every_bad_line() -> None:
+    text = HEADER + "".join(f"ethereum,0xbad{i},X,,,,,\n" for i in range(12))
+    with pytest.raises(TrackerError) as caught:
+        read_labels(text, "many.csv")
+    message = str(caught.value)
+    assert message.startswith("many.csv: 12 bad row(s), nothing imported: line 2:") and "…and 4 more" in message

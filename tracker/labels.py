@@ -1,0 +1,260 @@
+"""Wallet labels: validate, import (our CSV or Dune spellbook's cex lists), list, bundled defaults.
+
+A wrong label silently corrupts every flow figure, so an import is all or
+nothing: every row is validated (EIP-55 checksum where mixed case, Tron
+base58check), an address attributed to two entities is a conflict, and any
+problem leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from .chains import CHAINS
+from .errors import TrackerError
+from .store import Store
+
+CATEGORIES = ("exchange", "issuer", "bridge", "other")
+WALLET_TYPES = ("hot", "cold", "deposit", "treasury", "unknown")
+COLUMNS = ("chain", "address", "entity", "category", "wallet_type", "source", "valid_from", "valid_to")
+DUNE_COLUMNS = ("blockchain", "address", "cex_name", "distinct_name", "added_by", "added_date")
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "data" / "labels"
+# Errors shown in the one error line before "…and N more".
+SHOWN_ERRORS = 8
+
+
+@dataclass(frozen=True)
+class Label:
+    chain: str
+    address: str
+    entity: str
+    category: str
+    wallet_type: str
+    source: str
+    valid_from: datetime | None
+    valid_to: datetime | None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    rows: int
+    added: int
+    unchanged: int
+    replaced: int
+
+
+def _moment(text: str, what: str) -> datetime | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{what} {text!r} is not a date (YYYY-MM-DD) or ISO timestamp") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def validate_row(values: dict[str, str], default_source: str) -> Label:
+    """One label from text fields, or ValueError saying what is wrong."""
+    chain = (values.get("chain") or "").strip().lower()
+    if chain not in CHAINS:
+        raise ValueError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
+    entity = (values.get("entity") or "").strip()
+    if not entity:
+        raise ValueError("entity is empty")
+    try:
+        address = CHAINS[chain].normalize_token(values.get("address") or "", f"{chain} address")
+    except TrackerError as error:
+        raise ValueError(str(error)) from None
+    category = (values.get("category") or "").strip().lower() or "exchange"
+    if category not in CATEGORIES:
+        raise ValueError(f"category {category!r} is not one of {', '.join(CATEGORIES)}")
+    wallet_type = (values.get("wallet_type") or "").strip().lower() or "unknown"
+    if wallet_type not in WALLET_TYPES:
+        raise ValueError(f"wallet_type {wallet_type!r} is not one of {', '.join(WALLET_TYPES)}")
+    valid_from = _moment(values.get("valid_from") or "", "valid_from")
+    valid_to = _moment(values.get("valid_to") or "", "valid_to")
+    if valid_from and valid_to and valid_from >= valid_to:
+        raise ValueError("valid_from is not before valid_to")
+    source = (values.get("source") or "").strip() or default_source
+    return Label(chain, address, entity, category, wallet_type, source, valid_from, valid_to)
+
+
+def _dune_row(values: dict[str, str], default_source: str) -> dict[str, str]:
+    """A Dune spellbook cex address row as our columns (all cex rows are exchanges)."""
+    added_by = (values.get("added_by") or "").strip()
+    return {
+        "chain": values.get("blockchain") or "",
+        "address": values.get("address") or "",
+        "entity": values.get("cex_name") or "",
+        "category": "exchange",
+        "wallet_type": "unknown",
+        "source": f"dune spellbook: {values.get('distinct_name') or ''} ({added_by or 'unknown'})".strip(),
+        "valid_from": "",
+        "valid_to": "",
+    }
+
+
+def read_labels(text: str, name: str, file_format: str = "csv") -> list[Label]:
+    """Parse and validate every row; raise one TrackerError naming the bad lines, or return all labels."""
+    if file_format not in ("csv", "dune"):
+        raise TrackerError(f"unknown label format {file_format!r} (expected csv or dune)")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [column.strip() for column in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    required = ("chain", "address", "entity") if file_format == "csv" else DUNE_COLUMNS[:3]
+    missing = [column for column in required if column not in header]
+    if missing:
+        raise TrackerError(f"{name}: missing column(s) {', '.join(missing)} (header: {', '.join(header) or 'empty'})")
+    labels: list[Label] = []
+    errors: list[str] = []
+    seen: dict[tuple[str, str], tuple[int, str, Label]] = {}
+    default_source = f"import:{Path(name).name}"
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            errors.append(f"line {line}: more fields than columns")
+            continue
+        values = _dune_row(row, default_source) if file_format == "dune" else row
+        try:
+            label = validate_row(values, default_source)
+        except ValueError as error:
+            errors.append(f"line {line}: {error}")
+            continue
+        earlier = seen.get((label.chain, label.address))
+        if earlier and earlier[1] != label.entity and _overlap(earlier[2], label):
+            errors.append(
+                f"line {line}: conflict: {label.address} is {label.entity!r} here and {earlier[1]!r} on line {earlier[0]}"
+            )
+            continue
+        seen[(label.chain, label.address)] = (line, label.entity, label)
+        labels.append(label)
+    if errors:
+        shown = "; ".join(errors[:SHOWN_ERRORS])
+        more = f"; …and {len(errors) - SHOWN_ERRORS} more" if len(errors) > SHOWN_ERRORS else ""
+        raise TrackerError(f"{name}: {len(errors)} bad row(s), nothing imported: {shown}{more}")
+    if not labels:
+        raise TrackerError(f"{name}: no label rows")
+    return labels
+
+
+def _overlap(first: Label, second: Label) -> bool:
+    start = max(first.valid_from or datetime.min.replace(tzinfo=timezone.utc),
+                second.valid_from or datetime.min.replace(tzinfo=timezone.utc))
+    end = min(first.valid_to or datetime.max.replace(tzinfo=timezone.utc),
+              second.valid_to or datetime.max.replace(tzinfo=timezone.utc))
+    return start < end
+
+
+def _frame(labels: list[Label]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [label.__dict__ for label in labels],
+        schema={
+            "chain": pl.String, "address": pl.String, "entity": pl.String, "category": pl.String,
+            "wallet_type": pl.String, "source": pl.String,
+            "valid_from": pl.Datetime("us", "UTC"), "valid_to": pl.Datetime("us", "UTC"),
+        },
+        orient="row",
+    )
+
+
+def store_labels(store: Store, labels: list[Label], name: str) -> ImportReport:
+    """Write labels in one transaction: a row replaces the stored rows its window overlaps; identical is a no-op.
+
+    An address that the table already gives to another entity over an
+    overlapping window is a conflict: nothing is written.
+    """
+    con = store.connection
+    con.register("incoming_labels", _frame(labels).to_arrow())
+    try:
+        conflicts = con.execute(
+            "SELECT i.chain, i.address, i.entity, l.entity FROM incoming_labels i JOIN labels l"
+            " ON l.chain = i.chain AND l.address = i.address AND l.entity <> i.entity"
+            " AND l.valid_from IS NOT DISTINCT FROM i.valid_from"
+            " UNION ALL "
+            "SELECT i.chain, i.address, i.entity, l.entity FROM incoming_labels i JOIN labels l"
+            " ON l.chain = i.chain AND l.address = i.address AND l.entity <> i.entity"
+            " AND l.valid_from IS DISTINCT FROM i.valid_from"
+            " AND coalesce(l.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(i.valid_to, 'infinity'::TIMESTAMPTZ)"
+            " AND coalesce(i.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(l.valid_to, 'infinity'::TIMESTAMPTZ)"
+            " LIMIT 5"
+        ).fetchall()
+        if conflicts:
+            described = "; ".join(f"{c[1]} ({c[0]}) is {c[3]!r} already, {c[2]!r} in the file" for c in conflicts)
+            raise TrackerError(f"{name}: conflict, nothing imported: {described}")
+        unchanged = con.execute(
+            "SELECT count(*) FROM incoming_labels i JOIN labels l USING (chain, address)"
+            " WHERE l.entity = i.entity AND l.category = i.category AND l.wallet_type = i.wallet_type"
+            " AND l.source = i.source AND l.valid_from IS NOT DISTINCT FROM i.valid_from"
+            " AND l.valid_to IS NOT DISTINCT FROM i.valid_to"
+        ).fetchall()[0][0]
+        con.begin()
+        try:
+            # A row replaces the stored rows of its address whose validity overlaps it (same entity,
+            # or the conflict check above would have stopped the import): one owner at any moment.
+            replaced = con.execute(
+                "DELETE FROM labels l USING incoming_labels i WHERE l.chain = i.chain AND l.address = i.address"
+                " AND coalesce(l.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(i.valid_to, 'infinity'::TIMESTAMPTZ)"
+                " AND coalesce(i.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(l.valid_to, 'infinity'::TIMESTAMPTZ)"
+            ).fetchall()[0][0]
+            con.execute("INSERT INTO labels BY NAME SELECT * FROM incoming_labels")
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+    finally:
+        con.unregister("incoming_labels")
+    return ImportReport(rows=len(labels), added=len(labels) - replaced, unchanged=unchanged,
+                        replaced=replaced - unchanged)
+
+
+def import_labels(db_path: Path, path: str, file_format: str = "csv") -> ImportReport:
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise TrackerError(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise TrackerError(f"{path}: not UTF-8 text") from None
+    labels = read_labels(text, path, file_format)
+    with Store.open(db_path) as store:
+        ensure_bundled(store)
+        return store_labels(store, labels, path)
+
+
+def ensure_bundled(store: Store) -> int:
+    """Load the bundled label set into an empty labels table (first use); return rows loaded."""
+    if store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0]:
+        return 0
+    loaded = 0
+    for path in sorted(BUNDLED_DIR.glob("*.csv")):
+        labels = read_labels(path.read_text(encoding="utf-8"), str(path), "csv")
+        loaded += store_labels(store, labels, str(path)).rows
+    return loaded
+
+
+LIST_SQL = (
+    "SELECT chain, address, entity, category, wallet_type, source, valid_from, valid_to FROM labels"
+    " WHERE ($chain IS NULL OR chain = $chain) AND ($entity IS NULL OR lower(entity) = lower($entity))"
+    " ORDER BY chain, entity, address, valid_from NULLS FIRST"
+)
+
+
+def list_labels(db_path: Path, chain: str | None = None, entity: str | None = None):  # -> queries.Result
+    """Labels of a chain and/or entity; creates the database with the bundled set if needed."""
+    from .queries import run_sql  # the query runner is the one way this package reads results
+
+    if chain is not None and chain not in CHAINS:
+        raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
+    if not db_path.exists():
+        Store.open(db_path).close()
+    params = {key: value for key, value in (("chain", chain), ("entity", entity)) if value is not None}
+    return run_sql(db_path, LIST_SQL, params)

@@ -1,0 +1,188 @@
+"""Running SQL against the database: named queries, files, inline SQL; results as table, CSV, JSON, Parquet.
+
+Named queries are `queries/<name>.sql` with `$param` placeholders. A placeholder
+the caller does not set is bound to NULL, which every bundled query reads as
+"no filter".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import TrackerError
+from .labels import ensure_bundled
+from .store import Store
+
+QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
+# Spreadsheet formula prefixes: a CSV cell starting with one is neutralized with a leading quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DAILY_FLOWS_COLUMNS = ("chain", "day", "entity", "inflow", "outflow", "netflow", "cross_in", "cross_out", "transfers")
+
+
+@dataclass(frozen=True)
+class Result:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    arrow: pa.Table
+
+
+def named_queries() -> list[str]:
+    return sorted(path.stem for path in QUERIES_DIR.glob("*.sql"))
+
+
+def resolve_sql(target: str, stdin_text: str | None = None) -> str:
+    """SQL text for `-` (stdin), a bundled query name, a .sql file, or inline SQL."""
+    if target == "-":
+        if stdin_text is None:
+            raise TrackerError("no SQL on standard input")
+        return stdin_text
+    if _NAME.match(target):
+        path = QUERIES_DIR / f"{target}.sql"
+        if path.exists():
+            return path.read_text(encoding="utf-8")
+        if " " not in target:
+            raise TrackerError(f"no query named {target!r} (bundled: {', '.join(named_queries())})")
+    path = Path(target)
+    if target.endswith(".sql"):
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise TrackerError(f"cannot read {target}: {error.strerror or error}") from None
+    return target
+
+
+def placeholders(sql: str) -> list[str]:
+    """`$name` placeholders outside strings and comments, in first-use order."""
+    names: list[str] = []
+    for name in _PARAM.findall(_STRINGS_AND_COMMENTS.sub(" ", sql)):
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def prepare_database(db_path: Path) -> None:
+    """Bring the file's schema and labels up to date (one short write) before reading."""
+    if not db_path.exists():
+        raise TrackerError(f"database {db_path} does not exist (run `tracker sync` first)")
+    with Store.open(db_path) as store:
+        ensure_bundled(store)
+
+
+def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None) -> Result:
+    """Run one statement read-only; unknown parameters are refused, missing ones are NULL."""
+    given = dict(params or {})
+    wanted = placeholders(sql)
+    unknown = sorted(set(given) - set(wanted))
+    if unknown:
+        raise TrackerError(f"parameter(s) {', '.join(unknown)} not used by the query (it takes: {', '.join(wanted) or 'none'})")
+    bound = {name: given.get(name) for name in wanted}
+    prepare_database(db_path)
+    with Store.open(db_path, read_only=True) as store:
+        try:
+            relation = store.connection.sql(sql.strip().rstrip(";"), params=bound if bound else None)
+            if relation is None:  # a statement without a result
+                return Result([], [], pa.table({}))
+            arrow = relation.to_arrow_table()
+        except duckdb.Error as error:
+            raise TrackerError(f"SQL error: {str(error).splitlines()[0]}") from None
+    if isinstance(arrow, pa.RecordBatchReader):
+        arrow = arrow.read_all()
+    columns = list(arrow.column_names)
+    rows = list(zip(*(arrow.column(name).to_pylist() for name in columns))) if columns else []
+    return Result(columns, rows, arrow)
+
+
+def daily_flows(db_path: Path, chain: str | None, since: date | None, until: date | None) -> Result:
+    sql = resolve_sql("exchange_netflow_daily")
+    params = {"chain": chain, "since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
+    result = run_sql(db_path, sql, {k: v for k, v in params.items() if v is not None})
+    if tuple(result.columns[: len(DAILY_FLOWS_COLUMNS)]) != DAILY_FLOWS_COLUMNS:
+        raise AssertionError(f"exchange_netflow_daily.sql columns changed: {result.columns}")
+    return result
+
+
+def _text(value: Any) -> str:
+    """Exact text for CSV/table: decimals keep their scale (1234.500000), no float formatting."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    return str(value)
+
+
+def _safe_cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) and not _looks_numeric(text) else text
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        Decimal(text)
+        return True
+    except Exception:
+        return False
+
+
+def render(result: Result, file_format: str) -> str:
+    if file_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(result.columns)
+        for row in result.rows:
+            writer.writerow([_safe_cell(_text(value)) for value in row])
+        return buffer.getvalue()
+    if file_format == "json":
+        return json.dumps([dict(zip(result.columns, map(_json_value, row))) for row in result.rows], indent=1) + "\n"
+    if file_format == "table":
+        cells = [result.columns] + [[_text(value) for value in row] for row in result.rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(result.columns))]
+        lines = ["  ".join(cell.rjust(width) if i and _looks_numeric(cell) else cell.ljust(width)
+                           for i, (cell, width) in enumerate(zip(row, widths))).rstrip() for row in cells]
+        lines.insert(1, "  ".join("-" * width for width in widths))
+        return "\n".join(lines) + f"\n({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})\n"
+    raise TrackerError(f"unknown format {file_format!r}")
+
+
+def _json_value(value: Any) -> Any:
+    # Decimals as strings: JSON numbers would be read back as floats by most tools.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def write_output(result: Result, file_format: str, out: str) -> str | None:
+    """Write to `out` (a path) or return the text for stdout when `out` is '-'."""
+    if file_format == "parquet":
+        if out == "-":
+            raise TrackerError("parquet is binary: give --out FILE")
+        try:
+            pq.write_table(result.arrow, out)
+        except OSError as error:
+            raise TrackerError(f"cannot write {out}: {error}") from None
+        return None
+    text = render(result, file_format)
+    if out == "-":
+        return text
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise TrackerError(f"cannot write {out}: {error.strerror or error}") from None
+    return None
