@@ -5,17 +5,17 @@
 -- Parameters (NULL = no filter): $chain ('ethereum' | 'tron'), $since, $until (DATE, inclusive).
 SELECT
     chain,
-    CAST(timezone('UTC', block_time) AS DATE) AS day,
+    CAST(hour AS DATE) AS day,
     entity,
-    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'in'), 0) AS DECIMAL(38, 6)) AS inflow,
-    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'out'), 0) AS DECIMAL(38, 6)) AS outflow,
+    CAST(sum(inflow) AS DECIMAL(38, 6)) AS inflow,
+    CAST(sum(outflow) AS DECIMAL(38, 6)) AS outflow,
     CAST(inflow - outflow AS DECIMAL(38, 6)) AS netflow,
-    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'in' AND cross_exchange), 0) AS DECIMAL(38, 6)) AS cross_in,
-    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'out' AND cross_exchange), 0) AS DECIMAL(38, 6)) AS cross_out,
-    count(*) AS transfers
-FROM exchange_flow_legs
+    CAST(sum(cross_in) AS DECIMAL(38, 6)) AS cross_in,
+    CAST(sum(cross_out) AS DECIMAL(38, 6)) AS cross_out,
+    CAST(sum(transfers) AS BIGINT) AS transfers
+FROM exchange_flows_by_hour
 WHERE ($chain IS NULL OR chain = $chain)
-  AND ($since IS NULL OR CAST(timezone('UTC', block_time) AS DATE) >= CAST($since AS DATE))
-  AND ($until IS NULL OR CAST(timezone('UTC', block_time) AS DATE) <= CAST($until AS DATE))
+  AND ($since IS NULL OR CAST(hour AS DATE) >= CAST($since AS DATE))
+  AND ($until IS NULL OR CAST(hour AS DATE) <= CAST($until AS DATE))
 GROUP BY ALL
 ORDER BY day, chain, entity;

@@ -174,3 +174,30 @@ def test_labels_outside_their_window_do_not_count(synced) -> None:
     chain_name, db, _, spell = synced
     ((c_late,),) = rows(db, "SELECT flow_type FROM transfer_flows WHERE to_address = ? AND CAST(timezone('UTC', block_time) AS DATE) = DATE '2026-03-02'", [spell(C_WALLET)])
     assert c_late == "other"
+
+
+@pytest.mark.parametrize("chain_name", ["ethereum", "tron"])
+def test_scope_labeled_fetches_only_labeled_transfers_and_same_flows(
+    chain_name: str, tmp_path: Path, anvil: Anvil, compiled
+) -> None:
+    is_tron = chain_name == "tron"
+    chain = TokenChain(anvil, compiled, 10**12, transfer_legs=is_tron)
+    flow_scenario(chain)
+    spec = TRON if is_tron else ETHEREUM
+    spell = (lambda a: base58_from_hex20(a.lower()[2:])) if is_tron else (lambda a: a.lower())
+    db = tmp_path / "labeled.duckdb"
+    labels_file = tmp_path / "labels.csv"
+    labels_file.write_text(label_csv(chain_name, chain.owner, spell))
+    assert run_cli("--db", str(db), "labels", "import", str(labels_file)).returncode == 0
+    options = SyncOptions(rpc_url=anvil.url, token=spell(chain.address), from_block=0, confirmations=0,
+                          scope="labeled", max_subtopics=2)  # several chunks of addresses per step
+    summary = sync_chain(db, spec, options)
+    # Two transfers touch no labeled wallet (user3 -> user3, user1 -> user2): they are not fetched.
+    assert summary.transfers == (17 if is_tron else 15)
+    assert summary.supply_events == 2
+    assert daily(db, chain_name) == EXPECTED_DAILY
+    assert rows(db, "SELECT count(*) FROM transfers WHERE from_address = ? AND to_address = ?", [spell(USER3), spell(USER3)]) == [(0,)]
+    assert rows(db, "SELECT DISTINCT scope FROM sync_state") == [("labeled",)]
+    mixed = run_cli("--db", str(db), "sync", chain_name, "--rpc", anvil.url, "--token", spell(chain.address),
+                    "--confirmations", "0", "-q")
+    assert mixed.returncode == 1 and "synced with --scope labeled" in mixed.stderr

@@ -39,6 +39,14 @@ class LabelFormat(str, Enum):
     dune = "dune"
 
 
+class Scope(str, Enum):
+    all = "all"
+    labeled = "labeled"
+
+
+SCOPE = typer.Option(Scope.all, help="all events, or only transfers touching a labeled wallet (plus supply events).")
+
+
 class TronSource(str, Enum):
     jsonrpc = "jsonrpc"
     trongrid = "trongrid"
@@ -146,6 +154,7 @@ QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
 def _sync_options(
     url: str, token: str, from_block: Optional[int], to_block: Optional[int], since: Optional[str],
     until: Optional[str], confirmations: Optional[int], chunk_size: int, source: str = "jsonrpc",
+    scope: str = "all",
 ) -> SyncOptions:
     return SyncOptions(
         rpc_url=url,
@@ -157,6 +166,7 @@ def _sync_options(
         confirmations=confirmations,
         chunk_size=chunk_size,
         source=source,
+        scope=scope,
     )
 
 
@@ -171,12 +181,13 @@ def sync_ethereum(
     until: Optional[str] = UNTIL,
     confirmations: int = typer.Option(12, help="Blocks newer than head minus this are not indexed."),
     chunk_size: int = typer.Option(2000, "--chunk-size", help="Blocks per eth_getLogs to start with."),
+    scope: Scope = SCOPE,
     quiet: bool = QUIET,
 ) -> None:
     """Index USDT Transfer/Issue/Redeem/DestroyedBlackFunds events from an Ethereum node."""
     options = _sync_options(
         settings.eth_rpc_url(rpc), ETHEREUM.normalize_token(token, "--token"),
-        from_block, to_block, since, until, confirmations, chunk_size,
+        from_block, to_block, since, until, confirmations, chunk_size, scope=scope.value,
     )
     _run_sync(lambda bar: sync_chain(ctx.obj["db"], ETHEREUM, options, on_progress=bar), "ethereum", quiet)
 
@@ -200,6 +211,7 @@ def sync_tron(
     chunk_size: Optional[int] = typer.Option(
         None, "--chunk-size", help="Blocks per eth_getLogs to start with (100), or per TronGrid window (1200)."
     ),
+    scope: Scope = SCOPE,
     quiet: bool = QUIET,
 ) -> None:
     """Index USDT-TRC20 events from Tron (addresses stored in base58)."""
@@ -208,7 +220,7 @@ def sync_tron(
     options = _sync_options(
         settings.tron_rpc_url(rpc) if source is TronSource.jsonrpc else settings.trongrid_url(rpc),
         TRON.normalize_token(token, "--token"),
-        from_block, to_block, since, until, confirmations, chunk_size, source.value,
+        from_block, to_block, since, until, confirmations, chunk_size, source.value, scope.value,
     )
     if source is TronSource.jsonrpc:
         http = HttpClient(headers=settings.trongrid_headers())

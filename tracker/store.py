@@ -27,6 +27,7 @@ class SyncState:
     last_block: int
     last_block_hash: str
     source: str | None = None
+    scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Batch:
     supply_events: pa.Table
     blocks: pa.Table  # chain, block_number, block_hash, block_time
     source: str = "jsonrpc"
+    scope: str = "all"
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -124,7 +126,8 @@ class Store:
 
     def sync_state(self, chain: str, token: str) -> SyncState | None:
         found = self.connection.execute(
-            "SELECT last_block, last_block_hash, source FROM sync_state WHERE chain = ? AND token = ?", [chain, token]
+            "SELECT last_block, last_block_hash, source, scope FROM sync_state WHERE chain = ? AND token = ?",
+            [chain, token],
         ).fetchall()
         return SyncState(chain, token, *found[0]) if found else None
 
@@ -174,13 +177,13 @@ class Store:
         con = self.connection
         now = datetime.now(timezone.utc)
         con.execute(
-            "INSERT INTO sync_state (chain, token, last_block, last_block_hash, updated_at, source)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chain, token) DO UPDATE SET"
+            "INSERT INTO sync_state (chain, token, last_block, last_block_hash, updated_at, source, scope)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain, token) DO UPDATE SET"
             " last_block_hash = CASE WHEN excluded.last_block >= sync_state.last_block"
             "   THEN excluded.last_block_hash ELSE sync_state.last_block_hash END,"
             " last_block = greatest(sync_state.last_block, excluded.last_block),"
             " updated_at = excluded.updated_at",
-            [batch.chain, batch.token, batch.to_block, batch.to_block_hash, now, batch.source],
+            [batch.chain, batch.token, batch.to_block, batch.to_block_hash, now, batch.source, batch.scope],
         )
         # Merge [from_block, to_block] with the ranges it touches or extends.
         merged = con.execute(

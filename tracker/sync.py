@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from . import ranges
 from .chains import ETHEREUM, TRON, ChainSpec
 from .decode import DecodedLogs, LogFilter, decode_logs, parse_logs_response, with_units
 from .errors import BadResponse, RpcError, RpcTimeout, TrackerError
-from .events import ALL_TOPICS
+from .events import ALL_TOPICS, DESTROYED_BLACK_FUNDS_TOPIC, ISSUE_TOPIC, REDEEM_TOPIC, TRANSFER_TOPIC
 from .http import HttpClient, HttpStatusError
 from .node import Node, day_after, day_start
 from .rpc import JsonRpcClient
@@ -34,6 +34,8 @@ from .store import Batch, Store
 CHAIN_MOVED_RETRIES = 3
 # Stored blocks compared per batch request while looking for a reorg's common ancestor.
 ANCESTOR_BATCH = 64
+# Providers cap the addresses in one topic position (java-tron: 1000 sub-topics).
+MAX_SUBTOPICS = 1000
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class SyncOptions:
     confirmations: int | None = 12  # None: up to the node's `finalized` block
     chunk_size: int = 2000
     source: str = "jsonrpc"
+    scope: str = "all"  # or "labeled": only transfers touching a labeled wallet, plus all supply events
+    max_subtopics: int = MAX_SUBTOPICS
 
 
 @dataclass
@@ -101,6 +105,8 @@ def _check_options(options: SyncOptions) -> None:
         raise TrackerError(f"--from-block {options.from_block} is after --to-block {options.to_block}")
     if options.since is not None and options.until is not None and options.since > options.until:
         raise TrackerError(f"--since {options.since} is after --until {options.until}")
+    if options.scope not in ("all", "labeled"):
+        raise TrackerError(f"unknown --scope {options.scope!r} (expected all or labeled)")
     if options.confirmations is not None and options.confirmations < 0:
         raise TrackerError(f"--confirmations must be >= 0, got {options.confirmations}")
     ranges.first_plan(options.chunk_size)
@@ -157,13 +163,22 @@ def _start_block(node: Node, spec: ChainSpec, options: SyncOptions, head: int, s
     return node.deployment_block(spec.log_address(options.token), head)
 
 
-def check_source(store: Store, chain: str, token: str, source: str) -> None:
-    """Refuse to mix sources for one chain/token: they number logs differently, so rows would double."""
+def check_source(store: Store, chain: str, token: str, source: str, scope: str = "all") -> None:
+    """Refuse to mix sources or scopes for one chain/token.
+
+    Sources number logs differently, so rows would double; a labeled-scope run over
+    a range synced with scope all would drop that range's other transfers.
+    """
     state = store.sync_state(chain, token)
     if state is not None and state.source not in (None, source):
         raise TrackerError(
             f"{chain} {token} in this database was synced with --source {state.source}; "
             f"continue with --source {state.source}, or use another --db for {source}"
+        )
+    if state is not None and state.scope not in (None, scope):
+        raise TrackerError(
+            f"{chain} {token} in this database was synced with --scope {state.scope}; "
+            f"continue with --scope {state.scope}, or use another --db for --scope {scope}"
         )
 
 
@@ -206,14 +221,38 @@ class RawStep:
     raw_logs: pl.DataFrame
 
 
-def _get_logs(rpc: JsonRpcClient, log_filter: LogFilter) -> pl.DataFrame:
-    params = [{
-        "address": log_filter.token,
-        "fromBlock": hex(log_filter.from_block),
-        "toBlock": hex(log_filter.to_block),
-        "topics": [ALL_TOPICS],
-    }]
-    return rpc.call_parsed("eth_getLogs", params, parse_logs_response, retry_timeouts=False)
+# Topic filters of one step: scope "all" asks once for every USDT event.
+ALL_EVENTS: list[list[Any]] = [[ALL_TOPICS]]
+
+
+def labeled_topic_filters(address_words: list[str], max_subtopics: int = MAX_SUBTOPICS) -> list[list[Any]]:
+    """Topic filters for scope "labeled": all supply events, and Transfers from or to a labeled wallet.
+
+    `address_words` are 32-byte topic words (0x + 24 zeros + the 20 address bytes); they are
+    chunked so no request names more than `max_subtopics` of them.
+    """
+    filters: list[list[Any]] = [[[ISSUE_TOPIC, REDEEM_TOPIC, DESTROYED_BLACK_FUNDS_TOPIC]]]
+    for first in range(0, len(address_words), max_subtopics):
+        chunk = address_words[first : first + max_subtopics]
+        filters.append([[TRANSFER_TOPIC], chunk])
+        filters.append([[TRANSFER_TOPIC], None, chunk])
+    return filters
+
+
+def _get_logs(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[Any]] = ALL_EVENTS) -> pl.DataFrame:
+    frames = []
+    for topics in topic_filters:
+        params = [{
+            "address": log_filter.token,
+            "fromBlock": hex(log_filter.from_block),
+            "toBlock": hex(log_filter.to_block),
+            "topics": topics,
+        }]
+        frames.append(rpc.call_parsed("eth_getLogs", params, parse_logs_response, retry_timeouts=False))
+    if len(frames) == 1:
+        return frames[0]
+    # A transfer between two labeled wallets answers both the "from" and the "to" filter: keep it once.
+    return pl.concat(frames).unique(subset=["transactionHash", "logIndex"], keep="first", maintain_order=True)
 
 
 def _refusal_text(error: Exception) -> str | None:
@@ -227,7 +266,7 @@ def _refusal_text(error: Exception) -> str | None:
 
 def fetch_raw_steps(
     rpc: JsonRpcClient, spec: ChainSpec, token: str, start: int, end: int, chunk_size: int,
-    summary: SyncSummary, stop: threading.Event,
+    summary: SyncSummary, stop: threading.Event, topic_filters: list[list[Any]] = ALL_EVENTS,
 ) -> Iterator[RawStep]:
     """Answered eth_getLogs requests covering [start, end] in order, each sized by `ranges`."""
     plan = ranges.first_plan(chunk_size)
@@ -237,7 +276,7 @@ def fetch_raw_steps(
         log_filter = LogFilter(spec.name, spec.log_address(token), cursor, high)
         summary.requests += 1
         try:
-            raw_logs = _get_logs(rpc, log_filter)
+            raw_logs = _get_logs(rpc, log_filter, topic_filters)
         except (RpcTimeout, RpcError, HttpStatusError) as error:
             refusal = _refusal_text(error)
             if refusal is None:
@@ -250,16 +289,20 @@ def fetch_raw_steps(
         yield RawStep(log_filter, raw_logs)
 
 
-def build_batch(rpc: JsonRpcClient, node: Node, spec: ChainSpec, token: str, step: RawStep) -> Batch:
+def build_batch(
+    rpc: JsonRpcClient, node: Node, spec: ChainSpec, token: str, step: RawStep,
+    topic_filters: list[list[Any]] = ALL_EVENTS, scope: str = "all",
+) -> Batch:
     """Decode one step, timestamp it from block headers, and check the chain did not move under it."""
     raw_logs = step.raw_logs
     for attempt in range(CHAIN_MOVED_RETRIES + 1):
         try:
-            return _timestamped_batch(node, spec, token, step.log_filter, decode_logs(raw_logs, step.log_filter, spec.format))
+            decoded = decode_logs(raw_logs, step.log_filter, spec.format)
+            return replace(_timestamped_batch(node, spec, token, step.log_filter, decoded), scope=scope)
         except _ChainMoved:
             if attempt == CHAIN_MOVED_RETRIES:
                 raise
-            raw_logs = _get_logs(rpc, step.log_filter)  # read the range again, now that the node settled
+            raw_logs = _get_logs(rpc, step.log_filter, topic_filters)  # read the range again, the node settled
     raise AssertionError("unreachable")
 
 
@@ -371,6 +414,19 @@ class SyncPlan:
     build: Callable[[Any], Batch]
 
 
+def _labeled_words(store: Store, spec: ChainSpec) -> list[str]:
+    """Topic words of every labeled wallet on the chain (the bundled set is loaded if the table is empty)."""
+    from .labels import ensure_bundled  # labels import the chain specs; imported late to keep modules acyclic
+
+    ensure_bundled(store)
+    addresses = [row[0] for row in store.connection.execute(
+        "SELECT DISTINCT address FROM labels WHERE chain = ? ORDER BY address", [spec.name]
+    ).fetchall()]
+    if not addresses:
+        raise TrackerError(f"--scope labeled: no labeled {spec.name} wallets (see tracker labels import)")
+    return ["0x" + "0" * 24 + spec.log_address(address)[2:] for address in addresses]
+
+
 def run_sync(
     db_path: Path, summary: SyncSummary, plan: SyncPlan, on_progress: ProgressCallback | None
 ) -> SyncSummary:
@@ -423,17 +479,22 @@ def sync_chain(
     end = _end_block(node, options, head)
     summary = SyncSummary(chain=spec.name, token=options.token)
 
+    topic_filters = ALL_EVENTS
+
     def prepare(store: Store) -> tuple[int, int]:
-        check_source(store, spec.name, options.token, options.source)
+        nonlocal topic_filters
+        check_source(store, spec.name, options.token, options.source, options.scope)
+        if options.scope == "labeled":
+            topic_filters = labeled_topic_filters(_labeled_words(store, spec), options.max_subtopics)
         summary.reorg = heal_reorg(store, node, spec.name, options.token, head)
         return _start_block(node, spec, options, head, store), end
 
     plan = SyncPlan(
         prepare=prepare,
         fetch=lambda start, stop_at, stop: fetch_raw_steps(
-            rpc, spec, options.token, start, stop_at, options.chunk_size, summary, stop
+            rpc, spec, options.token, start, stop_at, options.chunk_size, summary, stop, topic_filters
         ),
-        build=lambda step: build_batch(rpc, node, spec, options.token, step),
+        build=lambda step: build_batch(rpc, node, spec, options.token, step, topic_filters, options.scope),
     )
     summary.seconds = time.perf_counter() - started
     return run_sync(db_path, summary, plan, on_progress)

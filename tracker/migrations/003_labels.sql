@@ -47,3 +47,17 @@ UNION ALL
 SELECT chain, from_entity AS entity, block_time, tx_hash, log_index, amount, 'out' AS direction,
        flow_type = 'cross_exchange' AS cross_exchange
 FROM transfer_flows WHERE flow_type IN ('outflow', 'cross_exchange');
+
+-- Hourly (UTC) totals per chain and exchange entity: the one place flows are summed.
+CREATE VIEW exchange_flows_by_hour AS
+SELECT
+    chain,
+    date_trunc('hour', timezone('UTC', block_time)) AS hour,
+    entity,
+    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'in'), 0) AS DECIMAL(38, 6)) AS inflow,
+    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'out'), 0) AS DECIMAL(38, 6)) AS outflow,
+    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'in' AND cross_exchange), 0) AS DECIMAL(38, 6)) AS cross_in,
+    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'out' AND cross_exchange), 0) AS DECIMAL(38, 6)) AS cross_out,
+    count(*) AS transfers
+FROM exchange_flow_legs
+GROUP BY ALL;
