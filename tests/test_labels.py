@@ -85,7 +85,7 @@ def test_conflict_with_stored_label_and_missing_columns(tmp_path: Path) -> None:
     assert import_file(db, write(tmp_path, "seed.csv", GOOD)).returncode == 0
     before = file_digest(db)
     other = import_file(db, write(tmp_path, "other.csv", HEADER + "ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,Kraken,,,,,\n"))
-    assert other.returncode == 1 and "is 'Coinbase' already, 'Kraken' in the file" in other.stderr
+    assert other.returncode == 1 and "is 'Coinbase' already, 'Kraken' in other.csv" in other.stderr
     columns = import_file(db, write(tmp_path, "cols.csv", "chain,wallet\nethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3\n"))
     assert columns.returncode == 1 and "missing column(s) address, entity" in columns.stderr
     assert file_digest(db) == before
@@ -136,3 +136,52 @@ def test_read_labels_reports_every_bad_line() -> None:
         read_labels(text, "many.csv")
     message = str(caught.value)
     assert message.startswith("many.csv: 12 bad row(s), nothing imported: line 2:") and "…and 4 more" in message
+
+
+SPELLBOOK_TRON = """{{config(tags = ['static'], schema = 'cex_tron', alias = 'addresses')}}
+
+SELECT blockchain, address, cex_name, distinct_name, added_by, added_date
+FROM (VALUES
+    ('tron', 'TV6MuMXfmLbBqPZvBHdwFsDnQeVfnmiuSi', 'Binance', 'Binance 1', 'hildobby', date '2024-04-19')
+    , ('tron', 'TCEM5YJJSYGW2RCXYXGE4SXLSPUUEJKQAW', 'Binance', 'Binance 13', 'hildobby', date '2024-04-19')
+    , ('tron', 'TKHuVq1oKVruCGLvqVexFs6dawKv6fQgFs', 'Bitfinex', 'Bitfinex Tether', 'someone', date '2024-04-19')
+    , ('tron', 'TXFBqBbqJommqZf7BV8NNYzePh97UmJodJ', 'Bitfinex', 'Bitfinex 3', 'hildobby', date '2024-04-19')
+    , ('tron', 'TXFBqBbqJommqZf7BV8NNYzePh97UmJodJ', 'Kraken', 'Kraken 9', 'someone', date '2024-05-01')
+    -- , ('tron', 'TB1WQmj63bHV9Qmuhp39WABzutphMAetSc', 'Commented', 'out', 'x', date '2024-01-01')
+    , ('tron', 'TGjpmhAFT6d7eBKvaFwPVN6H2pDKgLLZiw', 'CoinDCX', 'CoinDCX 1', 'hildobby', date '2024-04-19')
+    ) AS x (blockchain, address, cex_name, distinct_name, added_by, added_date)
+"""
+SPELLBOOK_EVMS = """SELECT address, cex_name, distinct_name, added_by, added_date
+FROM (VALUES
+    (0x2910543af39aba0cd09dbb2d50200b3e800a63d2, 'Kraken', 'Kraken 1', 'hildobby', date '2022-08-28')
+    , (0x0a869d79a7052c7f1b55a8ebabbea3420f0d1e13, 'Kraken', 'Kraken 2', 'hildobby', date '2022-08-28')
+    ) AS x (address, cex_name, distinct_name, added_by, added_date)
+"""
+
+
+def test_labels_update_downloads_public_lists_and_leaves_out_bad_rows(tmp_path: Path, httpserver, monkeypatch) -> None:
+    httpserver.expect_request("/tron.sql").respond_with_data(SPELLBOOK_TRON)
+    httpserver.expect_request("/evms.sql").respond_with_data(SPELLBOOK_EVMS)
+    httpserver.expect_request("/cex.csv").respond_with_data(
+        "blockchain,address,cex_name,distinct_name,added_by,added_date\n"
+        "bnb,0x8894e0a0c962cb723c1976a4421c95949be2d4e3,Binance,Binance 1,x,2024-01-01\n"  # another chain: ignored
+        "ethereum,0x6cc5f688a315f3dc28a7781717a9a798a59fda7b,OKX,OKX 1,x,2024-01-01\n"
+    )
+    sources = (f"spellbook:tron={httpserver.url_for('/tron.sql')} spellbook:ethereum={httpserver.url_for('/evms.sql')} "
+               f"dune={httpserver.url_for('/cex.csv')}")
+    db = tmp_path / "t.duckdb"
+    done = run_cli("--db", str(db), "labels", "update", env={"TRACKER_LABEL_SOURCES": sources})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "6 rows; 1 added, 2 replaced, 0 unchanged; 2 invalid and 1 conflicting rows left out" in lines[0]
+    assert any("line 6: invalid Tron address 'TCEM5YJJSYGW2RCXYXGE4SXLSPUUEJKQAW'" in l for l in lines)
+    assert any("is 'Kraken' here and 'Bitfinex' on line" in l for l in lines)
+    assert any("TKHuVq1oKVruCGLvqVexFs6dawKv6fQgFs (tron) is 'Tether' already, 'Bitfinex'" in l for l in lines)
+    assert rows(db, "SELECT entity, category FROM labels WHERE address = 'TKHuVq1oKVruCGLvqVexFs6dawKv6fQgFs'") == [("Tether", "issuer")]
+    assert rows(db, "SELECT entity FROM labels WHERE address = 'TGjpmhAFT6d7eBKvaFwPVN6H2pDKgLLZiw'") == [("CoinDCX",)]
+    assert rows(db, "SELECT count(*) FROM labels WHERE address = '0x8894e0a0c962cb723c1976a4421c95949be2d4e3'") == [(0,)]
+    assert rows(db, "SELECT entity, source FROM labels WHERE address = '0x6cc5f688a315f3dc28a7781717a9a798a59fda7b'") == [
+        ("OKX", "dune spellbook: OKX 1 (x)")
+    ]
+    again = run_cli("--db", str(db), "labels", "update", env={"TRACKER_LABEL_SOURCES": sources})
+    assert "0 added, 0 replaced, 3 unchanged" in again.stdout.splitlines()[0]

@@ -242,6 +242,18 @@ def labels_import(
           f"{report.unchanged:,} unchanged")
 
 
+@labels_app.command("update")
+def labels_update(ctx: typer.Context) -> None:
+    """Re-download the public label lists in $TRACKER_LABEL_SOURCES (default: Dune spellbook's cex lists)."""
+    for report in labels.update_labels(ctx.obj["db"]):
+        imported = report.imported
+        print(f"{report.source}: {report.parsed:,} rows; {imported.added:,} added, {imported.replaced:,} replaced, "
+              f"{imported.unchanged:,} unchanged; {len(report.invalid):,} invalid and "
+              f"{len(imported.skipped):,} conflicting rows left out")
+        for reason in (report.invalid + imported.skipped)[:10]:
+            print(f"  left out: {reason}")
+
+
 @labels_app.command("list")
 def labels_list(
     ctx: typer.Context,

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import os
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -47,6 +50,7 @@ class ImportReport:
     added: int
     unchanged: int
     replaced: int
+    skipped: list[str] = field(default_factory=list)  # rows left out (labels update only), with the reason
 
 
 def _moment(text: str, what: str) -> datetime | None:
@@ -167,30 +171,37 @@ def _frame(labels: list[Label]) -> pl.DataFrame:
     )
 
 
-def store_labels(store: Store, labels: list[Label], name: str) -> ImportReport:
+_OVERLAP = (
+    "coalesce(l.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(i.valid_to, 'infinity'::TIMESTAMPTZ)"
+    " AND coalesce(i.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(l.valid_to, 'infinity'::TIMESTAMPTZ)"
+)
+
+
+def store_labels(store: Store, labels: list[Label], name: str, skip_conflicts: bool = False) -> ImportReport:
     """Write labels in one transaction: a row replaces the stored rows its window overlaps; identical is a no-op.
 
     An address that the table already gives to another entity over an
-    overlapping window is a conflict: nothing is written.
+    overlapping window is a conflict: nothing is written, or with
+    `skip_conflicts` (public lists) just those rows are left out and counted.
     """
     con = store.connection
     con.register("incoming_labels", _frame(labels).to_arrow())
+    skipped: list[str] = []
     try:
         conflicts = con.execute(
-            "SELECT i.chain, i.address, i.entity, l.entity FROM incoming_labels i JOIN labels l"
-            " ON l.chain = i.chain AND l.address = i.address AND l.entity <> i.entity"
-            " AND l.valid_from IS NOT DISTINCT FROM i.valid_from"
-            " UNION ALL "
-            "SELECT i.chain, i.address, i.entity, l.entity FROM incoming_labels i JOIN labels l"
-            " ON l.chain = i.chain AND l.address = i.address AND l.entity <> i.entity"
-            " AND l.valid_from IS DISTINCT FROM i.valid_from"
-            " AND coalesce(l.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(i.valid_to, 'infinity'::TIMESTAMPTZ)"
-            " AND coalesce(i.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(l.valid_to, 'infinity'::TIMESTAMPTZ)"
-            " LIMIT 5"
+            "SELECT i.chain, i.address, i.entity, min(l.entity) FROM incoming_labels i JOIN labels l"
+            f" ON l.chain = i.chain AND l.address = i.address AND l.entity <> i.entity AND {_OVERLAP}"
+            " GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
+        described = [f"{c[1]} ({c[0]}) is {c[3]!r} already, {c[2]!r} in {Path(name).name}" for c in conflicts]
+        if conflicts and not skip_conflicts:
+            raise TrackerError(f"{name}: conflict, nothing imported: {'; '.join(described[:5])}")
         if conflicts:
-            described = "; ".join(f"{c[1]} ({c[0]}) is {c[3]!r} already, {c[2]!r} in the file" for c in conflicts)
-            raise TrackerError(f"{name}: conflict, nothing imported: {described}")
+            clashing = {(c[0], c[1]) for c in conflicts}
+            labels = [label for label in labels if (label.chain, label.address) not in clashing]
+            skipped = described
+            con.unregister("incoming_labels")
+            con.register("incoming_labels", _frame(labels).to_arrow())
         unchanged = con.execute(
             "SELECT count(*) FROM incoming_labels i JOIN labels l USING (chain, address)"
             " WHERE l.entity = i.entity AND l.category = i.category AND l.wallet_type = i.wallet_type"
@@ -214,7 +225,7 @@ def store_labels(store: Store, labels: list[Label], name: str) -> ImportReport:
     finally:
         con.unregister("incoming_labels")
     return ImportReport(rows=len(labels), added=len(labels) - replaced, unchanged=unchanged,
-                        replaced=replaced - unchanged)
+                        replaced=replaced - unchanged, skipped=skipped)
 
 
 def import_labels(db_path: Path, path: str, file_format: str = "csv") -> ImportReport:
@@ -258,3 +269,104 @@ def list_labels(db_path: Path, chain: str | None = None, entity: str | None = No
         Store.open(db_path).close()
     params = {key: value for key, value in (("chain", chain), ("entity", entity)) if value is not None}
     return run_sql(db_path, LIST_SQL, params)
+
+
+# `labels update`: public label lists, re-downloaded on demand. FORMAT=URL entries, whitespace-separated,
+# in $TRACKER_LABEL_SOURCES; FORMAT is csv, dune, or spellbook:CHAIN (a Dune spellbook cex_*_addresses.sql).
+DEFAULT_LABEL_SOURCES = (
+    "spellbook:ethereum=https://raw.githubusercontent.com/duneanalytics/spellbook/main/dbt_subprojects/"
+    "hourly_spellbook/models/_sector/cex/addresses/chains/cex_evms_addresses.sql "
+    "spellbook:tron=https://raw.githubusercontent.com/duneanalytics/spellbook/main/dbt_subprojects/"
+    "hourly_spellbook/models/_sector/cex/addresses/chains/tron/cex_tron_addresses.sql"
+)
+_SPELLBOOK_ROW = re.compile(
+    r"\(\s*(?:'(?P<chain>[a-z_0-9]+)'\s*,\s*)?(?P<address>'[^']+'|0x[0-9a-fA-F]+)\s*,\s*"
+    r"'(?P<entity>(?:[^']|'')*)'\s*,\s*'(?P<name>(?:[^']|'')*)'\s*,\s*'(?P<by>[^']*)'\s*,\s*"
+    r"(?:date|timestamp)\s*'(?P<added>[^']*)'\s*\)"
+)
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    source: str
+    parsed: int
+    invalid: list[str]
+    imported: ImportReport
+
+
+def label_sources() -> list[tuple[str, str]]:
+    """(format, url) pairs from $TRACKER_LABEL_SOURCES or the defaults."""
+    text = os.environ.get("TRACKER_LABEL_SOURCES") or DEFAULT_LABEL_SOURCES
+    sources = []
+    for entry in text.split():
+        file_format, _, url = entry.partition("=")
+        if not url or not (file_format in ("csv", "dune") or file_format.startswith("spellbook:")):
+            raise TrackerError(f"label source {entry!r}: expected FORMAT=URL with FORMAT csv, dune or spellbook:CHAIN")
+        sources.append((file_format, url))
+    return sources
+
+
+def parse_spellbook(text: str, chain: str) -> list[tuple[int, dict[str, str]]]:
+    """(line number, our CSV fields) for each VALUES row of a spellbook cex address model."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _SPELLBOOK_ROW.search(line)
+        if not match or line.lstrip().startswith("--"):
+            continue
+        address = match.group("address").strip("'")
+        found.append((number, {
+            "chain": match.group("chain") or chain,
+            "address": address,
+            "entity": match.group("entity").replace("''", "'"),
+            "category": "exchange",
+            "wallet_type": "unknown",
+            "source": f"dune spellbook: {match.group('name')} ({match.group('by') or 'unknown'})",
+        }))
+    return found
+
+
+def _source_rows(file_format: str, text: str) -> list[tuple[int, dict[str, str]]]:
+    if file_format.startswith("spellbook:"):
+        return parse_spellbook(text, file_format.split(":", 1)[1])
+    reader = csv.DictReader(io.StringIO(text))
+    reader.fieldnames = [column.strip() for column in (reader.fieldnames or [])]
+    return [(reader.line_num, _dune_row(row, "") if file_format == "dune" else row) for row in reader]
+
+
+def update_labels(db_path: Path, http: Any = None) -> list[UpdateReport]:
+    """Re-download every configured public list and import what validates.
+
+    Public lists carry mistakes (bad checksums, a wallet under two names, Tether's
+    treasury filed under an exchange): such rows are left out and reported, and a
+    row never overrides a stored label of another entity.
+    """
+    from .http import HttpClient
+
+    client = http or HttpClient()
+    reports = []
+    for file_format, url in label_sources():
+        text = client.request("GET", url, lambda raw: raw.decode("utf-8", errors="replace"))
+        rows = _source_rows(file_format, text)
+        if not rows:
+            raise TrackerError(f"{url}: no label rows found (format {file_format})")
+        labels, invalid, seen = [], [], {}
+        for line, values in rows:
+            chain = (values.get("chain") or "").strip().lower()
+            if chain not in CHAINS:
+                continue  # lists cover many chains; the tracker follows two
+            try:
+                label = validate_row(values, f"update:{url}")
+            except ValueError as error:
+                invalid.append(f"line {line}: {error}")
+                continue
+            first = seen.setdefault((label.chain, label.address), (line, label.entity))
+            if first[1] != label.entity:
+                invalid.append(f"line {line}: {label.address} is {label.entity!r} here and {first[1]!r} on line {first[0]}")
+                continue
+            if first[0] == line:
+                labels.append(label)
+        with Store.open(db_path) as store:
+            ensure_bundled(store)
+            imported = store_labels(store, labels, url, skip_conflicts=True) if labels else ImportReport(0, 0, 0, 0)
+        reports.append(UpdateReport(url, len(rows), invalid, imported))
+    return reports
