@@ -201,3 +201,36 @@ def test_scope_labeled_fetches_only_labeled_transfers_and_same_flows(
     mixed = run_cli("--db", str(db), "sync", chain_name, "--rpc", anvil.url, "--token", spell(chain.address),
                     "--confirmations", "0", "-q")
     assert mixed.returncode == 1 and "synced with --scope labeled" in mixed.stderr
+
+
+def test_query_command_inputs_and_errors(synced, tmp_path: Path) -> None:
+    chain_name, db, _, _ = synced
+    stdin = run_cli("--db", str(db), "query", "-", "--format", "csv", stdin="SELECT count(*) AS n FROM transfer_flows WHERE flow_type = 'internal'")
+    assert stdin.stdout == "n\n3\n"
+    sql_file = tmp_path / "mine.sql"
+    sql_file.write_text("SELECT entity FROM exchange_flows_by_hour WHERE chain = $chain GROUP BY 1 ORDER BY 1;\n")
+    from_file = run_cli("--db", str(db), "query", str(sql_file), "-p", "chain", chain_name, "--format", "csv")
+    assert from_file.stdout == "entity\nExA\nExB\nExC\n"
+    before = Path(db).read_bytes()
+    for args, message in [
+        (["SELEC 1"], "error: SQL error: Parser Error"),
+        (["no_such_query"], "error: no query named 'no_such_query'"),
+        (["exchange_netflow_daily", "-p", "chian", "tron"], "parameter(s) chian not used by the query"),
+        (["exchange_netflow_daily", "-p", "chain"], "-p takes a key and a value"),
+        (["DELETE FROM transfers"], "read-only"),
+    ]:
+        done = run_cli("--db", str(db), "query", *args)
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert done.returncode == 1 and len(lines) == 1 and message in lines[0], (args, done.stderr)
+    assert Path(db).read_bytes() == before
+    bad_export = run_cli("--db", str(db), "export", "daily_flows", "--chain", "solana")
+    assert bad_export.returncode == 1 and "unknown chain 'solana'" in bad_export.stderr
+
+
+def test_csv_neutralizes_formula_cells_but_not_negative_numbers() -> None:
+    import pyarrow as pa
+
+    from tracker.queries import Result, render
+
+    result = Result(["entity", "netflow"], [("=cmd|' /C calc'!A0", Decimal("-300.000000")), ("@SUM(A1)", Decimal("1.5"))], pa.table({}))
+    assert render(result, "csv") == "entity,netflow\n'=cmd|' /C calc'!A0,-300.000000\n'@SUM(A1),1.5\n"
