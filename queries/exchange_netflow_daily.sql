@@ -9,7 +9,7 @@ SELECT
     entity,
     CAST(sum(inflow) AS DECIMAL(38, 6)) AS inflow,
     CAST(sum(outflow) AS DECIMAL(38, 6)) AS outflow,
-    CAST(inflow - outflow AS DECIMAL(38, 6)) AS netflow,
+    CAST(sum(inflow) - sum(outflow) AS DECIMAL(38, 6)) AS netflow,
     CAST(sum(cross_in) AS DECIMAL(38, 6)) AS cross_in,
     CAST(sum(cross_out) AS DECIMAL(38, 6)) AS cross_out,
     CAST(sum(transfers) AS BIGINT) AS transfers
@@ -17,5 +17,5 @@ FROM exchange_flows_by_hour
 WHERE ($chain IS NULL OR chain = $chain)
   AND ($since IS NULL OR CAST(hour AS DATE) >= CAST($since AS DATE))
   AND ($until IS NULL OR CAST(hour AS DATE) <= CAST($until AS DATE))
-GROUP BY ALL
+GROUP BY chain, day, entity
 ORDER BY day, chain, entity;

@@ -37,13 +37,14 @@ def flow_scenario(chain: TokenChain) -> None:
     chain.transfer(owner, USER1, usdt("1000"), timestamp=DAY0 + 10)  # issuer -> user: other
     chain.transfer(owner, USER3, usdt("10"), timestamp=DAY0 + 20)
     chain.transfer(owner, A_HOT, usdt("1000.000001"), timestamp=DAY0 + 30)  # issuer -> exchange: inflow A
-    chain.transfer(USER1, A_HOT, usdt("250.5"), timestamp=DAY0 + 40)  # inflow A
-    chain.transfer(A_HOT, A_COLD, usdt("600"), timestamp=DAY0 + 50)  # hot -> cold: internal
-    chain.transfer(A_HOT, USER2, usdt("100.25"), timestamp=DAY0 + 60)  # outflow A
-    chain.transfer(USER3, USER3, usdt("1"), timestamp=DAY0 + 70)  # self, unlabeled: other
-    chain.transfer(A_HOT, A_HOT, usdt("5"), timestamp=DAY0 + 80)  # self, exchange: internal
-    chain.transfer(USER1, USER2, 0, timestamp=DAY0 + 90)  # zero value: other
-    chain.transfer(USER1, C_WALLET, usdt("2"), timestamp=DAY0 + 95)  # inflow C (label valid until 03-02)
+    # From here on, 01:00 UTC: ExA's day spans two hours, which the daily figures must merge.
+    chain.transfer(USER1, A_HOT, usdt("250.5"), timestamp=DAY0 + 3600 + 40)  # inflow A
+    chain.transfer(A_HOT, A_COLD, usdt("600"), timestamp=DAY0 + 3600 + 50)  # hot -> cold: internal
+    chain.transfer(A_HOT, USER2, usdt("100.25"), timestamp=DAY0 + 3600 + 60)  # outflow A
+    chain.transfer(USER3, USER3, usdt("1"), timestamp=DAY0 + 3600 + 70)  # self, unlabeled: other
+    chain.transfer(A_HOT, A_HOT, usdt("5"), timestamp=DAY0 + 3600 + 80)  # self, exchange: internal
+    chain.transfer(USER1, USER2, 0, timestamp=DAY0 + 3600 + 90)  # zero value: other
+    chain.transfer(USER1, C_WALLET, usdt("2"), timestamp=DAY0 + 3600 + 95)  # inflow C (label valid until 03-02)
     chain.transfer(A_COLD, B_HOT, usdt("300"), timestamp=DAY0 + DAY + 10)  # cross-exchange A -> B
     chain.transfer(B_HOT, owner, usdt("50"), timestamp=DAY0 + DAY + 20)  # exchange -> issuer: outflow B
     chain.transfer(USER2, B_HOT, 1, timestamp=DAY0 + DAY + 30)  # inflow B of 0.000001
