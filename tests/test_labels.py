@@ -64,6 +64,8 @@ BROKEN = [
     ("ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,X,,,,,,extra\n", "line 2: more fields than columns"),
     ("ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,X,,,,,\n"
      "ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,Y,,,,,\n", "line 3: conflict"),
+    ("ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,X,,,,2026-01-01,\n"
+     "ethereum,0x71660c4005ba85c37ccec55d0c4493e66fe775d3,X,,,,2026-02-01,2026-03-01\n", "line 3: 0x71660c4005ba85c37ccec55d0c4493e66fe775d3 is already labeled on line 2"),
 ]
 
 
@@ -185,3 +187,13 @@ def test_labels_update_downloads_public_lists_and_leaves_out_bad_rows(tmp_path: 
     ]
     again = run_cli("--db", str(db), "labels", "update", env={"TRACKER_LABEL_SOURCES": sources})
     assert "0 added, 0 replaced, 3 unchanged" in again.stdout.splitlines()[0]
+
+
+def test_an_address_may_change_owner_over_time(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    path = write(tmp_path, "moves.csv", HEADER
+                 + "ethereum,0x00000000000000000000000000000000000000aa,OldEx,,,,,2026-02-01\n"
+                 + "ethereum,0x00000000000000000000000000000000000000aa,NewEx,,,,2026-02-01,\n")
+    done = import_file(db, path)
+    assert done.returncode == 0, done.stderr
+    assert rows(db, "SELECT entity FROM labels WHERE address = '0x00000000000000000000000000000000000000aa' ORDER BY valid_from NULLS FIRST") == [("OldEx",), ("NewEx",)]

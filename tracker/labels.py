@@ -121,7 +121,7 @@ def read_labels(text: str, name: str, file_format: str = "csv") -> list[Label]:
         raise TrackerError(f"{name}: missing column(s) {', '.join(missing)} (header: {', '.join(header) or 'empty'})")
     labels: list[Label] = []
     errors: list[str] = []
-    seen: dict[tuple[str, str], tuple[int, str, Label]] = {}
+    seen: dict[tuple[str, str], list[tuple[int, str, Label]]] = {}
     default_source = f"import:{Path(name).name}"
     for row in reader:
         line = reader.line_num
@@ -134,13 +134,17 @@ def read_labels(text: str, name: str, file_format: str = "csv") -> list[Label]:
         except ValueError as error:
             errors.append(f"line {line}: {error}")
             continue
-        earlier = seen.get((label.chain, label.address))
-        if earlier and earlier[1] != label.entity and _overlap(earlier[2], label):
+        # One label per address at any moment: flows join on it, so an overlap would double a transfer.
+        clash = next((e for e in seen.get((label.chain, label.address), []) if _overlap(e[2], label)), None)
+        if clash and clash[1] != label.entity:
             errors.append(
-                f"line {line}: conflict: {label.address} is {label.entity!r} here and {earlier[1]!r} on line {earlier[0]}"
+                f"line {line}: conflict: {label.address} is {label.entity!r} here and {clash[1]!r} on line {clash[0]}"
             )
             continue
-        seen[(label.chain, label.address)] = (line, label.entity, label)
+        if clash:
+            errors.append(f"line {line}: {label.address} is already labeled on line {clash[0]} for an overlapping period")
+            continue
+        seen.setdefault((label.chain, label.address), []).append((line, label.entity, label))
         labels.append(label)
     if errors:
         shown = "; ".join(errors[:SHOWN_ERRORS])

@@ -10,33 +10,32 @@ CREATE TABLE labels (
     valid_to     TIMESTAMPTZ            -- NULL: still valid; exclusive
 );
 
--- Every transfer with the exchange (or issuer) on each side at its block time, and its flow type.
+-- Every transfer with the exchange on each side at its block time, and its flow type.
+-- Imports keep at most one label per address at any moment, so each join matches at most one row.
 CREATE VIEW transfer_flows AS
-WITH sides AS (
-    SELECT
-        t.*,
-        (SELECT min(l.entity) FROM labels l
-          WHERE l.chain = t.chain AND l.address = t.from_address AND l.category = 'exchange'
-            AND (l.valid_from IS NULL OR t.block_time >= l.valid_from)
-            AND (l.valid_to IS NULL OR t.block_time < l.valid_to)) AS from_entity,
-        (SELECT min(l.entity) FROM labels l
-          WHERE l.chain = t.chain AND l.address = t.to_address AND l.category = 'exchange'
-            AND (l.valid_from IS NULL OR t.block_time >= l.valid_from)
-            AND (l.valid_to IS NULL OR t.block_time < l.valid_to)) AS to_entity
-    FROM transfers t
-)
 SELECT
-    *,
+    t.*,
+    from_label.entity AS from_entity,
+    to_label.entity AS to_entity,
     CASE
-        WHEN supply_leg = 'mint' THEN 'mint_leg'
-        WHEN supply_leg = 'burn' THEN 'burn_leg'
-        WHEN from_entity IS NOT NULL AND to_entity IS NOT NULL AND from_entity = to_entity THEN 'internal'
-        WHEN from_entity IS NOT NULL AND to_entity IS NOT NULL THEN 'cross_exchange'
-        WHEN to_entity IS NOT NULL THEN 'inflow'
-        WHEN from_entity IS NOT NULL THEN 'outflow'
+        WHEN t.supply_leg = 'mint' THEN 'mint_leg'
+        WHEN t.supply_leg = 'burn' THEN 'burn_leg'
+        WHEN from_label.entity IS NOT NULL AND to_label.entity IS NOT NULL AND from_label.entity = to_label.entity
+            THEN 'internal'
+        WHEN from_label.entity IS NOT NULL AND to_label.entity IS NOT NULL THEN 'cross_exchange'
+        WHEN to_label.entity IS NOT NULL THEN 'inflow'
+        WHEN from_label.entity IS NOT NULL THEN 'outflow'
         ELSE 'other'
     END AS flow_type
-FROM sides;
+FROM transfers t
+LEFT JOIN labels from_label
+    ON from_label.chain = t.chain AND from_label.address = t.from_address AND from_label.category = 'exchange'
+    AND (from_label.valid_from IS NULL OR t.block_time >= from_label.valid_from)
+    AND (from_label.valid_to IS NULL OR t.block_time < from_label.valid_to)
+LEFT JOIN labels to_label
+    ON to_label.chain = t.chain AND to_label.address = t.to_address AND to_label.category = 'exchange'
+    AND (to_label.valid_from IS NULL OR t.block_time >= to_label.valid_from)
+    AND (to_label.valid_to IS NULL OR t.block_time < to_label.valid_to);
 
 -- One row per (transfer, exchange side) that counts: what each entity received and sent.
 CREATE VIEW exchange_flow_legs AS
