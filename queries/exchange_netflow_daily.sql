@@ -2,7 +2,9 @@
 -- cross_in / cross_out: the part that came from / went to another exchange (also inside inflow / outflow).
 -- transfers: transfers counted for the entity that day. Internal moves (same entity both sides),
 -- mint/burn legs and transfers between unlabeled wallets never count.
+-- reserve_end: the entity's USDT at the end of the day (see exchange_reserves_daily.sql; NULL if unknown).
 -- Parameters (NULL = no filter): $chain ('ethereum' | 'tron'), $since, $until (DATE, inclusive).
+WITH flows AS (
 SELECT
     chain,
     CAST(hour AS DATE) AS day,
@@ -18,4 +20,8 @@ WHERE ($chain IS NULL OR chain = $chain)
   AND ($since IS NULL OR CAST(hour AS DATE) >= CAST($since AS DATE))
   AND ($until IS NULL OR CAST(hour AS DATE) <= CAST($until AS DATE))
 GROUP BY chain, day, entity
+)
+SELECT f.*, r.reserve_end
+FROM flows f
+LEFT JOIN exchange_reserves_by_day r USING (chain, day, entity)
 ORDER BY day, chain, entity;

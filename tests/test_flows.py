@@ -101,9 +101,10 @@ def daily(db: Path, chain_name: str) -> list[tuple]:
     done = run_cli("--db", str(db), "export", "daily_flows", "--chain", chain_name, "--format", "csv")
     assert done.returncode == 0, done.stderr
     table = list(csv.reader(io.StringIO(done.stdout)))
-    assert table[0] == ["chain", "day", "entity", "inflow", "outflow", "netflow", "cross_in", "cross_out", "transfers"]
+    assert table[0] == ["chain", "day", "entity", "inflow", "outflow", "netflow", "cross_in", "cross_out", "transfers",
+                        "reserve_end"]
     assert {row[0] for row in table[1:]} == {chain_name}
-    return [tuple(row[1:-1]) + (int(row[-1]),) for row in table[1:]]
+    return [tuple(row[1:8]) + (int(row[8]),) for row in table[1:]]
 
 
 def test_daily_flows_are_exact_on_both_chains(synced) -> None:

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from . import labels, queries, settings
+from . import anchors, labels, queries, settings
 from .chains import CHAINS, ETHEREUM, TRON
 from .errors import TrackerError
 from .http import HttpClient
@@ -128,6 +128,10 @@ def _summary_lines(summary: SyncSummary) -> list[str]:
             f"{summary.transfers:,} transfers, {summary.supply_events:,} supply events in {summary.seconds:.1f}s "
             f"({rate:,.0f} logs/s; {summary.requests:,} eth_getLogs requests, {summary.refusals:,} refused and split)"
         )
+    if summary.anchor:
+        lines.append(f"anchored balanceOf of {summary.anchor[1]:,} wallets and totalSupply at block {summary.anchor[0]:,}")
+    if summary.anchor_warning:
+        lines.append(f"warning: {summary.anchor_warning}")
     for low, high in summary.gaps:
         lines.append(f"warning: blocks {low:,}-{high:,} are not indexed (sync them with --from-block/--to-block)")
     return lines
@@ -292,25 +296,62 @@ def _params(args: list[str]) -> dict[str, str]:
     return params
 
 
-@export_app.command("daily_flows")
-def export_daily_flows(
-    ctx: typer.Context,
-    chain: Optional[str] = typer.Option(None, help="ethereum or tron (default: both)."),
-    since: Optional[str] = SINCE,
-    until: Optional[str] = UNTIL,
-    format: ExportFormat = typer.Option(ExportFormat.csv, "--format"),
-    out: str = typer.Option("-", "--out", help="File to write, or - for standard output."),
-) -> None:
-    """Daily exchange flows: chain, day, entity, inflow, outflow, netflow, cross_in, cross_out, transfers."""
+def _export(ctx: typer.Context, name: str, chain: Optional[str], since: Optional[str], until: Optional[str],
+            format: ExportFormat, out: str) -> None:
     if chain is not None and chain not in CHAINS:
         raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
     since_day, until_day = (parse_day(since, "--since") if since else None), (parse_day(until, "--until") if until else None)
     if since_day and until_day and since_day > until_day:
         raise TrackerError(f"--since {since_day} is after --until {until_day}")
-    result = queries.daily_flows(ctx.obj["db"], chain, since_day, until_day)
+    result = queries.daily_series(ctx.obj["db"], name, chain, since_day, until_day)
     text = queries.write_output(result, format.value, out)
     if text is not None:
         sys.stdout.write(text)
+
+
+CHAIN_FILTER = typer.Option(None, help="ethereum or tron (default: both).")
+EXPORT_FORMAT = typer.Option(ExportFormat.csv, "--format")
+OUT = typer.Option("-", "--out", help="File to write, or - for standard output.")
+
+
+@export_app.command("daily_flows")
+def export_daily_flows(
+    ctx: typer.Context, chain: Optional[str] = CHAIN_FILTER, since: Optional[str] = SINCE, until: Optional[str] = UNTIL,
+    format: ExportFormat = EXPORT_FORMAT, out: str = OUT,
+) -> None:
+    """Daily exchange flows: chain, day, entity, inflow, outflow, netflow, cross_in, cross_out, transfers, reserve_end."""
+    _export(ctx, "exchange_netflow_daily", chain, since, until, format, out)
+
+
+@export_app.command("daily_supply")
+def export_daily_supply(
+    ctx: typer.Context, chain: Optional[str] = CHAIN_FILTER, since: Optional[str] = SINCE, until: Optional[str] = UNTIL,
+    format: ExportFormat = EXPORT_FORMAT, out: str = OUT,
+) -> None:
+    """Daily supply: chain, day, minted, redeemed, destroyed, net_issuance, total_supply_end."""
+    _export(ctx, "supply_daily", chain, since, until, format, out)
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    chain: str = typer.Argument(..., help="ethereum or tron."),
+    rpc: Optional[str] = typer.Option(None, help="JSON-RPC URL (default: $TRACKER_ETH_RPC / $TRACKER_TRON_RPC)."),
+    token: Optional[str] = typer.Option(None, help="Token contract (default: USDT on that chain)."),
+    block: Optional[int] = typer.Option(None, help="Block to check (default: the last synced block)."),
+) -> None:
+    """Compare balanceOf of every labeled exchange wallet and totalSupply() with what the index derives."""
+    if chain not in CHAINS:
+        raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
+    spec = CHAINS[chain]
+    url = settings.eth_rpc_url(rpc) if chain == "ethereum" else settings.tron_rpc_url(rpc)
+    default_token = settings.ETHEREUM_USDT if chain == "ethereum" else settings.TRON_USDT
+    at, checks = anchors.verify(ctx.obj["db"], spec, url, spec.normalize_token(token or default_token, "--token"), block)
+    print(queries.render(anchors.checks_result(checks), "table"), end="")
+    wrong = [c for c in checks if c.difference != 0]
+    if wrong:
+        raise TrackerError(f"{len(wrong)} of {len(checks)} figures differ from the node at block {at:,}")
+    print(f"all {len(checks)} figures match the node at block {at:,}")
 
 
 def main() -> None:

@@ -31,7 +31,13 @@ _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
 # Spreadsheet formula prefixes: a CSV cell starting with one is neutralized with a leading quote.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-DAILY_FLOWS_COLUMNS = ("chain", "day", "entity", "inflow", "outflow", "netflow", "cross_in", "cross_out", "transfers")
+# Exports and the columns they promise first (other tools read them by name).
+EXPORT_COLUMNS = {
+    "exchange_netflow_daily": (
+        "chain", "day", "entity", "inflow", "outflow", "netflow", "cross_in", "cross_out", "transfers", "reserve_end",
+    ),
+    "supply_daily": ("chain", "day", "minted", "redeemed", "destroyed", "net_issuance", "total_supply_end"),
+}
 
 
 @dataclass(frozen=True)
@@ -107,12 +113,14 @@ def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None) -> Re
     return Result(columns, rows, arrow)
 
 
-def daily_flows(db_path: Path, chain: str | None, since: date | None, until: date | None) -> Result:
-    sql = resolve_sql("exchange_netflow_daily")
+def daily_series(db_path: Path, name: str, chain: str | None, since: date | None, until: date | None) -> Result:
+    """A bundled daily query filtered by chain and UTC days, checked to start with its contracted columns."""
+    sql = resolve_sql(name)
     params = {"chain": chain, "since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
     result = run_sql(db_path, sql, {k: v for k, v in params.items() if v is not None})
-    if tuple(result.columns[: len(DAILY_FLOWS_COLUMNS)]) != DAILY_FLOWS_COLUMNS:
-        raise AssertionError(f"exchange_netflow_daily.sql columns changed: {result.columns}")
+    contracted = EXPORT_COLUMNS[name]
+    if tuple(result.columns[: len(contracted)]) != contracted:
+        raise AssertionError(f"{name}.sql columns changed: {result.columns}")
     return result
 
 

@@ -73,6 +73,8 @@ class SyncSummary:
     seconds: float = 0.0
     reorg: Reorg | None = None
     gaps: list[tuple[int, int]] = field(default_factory=list)
+    anchor: tuple[int, int] | None = None  # (block, wallets) whose balanceOf was read after the sync
+    anchor_warning: str | None = None
 
     @property
     def logs(self) -> int:
@@ -497,4 +499,17 @@ def sync_chain(
         build=lambda step: build_batch(rpc, node, spec, options.token, step, topic_filters, options.scope),
     )
     summary.seconds = time.perf_counter() - started
-    return run_sync(db_path, summary, plan, on_progress)
+    run_sync(db_path, summary, plan, on_progress)
+    _anchor(db_path, node, spec, options.token, summary)
+    return summary
+
+
+def _anchor(db_path: Path, node: Node, spec: ChainSpec, token: str, summary: SyncSummary) -> None:
+    """Read balances and supply at the last synced block; the synced rows stay even if the node refuses."""
+    from .anchors import anchor_after_sync  # anchors read labels, which import chain specs
+
+    try:
+        with Store.open(db_path) as store:
+            summary.anchor = anchor_after_sync(store, node, spec, token, progressed=not summary.up_to_date)
+    except TrackerError as error:
+        summary.anchor_warning = f"could not read balances at the last synced block: {error}"

@@ -1,0 +1,202 @@
+"""Balance and supply anchors read from the node, and `tracker verify`.
+
+An anchor is `balanceOf(wallet)` (and `totalSupply()`, `owner()`) read with
+`eth_call` at a synced block. Every balance the index derives starts from a
+wallet's earliest anchor and adds or removes the indexed changes
+(`balance_changes` view) between that block and the block asked for, so the
+figures stay right even when indexing began mid-history. `verify` compares
+those derived numbers with the node's own at one block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+
+from .chains import ChainSpec
+from .errors import BadResponse, RpcError, TrackerError
+from .http import HttpClient
+from .node import Node, parse_quantity
+from .rpc import JsonRpcClient
+from .store import Store
+
+BALANCE_OF = "0x70a08231"  # balanceOf(address)
+TOTAL_SUPPLY = "0x18160ddd"  # totalSupply()
+OWNER = "0x8da5cb5b"  # owner()
+
+
+def units(raw: int) -> Decimal:
+    """raw / 10^6 exactly (USDT has 6 decimals)."""
+    return Decimal(raw).scaleb(-6)
+
+
+def _word_address(address_hex: str) -> str:
+    return "0" * 24 + address_hex[2:].lower()
+
+
+def _stored_address(spec: ChainSpec, hex40: str) -> str:
+    return pl.select(spec.format.address(pl.lit(hex40))).item()
+
+
+@dataclass(frozen=True)
+class Reading:
+    block: int
+    total_supply: int
+    owner: str | None
+    balances: dict[str, int]  # stored address -> raw balance
+
+
+def read_chain(node: Node, spec: ChainSpec, token: str, block: int, addresses: list[str]) -> Reading:
+    """totalSupply, owner and balanceOf(addresses) at `block`, straight from the node."""
+    contract = spec.log_address(token)
+    tag = hex(block)
+
+    def call(data: str) -> object:
+        return node.rpc.call("eth_call", [{"to": contract, "data": data}, tag])
+
+    total = parse_quantity(call(TOTAL_SUPPLY), f"totalSupply() at block {block}")
+    try:
+        owner_word = call(OWNER)
+        owner = _stored_address(spec, str(owner_word)[-40:].lower()) if isinstance(owner_word, str) and len(owner_word) >= 42 else None
+    except (RpcError, BadResponse):
+        owner = None  # a token without owner(): Issue/Redeem cannot be credited
+    params = [[{"to": contract, "data": BALANCE_OF + _word_address(spec.log_address(a))}, tag] for a in addresses]
+    results = node.rpc.batch("eth_call", params) if params else []
+    balances = {a: parse_quantity(r, f"balanceOf({a}) at block {block}") for a, r in zip(addresses, results)}
+    return Reading(block, total, owner, balances)
+
+
+def labeled_addresses(store: Store, chain: str, category: str | None = None) -> list[str]:
+    return [row[0] for row in store.connection.execute(
+        "SELECT DISTINCT address FROM labels WHERE chain = ? AND (? IS NULL OR category = ?) ORDER BY 1",
+        [chain, category, category],
+    ).fetchall()]
+
+
+def store_reading(store: Store, chain: str, token: str, reading: Reading) -> None:
+    con = store.connection
+    con.begin()
+    try:
+        con.execute(
+            "INSERT OR REPLACE INTO supply_anchors VALUES (?, ?, ?, ?, ?, ?)",
+            [chain, token, reading.block, Decimal(reading.total_supply), units(reading.total_supply), reading.owner],
+        )
+        if reading.balances:
+            con.executemany(
+                "INSERT OR REPLACE INTO balance_anchors VALUES (?, ?, ?, ?, ?, ?)",
+                [[chain, token, a, reading.block, Decimal(b), units(b)] for a, b in reading.balances.items()],
+            )
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+
+
+def anchor_after_sync(store: Store, node: Node, spec: ChainSpec, token: str, progressed: bool) -> tuple[int, int] | None:
+    """Anchor at the last synced block: every labeled wallet after progress, else only wallets still unanchored.
+
+    Returns (block, wallets anchored) or None when nothing needed reading.
+    """
+    state = store.sync_state(spec.name, token)
+    if state is None:
+        return None
+    wallets = labeled_addresses(store, spec.name)
+    if not progressed:
+        anchored = {row[0] for row in store.connection.execute(
+            "SELECT DISTINCT address FROM balance_anchors WHERE chain = ? AND token = ?", [spec.name, token]
+        ).fetchall()}
+        wallets = [w for w in wallets if w not in anchored]
+        has_supply = store.connection.execute(
+            "SELECT count(*) FROM supply_anchors WHERE chain = ? AND token = ?", [spec.name, token]
+        ).fetchall()[0][0]
+        if not wallets and has_supply:
+            return None
+    reading = read_chain(node, spec, token, state.last_block, wallets)
+    if reading.owner and reading.owner not in reading.balances:
+        reading.balances[reading.owner] = read_chain(node, spec, token, state.last_block, [reading.owner]).balances[reading.owner]
+    store_reading(store, spec.name, token, reading)
+    return state.last_block, len(reading.balances)
+
+
+DERIVED_BALANCES = """
+WITH first_anchor AS (
+    SELECT address, min(block_number) AS anchor_block, arg_min(balance_raw, block_number) AS anchor_raw
+    FROM balance_anchors WHERE chain = $chain AND token = $token GROUP BY address
+)
+SELECT a.address, a.anchor_block,
+       a.anchor_raw + coalesce(sum(CASE
+           WHEN c.block_number > a.anchor_block AND c.block_number <= $block THEN c.delta
+           WHEN c.block_number <= a.anchor_block AND c.block_number > $block THEN -c.delta
+           ELSE 0 END), 0) AS derived_raw
+FROM first_anchor a
+LEFT JOIN balance_changes c ON c.chain = $chain AND c.token = $token AND c.address = a.address
+GROUP BY a.address, a.anchor_block, a.anchor_raw
+"""
+
+DERIVED_SUPPLY = """
+WITH first_anchor AS (
+    SELECT min(block_number) AS anchor_block, arg_min(total_supply_raw, block_number) AS anchor_raw
+    FROM supply_anchors WHERE chain = $chain AND token = $token
+),
+change AS (
+    SELECT block_number, CASE kind WHEN 'issue' THEN amount_raw ELSE -amount_raw END AS delta
+    FROM supply_events WHERE chain = $chain AND token = $token
+)
+SELECT a.anchor_block, a.anchor_raw + coalesce(sum(CASE
+           WHEN c.block_number > a.anchor_block AND c.block_number <= $block THEN c.delta
+           WHEN c.block_number <= a.anchor_block AND c.block_number > $block THEN -c.delta
+           ELSE 0 END), 0) AS derived_raw
+FROM first_anchor a LEFT JOIN change c ON true
+WHERE a.anchor_block IS NOT NULL
+GROUP BY a.anchor_block, a.anchor_raw
+"""
+
+
+@dataclass(frozen=True)
+class Check:
+    what: str  # "totalSupply" or "<entity> <address>"
+    node_raw: int
+    index_raw: int | None  # None: nothing to derive from (no anchor)
+
+    @property
+    def difference(self) -> int | None:
+        return None if self.index_raw is None else self.index_raw - self.node_raw
+
+
+def verify(db_path: Path, spec: ChainSpec, rpc_url: str, token: str, block: int | None,
+           http: HttpClient | None = None) -> tuple[int, list[Check]]:
+    """Node vs index at one block for totalSupply and every labeled exchange wallet."""
+    with Store.open(db_path, read_only=True) as store:
+        state = store.sync_state(spec.name, token)
+        if state is None:
+            raise TrackerError(f"{spec.name} {token} has not been synced into {db_path}")
+        at = state.last_block if block is None else block
+        if at > state.last_block:
+            raise TrackerError(f"--block {at} is past the last synced block {state.last_block}")
+        wallets = store.connection.execute(
+            "SELECT address, min(entity) FROM labels WHERE chain = ? AND category = 'exchange' GROUP BY 1 ORDER BY 2, 1",
+            [spec.name],
+        ).fetchall()
+        params = {"chain": spec.name, "token": token, "block": at}
+        derived = {row[0]: int(row[2]) for row in store.connection.execute(DERIVED_BALANCES, params).fetchall()}
+        supply = store.connection.execute(DERIVED_SUPPLY, params).fetchall()
+    reading = read_chain(Node(JsonRpcClient(rpc_url, http)), spec, token, at, [w for w, _ in wallets])
+    checks = [Check("totalSupply", reading.total_supply, int(supply[0][1]) if supply else None)]
+    checks += [Check(f"{entity} {address}", reading.balances[address], derived.get(address)) for address, entity in wallets]
+    return at, checks
+
+
+def checks_result(checks: list[Check]):  # -> queries.Result, for the shared renderer
+    import pyarrow as pa
+
+    from .queries import Result
+
+    rows = [
+        (c.what, units(c.node_raw), None if c.index_raw is None else units(c.index_raw),
+         "no anchor" if c.difference is None else units(c.difference))
+        for c in checks
+    ]
+    return Result(["what", "node", "index", "difference"], rows, pa.table({}))
