@@ -126,3 +126,46 @@ def test_verify_matches_the_node_and_catches_a_tampered_row(world) -> None:
     assert f"2 of {figures} figures differ from the node" in bad.stderr
     differing = [line for line in bad.stdout.splitlines() if line.endswith("0.000001")]
     assert len(differing) == 2  # A received 1 raw unit too few, B one too many: both show it
+
+
+def test_deposit_discovery_and_with_discovered(world) -> None:
+    chain_name, db, chain, spell, _ = world
+    done = run_cli("--db", str(db), "labels", "discover", "--chain", chain_name, "--min-sweeps", "2")
+    assert done.returncode == 0, done.stderr
+    assert f"{chain_name}: 1 deposit addresses discovered" in done.stdout
+    listed = csv_rows(run_cli("--db", str(db), "labels", "list", "--discovered", "--format", "csv").stdout)
+    assert listed[1][:6] == [chain_name, spell(DEPOSIT), "ExA", "2", "400.000000", "400.000000"]
+    assert len(listed) == 2  # USER1 paid only the deposit address (not an exchange): not a candidate
+    three = run_cli("--db", str(db), "labels", "discover", "--chain", chain_name, "--min-sweeps", "3")
+    assert f"{chain_name}: 0 deposit addresses discovered" in three.stdout
+    again = run_cli("--db", str(db), "labels", "discover", "--chain", chain_name)
+    assert f"{chain_name}: 1 labeled wallets have no balance anchor yet" in again.stdout
+
+    sql = "SELECT from_address = $dep, flow_type FROM transfer_flows WHERE from_address = $dep OR to_address = $dep ORDER BY block_number"
+    plain = csv_rows(run_cli("--db", str(db), "query", sql, "-p", "dep", spell(DEPOSIT), "--format", "csv").stdout)
+    counted = csv_rows(run_cli("--db", str(db), "query", sql, "-p", "dep", spell(DEPOSIT), "--with-discovered",
+                               "--format", "csv").stdout)
+    # Without discovery the sweep is the inflow; with it, the user's payment is, and the sweep is internal.
+    assert [r[1] for r in plain[1:]] == ["other", "inflow", "other", "inflow"]
+    assert [r[1] for r in counted[1:]] == ["inflow", "internal", "inflow", "internal"]
+    flows = csv_rows(run_cli("--db", str(db), "export", "daily_flows", "--with-discovered", "--since", "2026-03-03").stdout)
+    ex_a = [r for r in flows if r[2] == "ExA"][0]
+    assert (ex_a[3], ex_a[8]) == ("100.000000", "2")  # inflow 100 (the user's deposit), transfers: deposit + A->B
+
+
+
+def test_new_labels_are_anchored_by_the_next_sync(world) -> None:
+    chain_name, db, chain, spell, sync = world
+    extra = Path(db).with_name("extra.csv")
+    extra.write_text(f"chain,address,entity\n{chain_name},{spell(USER2)},ExC\n")
+    done = run_cli("--db", str(db), "labels", "import", str(extra))
+    assert f"{chain_name}: 1 labeled wallets have no balance anchor yet" in done.stdout
+    reserves = dict((r[2], r[3]) for r in csv_rows(run_cli("--db", str(db), "query", "exchange_reserves_daily",
+                                                          "-p", "since", "2026-03-03", "--format", "csv").stdout)[1:])
+    assert reserves["ExC"] == ""  # unknown, not zero
+    resync = run_cli(*sync)
+    # the new wallet, and the token owner (re-read with every anchor, for Issue/Redeem crediting)
+    assert resync.returncode == 0 and "already up to date" in resync.stdout and "anchored balanceOf of 2 wallets" in resync.stdout
+    reserves = dict((r[2], r[3]) for r in csv_rows(run_cli("--db", str(db), "query", "exchange_reserves_daily",
+                                                          "-p", "since", "2026-03-03", "--format", "csv").stdout)[1:])
+    assert reserves["ExC"] == "200.000000"  # USER2 received 200 from ExA on 2026-03-02

@@ -200,3 +200,13 @@ def checks_result(checks: list[Check]):  # -> queries.Result, for the shared ren
         for c in checks
     ]
     return Result(["what", "node", "index", "difference"], rows, pa.table({}))
+
+
+def unanchored_wallets(db_path: Path) -> dict[str, int]:
+    """Labeled wallets on synced chains that have no balance anchor yet (their reserves are unknown)."""
+    with Store.open(db_path, read_only=True) as store:
+        return dict(store.connection.execute(
+            "SELECT l.chain, count(DISTINCT l.address) FROM labels l JOIN sync_state s ON s.chain = l.chain"
+            " WHERE NOT EXISTS (SELECT 1 FROM balance_anchors a WHERE a.chain = l.chain AND a.token = s.token"
+            " AND a.address = l.address) GROUP BY 1 ORDER BY 1"
+        ).fetchall())

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from . import anchors, labels, queries, settings
+from . import anchors, discovery, labels, queries, settings
 from .chains import CHAINS, ETHEREUM, TRON
 from .errors import TrackerError
 from .http import HttpClient
@@ -244,6 +244,13 @@ def labels_import(
     report = labels.import_labels(ctx.obj["db"], file, format.value)
     print(f"{file}: {report.rows:,} labels: {report.added:,} added, {report.replaced:,} replaced, "
           f"{report.unchanged:,} unchanged")
+    _say_reanchor(ctx)
+
+
+def _say_reanchor(ctx: typer.Context) -> None:
+    for chain, count in anchors.unanchored_wallets(ctx.obj["db"]).items():
+        print(f"{chain}: {count:,} labeled wallets have no balance anchor yet; the next `tracker sync {chain}` "
+              f"reads their balanceOf (their exchanges' reserve_end is empty until then)")
 
 
 @labels_app.command("update")
@@ -263,10 +270,25 @@ def labels_list(
     ctx: typer.Context,
     chain: Optional[str] = typer.Option(None, help="ethereum or tron."),
     entity: Optional[str] = typer.Option(None, help="Entity name, e.g. Binance (case-insensitive)."),
+    discovered: bool = typer.Option(False, "--discovered", help="Discovered deposit addresses, with evidence."),
     format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
 ) -> None:
     """List labels (the bundled set is loaded on first use)."""
-    print(queries.render(labels.list_labels(ctx.obj["db"], chain, entity), format.value), end="")
+    print(queries.render(labels.list_labels(ctx.obj["db"], chain, entity, discovered), format.value), end="")
+
+
+@labels_app.command("discover")
+def labels_discover(
+    ctx: typer.Context,
+    chain: Optional[str] = typer.Option(None, help="ethereum or tron (default: both)."),
+    since: Optional[str] = typer.Option(None, help="Only transfers from this UTC day on (YYYY-MM-DD)."),
+    min_sweeps: int = typer.Option(1, "--min-sweeps", help="Sweeps to the exchange an address needs."),
+) -> None:
+    """Find unlabeled deposit addresses that sweep to one exchange (needs --scope all)."""
+    found = discovery.discover_deposits(ctx.obj["db"], chain, parse_day(since, "--since") if since else None, min_sweeps)
+    for name, count in found.items():
+        print(f"{name}: {count:,} deposit addresses discovered (counted in flows only with --with-discovered)")
+    _say_reanchor(ctx)
 
 
 @app.command("query", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -274,10 +296,11 @@ def query(
     ctx: typer.Context,
     target: str = typer.Argument(..., help="A name in queries/, a .sql file, inline SQL, or - for stdin."),
     format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+    with_discovered: bool = typer.Option(False, "--with-discovered", help="Count discovered deposit addresses."),
 ) -> None:
     """Run SQL read-only. -p KEY VALUE (repeatable) binds $KEY; unset $params are NULL (= no filter)."""
     sql = queries.resolve_sql(target, sys.stdin.read() if target == "-" else None)
-    result = queries.run_sql(ctx.obj["db"], sql, _params(ctx.args))
+    result = queries.run_sql(ctx.obj["db"], sql, _params(ctx.args), with_discovered)
     print(queries.render(result, format.value), end="")
 
 
@@ -297,13 +320,13 @@ def _params(args: list[str]) -> dict[str, str]:
 
 
 def _export(ctx: typer.Context, name: str, chain: Optional[str], since: Optional[str], until: Optional[str],
-            format: ExportFormat, out: str) -> None:
+            format: ExportFormat, out: str, with_discovered: bool = False) -> None:
     if chain is not None and chain not in CHAINS:
         raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
     since_day, until_day = (parse_day(since, "--since") if since else None), (parse_day(until, "--until") if until else None)
     if since_day and until_day and since_day > until_day:
         raise TrackerError(f"--since {since_day} is after --until {until_day}")
-    result = queries.daily_series(ctx.obj["db"], name, chain, since_day, until_day)
+    result = queries.daily_series(ctx.obj["db"], name, chain, since_day, until_day, with_discovered)
     text = queries.write_output(result, format.value, out)
     if text is not None:
         sys.stdout.write(text)
@@ -312,15 +335,16 @@ def _export(ctx: typer.Context, name: str, chain: Optional[str], since: Optional
 CHAIN_FILTER = typer.Option(None, help="ethereum or tron (default: both).")
 EXPORT_FORMAT = typer.Option(ExportFormat.csv, "--format")
 OUT = typer.Option("-", "--out", help="File to write, or - for standard output.")
+WITH_DISCOVERED = typer.Option(False, "--with-discovered", help="Count discovered deposit addresses.")
 
 
 @export_app.command("daily_flows")
 def export_daily_flows(
     ctx: typer.Context, chain: Optional[str] = CHAIN_FILTER, since: Optional[str] = SINCE, until: Optional[str] = UNTIL,
-    format: ExportFormat = EXPORT_FORMAT, out: str = OUT,
+    format: ExportFormat = EXPORT_FORMAT, out: str = OUT, with_discovered: bool = WITH_DISCOVERED,
 ) -> None:
     """Daily exchange flows: chain, day, entity, inflow, outflow, netflow, cross_in, cross_out, transfers, reserve_end."""
-    _export(ctx, "exchange_netflow_daily", chain, since, until, format, out)
+    _export(ctx, "exchange_netflow_daily", chain, since, until, format, out, with_discovered)
 
 
 @export_app.command("daily_supply")

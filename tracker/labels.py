@@ -263,8 +263,9 @@ LIST_SQL = (
 )
 
 
-def list_labels(db_path: Path, chain: str | None = None, entity: str | None = None):  # -> queries.Result
-    """Labels of a chain and/or entity; creates the database with the bundled set if needed."""
+def list_labels(db_path: Path, chain: str | None = None, entity: str | None = None, discovered: bool = False):
+    """Labels (or discovered deposit addresses with their evidence) of a chain and/or entity -> queries.Result."""
+    from .discovery import LIST_DISCOVERED_SQL
     from .queries import run_sql  # the query runner is the one way this package reads results
 
     if chain is not None and chain not in CHAINS:
@@ -272,7 +273,7 @@ def list_labels(db_path: Path, chain: str | None = None, entity: str | None = No
     if not db_path.exists():
         Store.open(db_path).close()
     params = {key: value for key, value in (("chain", chain), ("entity", entity)) if value is not None}
-    return run_sql(db_path, LIST_SQL, params)
+    return run_sql(db_path, LIST_DISCOVERED_SQL if discovered else LIST_SQL, params)
 
 
 # `labels update`: public label lists, re-downloaded on demand. FORMAT=URL entries, whitespace-separated,

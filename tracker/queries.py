@@ -89,8 +89,11 @@ def prepare_database(db_path: Path) -> None:
         ensure_bundled(store)
 
 
-def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None) -> Result:
-    """Run one statement read-only; unknown parameters are refused, missing ones are NULL."""
+def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None, with_discovered: bool = False) -> Result:
+    """Run one statement read-only; unknown parameters are refused, missing ones are NULL.
+
+    `with_discovered` lets flows and reserves count discovered deposit addresses.
+    """
     given = dict(params or {})
     wanted = placeholders(sql)
     unknown = sorted(set(given) - set(wanted))
@@ -99,6 +102,7 @@ def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None) -> Re
     bound = {name: given.get(name) for name in wanted}
     prepare_database(db_path)
     with Store.open(db_path, read_only=True) as store:
+        store.connection.execute(f"SET VARIABLE with_discovered = {'true' if with_discovered else 'false'}")
         try:
             relation = store.connection.sql(sql.strip().rstrip(";"), params=bound if bound else None)
             if relation is None:  # a statement without a result
@@ -113,11 +117,13 @@ def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None) -> Re
     return Result(columns, rows, arrow)
 
 
-def daily_series(db_path: Path, name: str, chain: str | None, since: date | None, until: date | None) -> Result:
+def daily_series(
+    db_path: Path, name: str, chain: str | None, since: date | None, until: date | None, with_discovered: bool = False
+) -> Result:
     """A bundled daily query filtered by chain and UTC days, checked to start with its contracted columns."""
     sql = resolve_sql(name)
     params = {"chain": chain, "since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
-    result = run_sql(db_path, sql, {k: v for k, v in params.items() if v is not None})
+    result = run_sql(db_path, sql, {k: v for k, v in params.items() if v is not None}, with_discovered)
     contracted = EXPORT_COLUMNS[name]
     if tuple(result.columns[: len(contracted)]) != contracted:
         raise AssertionError(f"{name}.sql columns changed: {result.columns}")

@@ -10,6 +10,13 @@ CREATE TABLE labels (
     valid_to     TIMESTAMPTZ            -- NULL: still valid; exclusive
 );
 
+-- The labels flows and reserves use. Discovered deposit addresses (source 'discovered', see
+-- `tracker labels discover`) count only when the session variable with_discovered is true
+-- (`--with-discovered`, or SET VARIABLE with_discovered = true in the duckdb CLI).
+CREATE VIEW flow_labels AS
+SELECT * FROM labels
+WHERE source <> 'discovered' OR coalesce(TRY_CAST(getvariable('with_discovered') AS BOOLEAN), false);
+
 -- Every transfer with the exchange on each side at its block time, and its flow type.
 -- Imports keep at most one label per address at any moment, so each join matches at most one row.
 CREATE VIEW transfer_flows AS
@@ -28,11 +35,11 @@ SELECT
         ELSE 'other'
     END AS flow_type
 FROM transfers t
-LEFT JOIN labels from_label
+LEFT JOIN flow_labels from_label
     ON from_label.chain = t.chain AND from_label.address = t.from_address AND from_label.category = 'exchange'
     AND (from_label.valid_from IS NULL OR t.block_time >= from_label.valid_from)
     AND (from_label.valid_to IS NULL OR t.block_time < from_label.valid_to)
-LEFT JOIN labels to_label
+LEFT JOIN flow_labels to_label
     ON to_label.chain = t.chain AND to_label.address = t.to_address AND to_label.category = 'exchange'
     AND (to_label.valid_from IS NULL OR t.block_time >= to_label.valid_from)
     AND (to_label.valid_to IS NULL OR t.block_time < to_label.valid_to);

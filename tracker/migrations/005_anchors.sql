@@ -83,7 +83,7 @@ SELECT d.chain, d.day, l.entity,
        count(*) AS wallets,
        count(w.balance_end) AS anchored_wallets
 FROM synced_days d
-JOIN labels l ON l.chain = d.chain AND l.category = 'exchange'
+JOIN flow_labels l ON l.chain = d.chain AND l.category = 'exchange'
     AND (l.valid_from IS NULL OR l.valid_from < CAST(d.day + 1 AS TIMESTAMPTZ))
     AND (l.valid_to IS NULL OR l.valid_to >= CAST(d.day + 1 AS TIMESTAMPTZ))
 LEFT JOIN wallet_balances_daily w ON w.chain = d.chain AND w.token = d.token AND w.address = l.address AND w.day = d.day
