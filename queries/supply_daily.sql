@@ -4,8 +4,10 @@
 -- One row per day from the first to the last synced block's day. Parameters (NULL = no filter):
 -- $chain, $since, $until (DATE, inclusive).
 WITH anchor AS (
-    SELECT chain, token, min(block_number) AS anchor_block, arg_min(total_supply, block_number) AS anchor_supply
-    FROM supply_anchors GROUP BY ALL
+    SELECT a.chain, a.token, min(a.block_number) AS anchor_block, arg_min(a.total_supply, a.block_number) AS anchor_supply
+    FROM supply_anchors a JOIN sync_state s ON s.chain = a.chain AND s.token = a.token
+    WHERE a.block_number <= s.last_block
+    GROUP BY ALL
 ),
 events AS (
     SELECT chain, token, block_number, CAST(timezone('UTC', block_time) AS DATE) AS day, kind, amount,

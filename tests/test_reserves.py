@@ -169,3 +169,51 @@ def test_new_labels_are_anchored_by_the_next_sync(world) -> None:
     reserves = dict((r[2], r[3]) for r in csv_rows(run_cli("--db", str(db), "query", "exchange_reserves_daily",
                                                           "-p", "since", "2026-03-03", "--format", "csv").stdout)[1:])
     assert reserves["ExC"] == "200.000000"  # USER2 received 200 from ExA on 2026-03-02
+
+
+def test_latest_only_node_anchors_at_its_head_and_counts_it_once_synced(tmp_path: Path, anvil: Anvil, compiled, httpserver) -> None:
+    """java-tron answers eth_call only for `latest`: anchors land on the head and wait for the index to reach it."""
+    import json as jsonlib
+
+    from werkzeug import Response
+
+    from tests.helpers import forwarding_handler
+
+    def java_tron(body):
+        if isinstance(body, dict) and body.get("method") == "eth_call" and body["params"][1] != "latest":
+            error = {"code": -32602, "message": "QUANTITY not supported, just support TAG as latest"}
+            return Response(jsonlib.dumps({"jsonrpc": "2.0", "id": body["id"], "error": error}))
+        if isinstance(body, list) and any(item["method"] == "eth_call" and item["params"][1] != "latest" for item in body):
+            error = {"code": -32602, "message": "QUANTITY not supported, just support TAG as latest"}
+            return Response(jsonlib.dumps([{"jsonrpc": "2.0", "id": item["id"], "error": error} for item in body]))
+        return None
+
+    httpserver.expect_request("/").respond_with_handler(forwarding_handler(anvil.url, java_tron))
+    url = httpserver.url_for("/")
+    chain = TokenChain(anvil, compiled, usdt("1000000"), transfer_legs=True)
+    spell = lambda a: base58_from_hex20(a.lower()[2:])  # noqa: E731
+    chain.transfer(chain.owner.lower(), A_HOT, usdt("5000"), timestamp=DAY0 + 100)  # before the synced range
+    start = chain.head() + 1
+    db = tmp_path / "tron.duckdb"
+    labels = tmp_path / "labels.csv"
+    labels.write_text(f"chain,address,entity\ntron,{spell(A_HOT)},ExA\n")
+    assert run_cli("--db", str(db), "labels", "import", str(labels)).returncode == 0
+    chain.transfer(A_HOT, USER2, usdt("1.5"), timestamp=DAY0 + DAY + 100)
+    chain.transfer(chain.owner.lower(), A_HOT, usdt("10"), timestamp=DAY0 + DAY + 200)
+    chain.mine(3)
+    sync = ["--db", str(db), "sync", "tron", "--rpc", url, "--token", spell(chain.address), "-q"]
+    first = run_cli(*sync, "--from-block", str(start), "--confirmations", "2")
+    assert first.returncode == 0, first.stderr
+    assert f"at block {chain.head():,} (the node serves only its latest state" in first.stdout
+    pending = csv_rows(run_cli("--db", str(db), "query", "exchange_reserves_daily", "--format", "csv").stdout)
+    assert [r[3] for r in pending[1:] if r[2] == "ExA"] == [""]  # not known yet: not a zero
+    chain.mine(3)
+    second = run_cli(*sync, "--confirmations", "2")
+    assert second.returncode == 0, second.stderr
+    known = csv_rows(run_cli("--db", str(db), "query", "exchange_reserves_daily", "--format", "csv").stdout)
+    assert [r[3] for r in known[1:] if r[2] == "ExA"] == ["5008.500000"]
+    refused = run_cli("--db", str(db), "verify", "tron", "--rpc", url, "--token", spell(chain.address))
+    assert refused.returncode == 1 and "sync to its head (--confirmations 0)" in refused.stderr
+    assert run_cli(*sync, "--confirmations", "0").returncode == 0
+    ok = run_cli("--db", str(db), "verify", "tron", "--rpc", url, "--token", spell(chain.address))
+    assert ok.returncode == 0, ok.stdout + ok.stderr

@@ -26,6 +26,8 @@ from .store import Store
 BALANCE_OF = "0x70a08231"  # balanceOf(address)
 TOTAL_SUPPLY = "0x18160ddd"  # totalSupply()
 OWNER = "0x8da5cb5b"  # owner()
+# Tries to read a consistent `latest` state before giving up.
+LATEST_ATTEMPTS = 3
 
 
 def units(raw: int) -> Decimal:
@@ -49,10 +51,22 @@ class Reading:
     balances: dict[str, int]  # stored address -> raw balance
 
 
-def read_chain(node: Node, spec: ChainSpec, token: str, block: int, addresses: list[str]) -> Reading:
-    """totalSupply, owner and balanceOf(addresses) at `block`, straight from the node."""
+def read_chain(node: Node, spec: ChainSpec, token: str, block: int | None, addresses: list[str]) -> Reading:
+    """totalSupply, owner and balanceOf(addresses + owner) at `block`, straight from the node.
+
+    `block=None` reads the node's `latest` state (java-tron answers eth_call for nothing else) and pins
+    it to the head number seen before and after the reads; if the head moved, the reads are repeated.
+    """
+    for _ in range(LATEST_ATTEMPTS if block is None else 1):
+        pinned = node.head() if block is None else block
+        reading = _read_at(node, spec, token, hex(pinned) if block is not None else "latest", pinned, addresses)
+        if block is not None or node.head() == pinned:
+            return reading
+    raise TrackerError(f"the head of the {spec.name} node kept moving while balances were read")
+
+
+def _read_at(node: Node, spec: ChainSpec, token: str, tag: str, block: int, addresses: list[str]) -> Reading:
     contract = spec.log_address(token)
-    tag = hex(block)
 
     def call(data: str) -> object:
         return node.rpc.call("eth_call", [{"to": contract, "data": data}, tag])
@@ -63,9 +77,10 @@ def read_chain(node: Node, spec: ChainSpec, token: str, block: int, addresses: l
         owner = _stored_address(spec, str(owner_word)[-40:].lower()) if isinstance(owner_word, str) and len(owner_word) >= 42 else None
     except (RpcError, BadResponse):
         owner = None  # a token without owner(): Issue/Redeem cannot be credited
-    params = [[{"to": contract, "data": BALANCE_OF + _word_address(spec.log_address(a))}, tag] for a in addresses]
+    wanted = addresses + ([owner] if owner and owner not in addresses else [])
+    params = [[{"to": contract, "data": BALANCE_OF + _word_address(spec.log_address(a))}, tag] for a in wanted]
     results = node.rpc.batch("eth_call", params) if params else []
-    balances = {a: parse_quantity(r, f"balanceOf({a}) at block {block}") for a, r in zip(addresses, results)}
+    balances = {a: parse_quantity(r, f"balanceOf({a}) at block {block}") for a, r in zip(wanted, results)}
     return Reading(block, total, owner, balances)
 
 
@@ -114,17 +129,20 @@ def anchor_after_sync(store: Store, node: Node, spec: ChainSpec, token: str, pro
         ).fetchall()[0][0]
         if not wallets and has_supply:
             return None
-    reading = read_chain(node, spec, token, state.last_block, wallets)
-    if reading.owner and reading.owner not in reading.balances:
-        reading.balances[reading.owner] = read_chain(node, spec, token, state.last_block, [reading.owner]).balances[reading.owner]
+    try:
+        reading = read_chain(node, spec, token, state.last_block, wallets)
+    except RpcError:
+        # Nodes that serve only the latest state (java-tron, pruned nodes): anchor at the head instead.
+        # Such an anchor counts once a later sync has indexed up to its block.
+        reading = read_chain(node, spec, token, None, wallets)
     store_reading(store, spec.name, token, reading)
-    return state.last_block, len(reading.balances)
+    return reading.block, len(reading.balances)
 
 
 DERIVED_BALANCES = """
 WITH first_anchor AS (
     SELECT address, min(block_number) AS anchor_block, arg_min(balance_raw, block_number) AS anchor_raw
-    FROM balance_anchors WHERE chain = $chain AND token = $token GROUP BY address
+    FROM balance_anchors WHERE chain = $chain AND token = $token AND block_number <= $synced GROUP BY address
 )
 SELECT a.address, a.anchor_block,
        a.anchor_raw + coalesce(sum(CASE
@@ -139,7 +157,7 @@ GROUP BY a.address, a.anchor_block, a.anchor_raw
 DERIVED_SUPPLY = """
 WITH first_anchor AS (
     SELECT min(block_number) AS anchor_block, arg_min(total_supply_raw, block_number) AS anchor_raw
-    FROM supply_anchors WHERE chain = $chain AND token = $token
+    FROM supply_anchors WHERE chain = $chain AND token = $token AND block_number <= $synced
 ),
 change AS (
     SELECT block_number, CASE kind WHEN 'issue' THEN amount_raw ELSE -amount_raw END AS delta
@@ -180,10 +198,23 @@ def verify(db_path: Path, spec: ChainSpec, rpc_url: str, token: str, block: int 
             "SELECT address, min(entity) FROM labels WHERE chain = ? AND category = 'exchange' GROUP BY 1 ORDER BY 2, 1",
             [spec.name],
         ).fetchall()
-        params = {"chain": spec.name, "token": token, "block": at}
+        params = {"chain": spec.name, "token": token, "block": at, "synced": state.last_block}
         derived = {row[0]: int(row[2]) for row in store.connection.execute(DERIVED_BALANCES, params).fetchall()}
         supply = store.connection.execute(DERIVED_SUPPLY, params).fetchall()
-    reading = read_chain(Node(JsonRpcClient(rpc_url, http)), spec, token, at, [w for w, _ in wallets])
+    node = Node(JsonRpcClient(rpc_url, http))
+    addresses = [w for w, _ in wallets]
+    try:
+        reading = read_chain(node, spec, token, at, addresses)
+    except RpcError as error:
+        # A node that serves only its latest state can still check a block that is its head.
+        if node.head() != at:
+            raise TrackerError(
+                f"the node refuses reads at block {at} ({error}); it may serve only its latest state: "
+                f"sync to its head (--confirmations 0) and verify again"
+            ) from error
+        reading = read_chain(node, spec, token, None, addresses)
+        if reading.block != at:
+            raise TrackerError(f"the node's head moved past block {at} while verifying; run verify again") from error
     checks = [Check("totalSupply", reading.total_supply, int(supply[0][1]) if supply else None)]
     checks += [Check(f"{entity} {address}", reading.balances[address], derived.get(address)) for address, entity in wallets]
     return at, checks

@@ -129,7 +129,10 @@ def _summary_lines(summary: SyncSummary) -> list[str]:
             f"({rate:,.0f} logs/s; {summary.requests:,} eth_getLogs requests, {summary.refusals:,} refused and split)"
         )
     if summary.anchor:
-        lines.append(f"anchored balanceOf of {summary.anchor[1]:,} wallets and totalSupply at block {summary.anchor[0]:,}")
+        block, wallets = summary.anchor
+        ahead = summary.to_block is not None and block > summary.to_block
+        lines.append(f"anchored balanceOf of {wallets:,} wallets and totalSupply at block {block:,}"
+                     + (" (the node serves only its latest state; used once a sync reaches that block)" if ahead else ""))
     if summary.anchor_warning:
         lines.append(f"warning: {summary.anchor_warning}")
     for low, high in summary.gaps:
@@ -230,7 +233,8 @@ def sync_tron(
         http = HttpClient(headers=settings.trongrid_headers())
         run = lambda bar: sync_chain(ctx.obj["db"], TRON, options, on_progress=bar, http=http)  # noqa: E731
     else:
-        run = lambda bar: sync_trongrid(ctx.obj["db"], options, on_progress=bar)  # noqa: E731
+        anchor_rpc = settings.tron_rpc_url(None)  # TronGrid's /jsonrpc unless TRACKER_TRON_RPC says otherwise
+        run = lambda bar: sync_trongrid(ctx.obj["db"], options, on_progress=bar, anchor_rpc=anchor_rpc)  # noqa: E731
     _run_sync(run, "tron", quiet)
 
 

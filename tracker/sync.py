@@ -500,11 +500,11 @@ def sync_chain(
     )
     summary.seconds = time.perf_counter() - started
     run_sync(db_path, summary, plan, on_progress)
-    _anchor(db_path, node, spec, options.token, summary)
+    anchor_after(db_path, node, spec, options.token, summary)
     return summary
 
 
-def _anchor(db_path: Path, node: Node, spec: ChainSpec, token: str, summary: SyncSummary) -> None:
+def anchor_after(db_path: Path, node: Node, spec: ChainSpec, token: str, summary: SyncSummary) -> None:
     """Read balances and supply at the last synced block; the synced rows stay even if the node refuses."""
     from .anchors import anchor_after_sync  # anchors read labels, which import chain specs
 

@@ -24,9 +24,19 @@ from .chains import TRON
 from .decode import with_units
 from .errors import BadResponse, TrackerError
 from .http import HttpClient
-from .node import day_after, day_start, first_block_at_or_after
+from .node import Node, day_after, day_start, first_block_at_or_after
 from .store import Batch, Store
-from .sync import ProgressCallback, SyncOptions, SyncPlan, SyncSummary, _check_options, check_source, run_sync
+from .rpc import JsonRpcClient
+from .sync import (
+    ProgressCallback,
+    SyncOptions,
+    SyncPlan,
+    SyncSummary,
+    _check_options,
+    anchor_after,
+    check_source,
+    run_sync,
+)
 from .trongrid_decode import (
     EVENT_NAMES,
     EventsPage,
@@ -174,8 +184,14 @@ def _block_at(client: TronGridClient, moment: datetime, head: TronBlock) -> int 
     return first_block_at_or_after(lambda number: client.block(number).timestamp_ms // 1000, moment, head.number)
 
 
-def sync_trongrid(db_path: Path, options: SyncOptions, on_progress: ProgressCallback | None = None) -> SyncSummary:
-    """Index USDT-TRC20 events from TronGrid's REST API into the database at `db_path`."""
+def sync_trongrid(
+    db_path: Path, options: SyncOptions, on_progress: ProgressCallback | None = None, anchor_rpc: str | None = None
+) -> SyncSummary:
+    """Index USDT-TRC20 events from TronGrid's REST API into the database at `db_path`.
+
+    Balance anchors need eth_call, which TronGrid's REST API lacks: they are read through the
+    JSON-RPC endpoint `anchor_rpc` (TronGrid's own /jsonrpc by default in the CLI) when given.
+    """
     _check_options(options)
     if options.scope != "all":
         raise TrackerError("--scope labeled needs --source jsonrpc: TronGrid cannot filter events by address")
@@ -217,4 +233,10 @@ def sync_trongrid(db_path: Path, options: SyncOptions, on_progress: ProgressCall
         ),
         build=lambda step: build_window_batch(step, options.token),
     )
-    return run_sync(db_path, summary, plan, on_progress)
+    run_sync(db_path, summary, plan, on_progress)
+    if anchor_rpc:
+        anchor_after(db_path, Node(JsonRpcClient(anchor_rpc, HttpClient(headers=settings.trongrid_headers()))),
+                     TRON, options.token, summary)
+    else:
+        summary.anchor_warning = "no JSON-RPC endpoint given for balance anchors: reserves stay unknown"
+    return summary

@@ -54,8 +54,12 @@ GROUP BY s.chain, s.token;
 -- changes after the anchor up to that day, minus the changes before the anchor that came after that day.
 CREATE VIEW wallet_balances_daily AS
 WITH anchor AS (
-    SELECT chain, token, address, min(block_number) AS anchor_block, arg_min(balance, block_number) AS anchor_balance
-    FROM balance_anchors GROUP BY ALL
+    -- anchors read at the head of a node that serves only `latest` count once the index reaches them
+    SELECT b.chain, b.token, b.address, min(b.block_number) AS anchor_block,
+           arg_min(b.balance, b.block_number) AS anchor_balance
+    FROM balance_anchors b JOIN sync_state s ON s.chain = b.chain AND s.token = b.token
+    WHERE b.block_number <= s.last_block
+    GROUP BY ALL
 ),
 per_day AS (
     SELECT c.chain, c.token, c.address, CAST(timezone('UTC', c.block_time) AS DATE) AS day,
