@@ -94,6 +94,10 @@ def synced(request, tmp_path: Path, anvil: Anvil, compiled):
     labels_file.write_text(label_csv(request.param, chain.owner, spell))
     done = run_cli("--db", str(db), "labels", "import", str(labels_file))
     assert done.returncode == 0, done.stderr
+    # The new labels get their balance anchors from the next sync; then the chain agrees with the index.
+    sync_chain(db, spec, SyncOptions(rpc_url=anvil.url, token=token, confirmations=0))
+    verified = run_cli("--db", str(db), "verify", request.param, "--rpc", anvil.url, "--token", token)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     return request.param, db, chain, spell
 
 

@@ -14,7 +14,7 @@ from werkzeug import Response
 import tracker.http
 from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import all_contents, forwarding_handler, rows, units
+from tests.helpers import all_contents, forwarding_handler, rows, run_cli, units
 from tracker.errors import TrackerError
 from tracker.sync import ETHEREUM, SyncOptions, sync_chain
 
@@ -96,6 +96,15 @@ def test_sync_stores_every_event_exactly(tmp_path: Path, token: TokenChain) -> N
             {"w": wallet(index)},
         )
         assert int(net) == token.balance(wallet(index))
+
+
+def test_verify_after_a_plain_sync(tmp_path: Path, token: TokenChain) -> None:
+    scenario(token)
+    db = tmp_path / "t.duckdb"
+    sync_chain(db, ETHEREUM, options(token))
+    done = run_cli("--db", str(db), "verify", "ethereum", "--rpc", token.anvil.url, "--token", token.address)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "figures match the node" in done.stdout
 
 
 def test_since_until_select_whole_utc_days(tmp_path: Path, token: TokenChain) -> None:
@@ -249,6 +258,9 @@ def test_reorg_on_resume_removes_orphaned_rows(tmp_path: Path, token: TokenChain
     assert stored_transfers(db) == token.expected_transfers()
     clean = tmp_path / "clean.duckdb"
     sync_chain(clean, ETHEREUM, options(token))
+    # Anchors read on the abandoned branch are gone; the chain's own balances agree with the index.
+    verified = run_cli("--db", str(db), "verify", "ethereum", "--rpc", token.anvil.url, "--token", token.address)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     stored = all_contents(db)
     fresh = all_contents(clean)
     assert stored["transfers"] == fresh["transfers"]

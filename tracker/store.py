@@ -211,6 +211,9 @@ class Store:
                 ).fetchall()[0][0]
                 con.execute(f"DELETE FROM {table} WHERE chain = ? AND block_number > ?", [chain, ancestor])
             con.execute("DELETE FROM blocks WHERE chain = ? AND block_number >= ?", [chain, ancestor])
+            # Anchors read on the abandoned branch describe balances that no longer exist.
+            for table in ("balance_anchors", "supply_anchors"):
+                con.execute(f"DELETE FROM {table} WHERE chain = ? AND block_number > ?", [chain, ancestor])
             con.execute("INSERT INTO blocks VALUES (?, ?, ?, ?)", [chain, ancestor, ancestor_hash, ancestor_time])
             con.execute(
                 "UPDATE sync_state SET last_block = ?, last_block_hash = ?, updated_at = ?"
