@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from . import anchors, discovery, labels, queries, settings
+from . import anchors, discovery, labels, market, queries, settings
 from .chains import CHAINS, ETHEREUM, TRON
 from .errors import TrackerError
 from .http import HttpClient
@@ -64,6 +64,8 @@ labels_app = typer.Typer(help="Wallet labels: which addresses belong to which ex
 app.add_typer(labels_app, name="labels")
 export_app = typer.Typer(help="Export aggregates as CSV, Parquet or JSON.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+market_app = typer.Typer(help="Funding, open interest, long/short ratio and prices.", no_args_is_help=True)
+app.add_typer(market_app, name="market")
 
 stderr = Console(stderr=True)
 
@@ -380,6 +382,31 @@ def verify(
     if wrong:
         raise TrackerError(f"{len(wrong)} of {len(checks)} figures differ from the node at block {at:,}")
     print(f"all {len(checks)} figures match the node at block {at:,}")
+
+
+@market_app.command("sync")
+def market_sync(
+    ctx: typer.Context,
+    exchange: str = typer.Option(",".join(market.IMPLEMENTED), help="Comma-separated: binance (bybit, okx: coming)."),
+    symbol: str = typer.Option(",".join(market.DEFAULT_SYMBOLS), help="Comma-separated base assets (USDT perpetuals)."),
+    since: Optional[str] = typer.Option(None, help="First UTC day (default: resume, or 90 days back)."),
+    until: Optional[str] = typer.Option(None, help="Last UTC day, inclusive (default: now)."),
+) -> None:
+    """Fetch and store funding rates, open interest, long/short ratio and daily prices (re-run daily)."""
+    summary = market.sync_market(
+        ctx.obj["db"], [e.strip().lower() for e in exchange.split(",") if e.strip()],
+        [s.strip().upper() for s in symbol.split(",") if s.strip()],
+        parse_day(since, "--since") if since else None, parse_day(until, "--until") if until else None,
+    )
+    for what, count in summary.rows.items():
+        print(f"{what}: {count:,} rows")
+
+
+@market_app.command("import")
+def market_import(ctx: typer.Context, file: str = typer.Argument(..., help="A Binance daily metrics CSV.")) -> None:
+    """Backfill open interest and long/short ratio from Binance's public daily metrics files."""
+    interest, ratios = market.import_binance_metrics(ctx.obj["db"], file)
+    print(f"{file}: {interest:,} open-interest rows, {ratios:,} long/short rows")
 
 
 def main() -> None:

@@ -1,0 +1,188 @@
+"""`tracker market sync` against a local server answering in Binance USDⓈ-M futures' formats."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from werkzeug import Request, Response
+
+import tracker.http
+from tests.helpers import file_digest, rows, run_cli
+from tracker.errors import TrackerError
+from tracker.market import sync_market
+
+TODAY = datetime.now(timezone.utc).date()
+DAY_MS = 86_400_000
+
+
+def ms(day: date, hours: int = 0) -> int:
+    return int(datetime(day.year, day.month, day.day, hours, tzinfo=timezone.utc).timestamp() * 1000)
+
+
+class Binance:
+    """Our own data, served with Binance's parameters (startTime/endTime/limit) and payload shapes."""
+
+    def __init__(self, days: int = 400) -> None:
+        self.funding, self.oi, self.ratio, self.klines = [], [], [], []
+        for back in range(days, 0, -1):
+            day = TODAY - timedelta(days=back)
+            for slot, hours in enumerate((0, 8, 16)):  # three settlements a day, stamped a few ms late
+                self.funding.append({"symbol": "BTCUSDT", "fundingTime": ms(day, hours) + slot,
+                                     "fundingRate": f"0.000{back % 7 + 1}0{slot + 1}", "markPrice": f"{60000 + back}.12345678"})
+            if back <= 30:
+                self.oi.append({"symbol": "BTCUSDT", "sumOpenInterest": f"{80000 + back}.5",
+                                "sumOpenInterestValue": f"{(80000 + back) * 60000}.25", "timestamp": ms(day)})
+                self.ratio.append({"symbol": "BTCUSDT", "longShortRatio": "1.8105", "longAccount": "0.6442",
+                                   "shortAccount": "0.3558", "timestamp": ms(day)})
+            self.klines.append([ms(day), "60000.10", "61000.20", "59000.30", f"{60500 + back}.40", "12345.678",
+                                ms(day) + DAY_MS - 1, "746000000.1", 1000, "6000.1", "363000000.2", "0"])
+        self.faults: list[Response] = []
+        self.requests: list[str] = []
+
+    def handler(self, request: Request) -> Response:
+        self.requests.append(request.path)
+        if self.faults:
+            return self.faults.pop(0)
+        args = request.args
+        if args.get("symbol") != "BTCUSDT":
+            return Response(json.dumps({"code": -1121, "msg": "Invalid symbol."}), status=400, content_type="application/json")
+        start, end = int(args.get("startTime", 0)), int(args.get("endTime", 2**62))
+        limit = int(args.get("limit", 100))
+        source, stamp = {
+            "/fapi/v1/fundingRate": (self.funding, lambda r: r["fundingTime"]),
+            "/futures/data/openInterestHist": (self.oi, lambda r: r["timestamp"]),
+            "/futures/data/globalLongShortAccountRatio": (self.ratio, lambda r: r["timestamp"]),
+            "/fapi/v1/klines": (self.klines, lambda r: r[0]),
+        }[request.path]
+        page = [r for r in source if start <= stamp(r) <= end][:limit]
+        return Response(json.dumps(page), content_type="application/json")
+
+
+@pytest.fixture
+def binance(httpserver, monkeypatch) -> Binance:
+    fake = Binance()
+    for path in ("/fapi/v1/fundingRate", "/futures/data/openInterestHist", "/futures/data/globalLongShortAccountRatio",
+                 "/fapi/v1/klines"):
+        httpserver.expect_request(path).respond_with_handler(fake.handler)
+    monkeypatch.setenv("TRACKER_BINANCE_URL", httpserver.url_for("/").rstrip("/"))
+    return fake
+
+
+def test_sync_pages_stores_exact_values_and_resumes(tmp_path: Path, binance: Binance) -> None:
+    db = tmp_path / "m.duckdb"
+    since = TODAY - timedelta(days=400)
+    summary = sync_market(db, ["binance"], ["BTC"], since, None)
+    assert summary.rows == {"binance BTC funding": 1200, "binance BTC open_interest": 29,
+                            "binance BTC long_short_ratio": 29, "binance BTC prices": 400}
+    assert binance.requests.count("/fapi/v1/fundingRate") == 2  # 1200 records, 1000 a page
+    first = binance.funding[0]
+    stored = rows(db, "SELECT rate, mark_price, epoch_ms(funding_time) FROM funding_rates ORDER BY funding_time LIMIT 1")
+    assert stored == [(Decimal(first["fundingRate"]), Decimal(first["markPrice"]), first["fundingTime"])]
+    assert rows(db, "SELECT count(*), count(DISTINCT day) FROM prices") == [(400, 400)]
+    # Re-running resumes after what is stored: nothing new, nothing doubled.
+    again = sync_market(db, ["binance"], ["BTC"], None, None)
+    assert again.rows["binance BTC funding"] == 0
+    assert again.rows["binance BTC prices"] == 1  # the last stored day is re-read (it may have closed since)
+    assert rows(db, "SELECT count(*) FROM funding_rates") == [(1200,)]
+    assert rows(db, "SELECT count(*) FROM prices") == [(400,)]
+
+
+def test_rate_limits_are_honoured(tmp_path: Path, binance: Binance, monkeypatch) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(tracker.http, "sleep", waits.append)
+    binance.faults = [Response("", status=429, headers={"Retry-After": "4"}),
+                      Response("", status=418, headers={"Retry-After": "9"})]
+    summary = sync_market(tmp_path / "m.duckdb", ["binance"], ["BTC"], TODAY - timedelta(days=3), None)
+    assert waits == [4.0, 9.0]
+    assert summary.rows["binance BTC funding"] == 9
+
+
+def test_error_payload_and_bad_input_are_one_line(tmp_path: Path, binance: Binance) -> None:
+    db = tmp_path / "m.duckdb"
+    with pytest.raises(TrackerError, match="Invalid symbol"):
+        sync_market(db, ["binance"], ["DOGE"], TODAY - timedelta(days=3), None)
+    sync_market(db, ["binance"], ["BTC"], TODAY - timedelta(days=3), None)
+    before = file_digest(db)
+    for args, message in [
+        (["--exchange", "kraken"], "unknown exchange 'kraken'"),
+        (["--exchange", "bybit"], "not supported yet"),
+        (["--symbol", "btc-usd"], "invalid --symbol"),
+        (["--since", "2026-02-30"], "invalid --since"),
+    ]:
+        done = run_cli("--db", str(db), "market", "sync", *args, env={"TRACKER_BINANCE_URL": binance_url(binance)})
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert done.returncode == 1 and len(lines) == 1 and message in lines[0], done.stderr
+    assert file_digest(db) == before
+
+
+def binance_url(binance: Binance) -> str:
+    import os
+
+    return os.environ["TRACKER_BINANCE_URL"]
+
+
+def test_empty_range_stores_nothing(tmp_path: Path, binance: Binance) -> None:
+    future = TODAY + timedelta(days=5)
+    summary = sync_market(tmp_path / "m.duckdb", ["binance"], ["BTC"], future, future + timedelta(days=1))
+    assert set(summary.rows.values()) == {0}
+
+
+def test_market_daily_by_hand(tmp_path: Path) -> None:
+    """Funding 0.0001/0.0002/0.0003 on one day → mean 0.0002, annualized 0.0002 × 3 × 365 = 0.219."""
+    db = tmp_path / "m.duckdb"
+    run_cli("--db", str(db), "labels", "list")  # creates the database
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT INTO funding_rates VALUES ('binance','BTC','2026-03-10 00:00:00+00',0.0001,NULL),"
+                    "('binance','BTC','2026-03-10 08:00:00+00',0.0002,NULL),('binance','BTC','2026-03-10 16:00:00+00',0.0003,NULL)")
+        con.execute("INSERT INTO open_interest VALUES ('binance','BTC','2026-03-02 00:00:00+00','1d',NULL,1200),"
+                    "('binance','BTC','2026-03-03 00:00:00+00','1d',NULL,1000),"
+                    "('binance','BTC','2026-03-09 00:00:00+00','1d',NULL,1000),('binance','BTC','2026-03-10 00:00:00+00','1d',NULL,1100)")
+        con.execute("INSERT INTO long_short_ratio VALUES ('binance','BTC','2026-03-10 00:00:00+00','1d',1.5,0.6,0.4)")
+        con.execute("INSERT INTO prices VALUES ('binance','BTC','2026-03-10',1,2,0.5,1.75,10)")
+    done = run_cli("--db", str(db), "query", "market_daily", "-p", "since", "2026-03-10", "--format", "json")
+    (day,) = json.loads(done.stdout)
+    assert day["funding_rate"] == pytest.approx(0.0002)  # a mean: a float feature, not money
+    assert day["funding_annualized"] == pytest.approx(0.219)
+    assert day["funding_annualized_oi_weighted"] == pytest.approx(0.219)
+    assert Decimal(day["oi_usd"]) == 1100
+    assert day["oi_change_1d"] == pytest.approx(0.1)
+    assert day["oi_change_7d"] == pytest.approx(0.1)  # 2026-03-03: 1000
+    assert day["oi_drawdown_90d"] == pytest.approx(1100 / 1200 - 1)
+    assert day["long_short_ratio"] == pytest.approx(1.5) and Decimal(day["close"]) == Decimal("1.75")
+    # The file runs unchanged in DuckDB itself.
+    sql = (Path(__file__).resolve().parent.parent / "queries" / "market_daily.sql").read_text()
+    with duckdb.connect(str(db), read_only=True) as con:
+        con.execute(f"PREPARE q AS {sql}")
+        found = con.execute("EXECUTE q(symbol := 'BTC', since := DATE '2026-03-10', until := NULL)").fetchall()
+    assert [(r[0], str(r[1]), r[5]) for r in found] == [("BTC", "2026-03-10", Decimal("1100"))]
+
+
+METRICS = ("create_time,symbol,sum_open_interest,sum_open_interest_value,count_toptrader_long_short_ratio,"
+           "sum_toptrader_long_short_ratio,count_long_short_ratio,sum_taker_long_short_vol_ratio\n"
+           "2024-01-01 00:05:00,BTCUSDT,80000.123,3400000000.5,1.9,1.2,2.0123,0.9\n"
+           "2024-01-01 00:10:00,BTCUSDT,80001.5,3400100000.25,1.9,1.2,2.0124,0.9\n")
+
+
+def test_import_binance_metrics(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    good = tmp_path / "BTCUSDT-metrics-2024-01-01.csv"
+    good.write_text(METRICS)
+    done = run_cli("--db", str(db), "market", "import", str(good))
+    assert done.returncode == 0 and "2 open-interest rows, 2 long/short rows" in done.stdout
+    assert rows(db, "SELECT symbol, period, oi_contracts, oi_value_usd FROM open_interest ORDER BY ts") == [
+        ("BTC", "5m", Decimal("80000.123"), Decimal("3400000000.5")), ("BTC", "5m", Decimal("80001.5"), Decimal("3400100000.25"))
+    ]
+    again = run_cli("--db", str(db), "market", "import", str(good))
+    assert again.returncode == 0 and rows(db, "SELECT count(*) FROM open_interest") == [(2,)]
+    before = file_digest(db)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(METRICS + "2024-01-01 00:15:00,BTCUSDT,lots,1,1,1,1,1\n")
+    failed = run_cli("--db", str(db), "market", "import", str(bad))
+    assert failed.returncode == 1 and "line 4: sum_open_interest: 'lots' is not a number" in failed.stderr
+    assert file_digest(db) == before
