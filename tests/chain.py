@@ -7,7 +7,6 @@ and web3.py sends real transactions.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess

@@ -84,10 +84,9 @@ def _read_at(node: Node, spec: ChainSpec, token: str, tag: str, block: int, addr
     return Reading(block, total, owner, balances)
 
 
-def labeled_addresses(store: Store, chain: str, category: str | None = None) -> list[str]:
+def labeled_addresses(store: Store, chain: str) -> list[str]:
     return [row[0] for row in store.connection.execute(
-        "SELECT DISTINCT address FROM labels WHERE chain = ? AND (? IS NULL OR category = ?) ORDER BY 1",
-        [chain, category, category],
+        "SELECT DISTINCT address FROM labels WHERE chain = ? ORDER BY 1", [chain]
     ).fetchall()]
 
 

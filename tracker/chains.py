@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import polars as pl
-
 from .addresses import normalize_eth_address
 from .decode import ETHEREUM_FORMAT, ChainFormat
 from .tron_address import evm_hex, normalize_tron_address, tron_address

@@ -93,7 +93,7 @@ def validate_row(values: dict[str, str], default_source: str) -> Label:
     return Label(chain, address, entity, category, wallet_type, source, valid_from, valid_to)
 
 
-def _dune_row(values: dict[str, str], default_source: str) -> dict[str, str]:
+def _dune_row(values: dict[str, str]) -> dict[str, str]:
     """A Dune spellbook cex address row as our columns (all cex rows are exchanges)."""
     added_by = (values.get("added_by") or "").strip()
     return {
@@ -128,7 +128,7 @@ def read_labels(text: str, name: str, file_format: str = "csv") -> list[Label]:
         if None in row:
             errors.append(f"line {line}: more fields than columns")
             continue
-        values = _dune_row(row, default_source) if file_format == "dune" else row
+        values = _dune_row(row) if file_format == "dune" else row
         try:
             label = validate_row(values, default_source)
         except ValueError as error:
@@ -335,7 +335,7 @@ def _source_rows(file_format: str, text: str) -> list[tuple[int, dict[str, str]]
         return parse_spellbook(text, file_format.split(":", 1)[1])
     reader = csv.DictReader(io.StringIO(text))
     reader.fieldnames = [column.strip() for column in (reader.fieldnames or [])]
-    return [(reader.line_num, _dune_row(row, "") if file_format == "dune" else row) for row in reader]
+    return [(reader.line_num, _dune_row(row) if file_format == "dune" else row) for row in reader]
 
 
 def update_labels(db_path: Path, http: Any = None) -> list[UpdateReport]:

@@ -14,13 +14,13 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import orjson
 import polars as pl
 
 from . import market_decode as decode
 from .errors import TrackerError
-from .http import HttpClient, TruncatedBody
+from .http import HttpClient
 from .node import day_after, day_start
+from .rpc import parse_json
 from .store import Store
 
 EXCHANGES = ("binance", "bybit", "okx")
@@ -31,13 +31,6 @@ BINANCE_HISTORY_DAYS = 30
 # Without stored data or --since, a first sync fetches this many days back.
 FIRST_SYNC_DAYS = 90
 DAY_MS = 86_400_000
-
-
-def _json(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise TruncatedBody(f"market data: response is not complete JSON ({len(raw)} bytes)") from error
 
 
 def _ms(moment: datetime) -> int:
@@ -52,8 +45,7 @@ class BinanceClient:
         self.base_url = (base_url or os.environ.get("TRACKER_BINANCE_URL") or "https://fapi.binance.com").rstrip("/")
 
     def get(self, path: str, params: dict[str, Any]) -> Any:
-        # Binance sends its error payload with HTTP 4xx: read it for the message before the status.
-        return self.http.request("GET", f"{self.base_url}{path}", _json, params=params)
+        return self.http.request("GET", f"{self.base_url}{path}", lambda raw: parse_json(raw, "Binance"), params=params)
 
     def pages(self, path: str, params: dict[str, Any], start_ms: int, end_ms: int, limit: int,
               time_of: Callable[[Any], int]) -> list[Any]:

@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from . import ranges
-from .chains import ETHEREUM, TRON, ChainSpec
+from .chains import ChainSpec
 from .decode import DecodedLogs, LogFilter, decode_logs, parse_logs_response, with_units
 from .errors import BadResponse, RpcError, RpcTimeout, TrackerError
 from .events import ALL_TOPICS, DESTROYED_BLACK_FUNDS_TOPIC, ISSUE_TOPIC, REDEEM_TOPIC, TRANSFER_TOPIC
@@ -95,7 +95,7 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def _check_options(options: SyncOptions) -> None:
+def check_options(options: SyncOptions) -> None:
     if options.from_block is not None and options.since is not None:
         raise TrackerError("use either --from-block or --since, not both")
     if options.to_block is not None and options.until is not None:
@@ -276,7 +276,7 @@ def fetch_raw_steps(
     while cursor <= end and not stop.is_set():
         high = min(end, cursor + plan.size - 1)
         log_filter = LogFilter(spec.name, spec.log_address(token), cursor, high)
-        summary.requests += 1
+        summary.requests += len(topic_filters)  # one eth_getLogs per topic filter
         try:
             raw_logs = _get_logs(rpc, log_filter, topic_filters)
         except (RpcTimeout, RpcError, HttpStatusError) as error:
@@ -300,7 +300,7 @@ def build_batch(
     for attempt in range(CHAIN_MOVED_RETRIES + 1):
         try:
             decoded = decode_logs(raw_logs, step.log_filter, spec.format)
-            return replace(_timestamped_batch(node, spec, token, step.log_filter, decoded), scope=scope)
+            return _timestamped_batch(node, spec, token, step.log_filter, decoded, scope)
         except _ChainMoved:
             if attempt == CHAIN_MOVED_RETRIES:
                 raise
@@ -308,7 +308,9 @@ def build_batch(
     raise AssertionError("unreachable")
 
 
-def _timestamped_batch(node: Node, spec: ChainSpec, token: str, log_filter: LogFilter, decoded: DecodedLogs) -> Batch:
+def _timestamped_batch(
+    node: Node, spec: ChainSpec, token: str, log_filter: LogFilter, decoded: DecodedLogs, scope: str
+) -> Batch:
     high = log_filter.to_block
     numbers = sorted(set(decoded.block_hashes["block_number"].to_list()) | {high})
     headers = node.headers_frame(spec.name, numbers)
@@ -330,6 +332,7 @@ def _timestamped_batch(node: Node, spec: ChainSpec, token: str, log_filter: LogF
         ),
         blocks=headers.to_arrow(),
         source="jsonrpc",
+        scope=scope,
     )
 
 
@@ -472,7 +475,7 @@ def sync_chain(
     http: HttpClient | None = None,
 ) -> SyncSummary:
     """Index the token's events from a JSON-RPC node into the database at `db_path`."""
-    _check_options(options)
+    check_options(options)
     started = time.perf_counter()
     rpc = JsonRpcClient(options.rpc_url, http)
     node = Node(rpc)

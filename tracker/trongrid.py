@@ -32,8 +32,8 @@ from .sync import (
     SyncOptions,
     SyncPlan,
     SyncSummary,
-    _check_options,
     anchor_after,
+    check_options,
     check_source,
     run_sync,
 )
@@ -192,7 +192,7 @@ def sync_trongrid(
     Balance anchors need eth_call, which TronGrid's REST API lacks: they are read through the
     JSON-RPC endpoint `anchor_rpc` (TronGrid's own /jsonrpc by default in the CLI) when given.
     """
-    _check_options(options)
+    check_options(options)
     if options.scope != "all":
         raise TrackerError("--scope labeled needs --source jsonrpc: TronGrid cannot filter events by address")
     client = TronGridClient(options.rpc_url)

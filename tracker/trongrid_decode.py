@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import orjson
 import polars as pl
 
 from .decode import MAX_AMOUNT_RAW, supply_leg
 from .errors import BadResponse, TrackerError
-from .http import TruncatedBody
+from .rpc import parse_json
 from .tron_address import hex20_from_base58, normalize_tron_address
 
 EVENT_NAMES = ("Transfer", "Issue", "Redeem", "DestroyedBlackFunds")
@@ -57,15 +56,8 @@ class EventWindow:
     to_block: int
 
 
-def _json(raw: bytes, what: str) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise TruncatedBody(f"{what}: response is not complete JSON ({len(raw)} bytes)") from error
-
-
 def parse_events_page(raw: bytes) -> EventsPage:
-    body = _json(raw, "TronGrid events")
+    body = parse_json(raw, "TronGrid events")
     if not isinstance(body, dict):
         raise BadResponse("TronGrid events: expected a JSON object")
     if body.get("success") is False or "Error" in body or "error" in body:
@@ -81,7 +73,7 @@ def parse_events_page(raw: bytes) -> EventsPage:
 
 def parse_block(raw: bytes, number: int | None = None) -> TronBlock:
     """A block from `/walletsolidity/getnowblock` or `/walletsolidity/getblockbynum`."""
-    body = _json(raw, "TronGrid block")
+    body = parse_json(raw, "TronGrid block")
     try:
         header = body["block_header"]["raw_data"]
         block = TronBlock(int(header.get("number", 0)), str(body["blockID"]).lower(), int(header["timestamp"]))
