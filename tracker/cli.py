@@ -387,7 +387,7 @@ def verify(
 @market_app.command("sync")
 def market_sync(
     ctx: typer.Context,
-    exchange: str = typer.Option(",".join(market.IMPLEMENTED), help="Comma-separated: binance (bybit, okx: coming)."),
+    exchange: str = typer.Option(",".join(market.EXCHANGES), help="Comma-separated: binance, bybit, okx."),
     symbol: str = typer.Option(",".join(market.DEFAULT_SYMBOLS), help="Comma-separated base assets (USDT perpetuals)."),
     since: Optional[str] = typer.Option(None, help="First UTC day (default: resume, or 90 days back)."),
     until: Optional[str] = typer.Option(None, help="Last UTC day, inclusive (default: now)."),

@@ -35,6 +35,7 @@ class HttpStatusError(TrackerError):
         super().__init__(f"{url} answered HTTP {status} {reason}{detail}")
         self.status = status
         self.retry_after = retry_after
+        self.body = body
 
 
 class TruncatedBody(BadResponse):
@@ -125,8 +126,15 @@ class HttpClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         retry_timeouts: bool = True,
+        also_retry: frozenset[int] = frozenset(),
+        on_headers: Callable[[Any], None] | None = None,
     ) -> T:
-        """Send, check the status, parse the body; retry the whole step on transient faults."""
+        """Send, check the status, parse the body; retry the whole step on transient faults.
+
+        `also_retry`: statuses that mean 'slow down' for this one provider (Bybit's 403);
+        `on_headers`: sees every answer's headers (rate-limit budgets such as Binance's used weight).
+        """
+        statuses = self.retry_statuses | also_retry
 
         def attempt() -> T:
             try:
@@ -141,6 +149,8 @@ class HttpClient:
                 )
             except requests.Timeout as error:
                 raise RpcTimeout(f"{url} did not answer within {self.policy.timeout:g}s") from error
+            if on_headers is not None:
+                on_headers(response.headers)
             if response.status_code >= 400:
                 raise HttpStatusError(
                     url,
@@ -162,14 +172,14 @@ class HttpClient:
         retrying = Retrying(
             stop=give_up,
             wait=self._wait_seconds,
-            retry=retry_if_exception(lambda error: _is_retryable(error, retry_timeouts, self.retry_statuses)),
+            retry=retry_if_exception(lambda error: _is_retryable(error, retry_timeouts, statuses)),
             sleep=lambda seconds: sleep(seconds),
             reraise=True,
         )
         try:
             return retrying(attempt)
         except TrackerError as error:
-            if _is_retryable(error, retry_timeouts, self.retry_statuses):
+            if _is_retryable(error, retry_timeouts, statuses):
                 tries = retrying.statistics.get("attempt_number", self.policy.attempts)
                 raise TrackerError(f"{error} (gave up after {tries} attempts)") from error
             raise

@@ -1,14 +1,12 @@
 """`tracker market sync`: funding, open interest, long/short ratio and daily prices into DuckDB.
 
-Fetching only; payloads are decoded in `market_decode`. Re-running resumes from
-what is stored and upserts, so the tool accumulates its own history of series
-the exchanges keep only 30 days of. Binance is implemented; Bybit and OKX follow.
+Re-running resumes from what is stored and upserts, so the tool accumulates its
+own history of the series exchanges keep only 30 days of. The venues' fetching
+lives in `exchanges`, their payload decoding in `market_decode`.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,48 +16,19 @@ import polars as pl
 
 from . import market_decode as decode
 from .errors import TrackerError
+from .exchanges import CLIENTS, Series
 from .http import HttpClient
 from .node import day_after, day_start
-from .rpc import parse_json
 from .store import Store
 
-EXCHANGES = ("binance", "bybit", "okx")
-IMPLEMENTED = ("binance",)
+EXCHANGES = tuple(CLIENTS)
 DEFAULT_SYMBOLS = ("BTC", "ETH")
-# Binance keeps open interest and long/short history for the last 30 days only.
-BINANCE_HISTORY_DAYS = 30
 # Without stored data or --since, a first sync fetches this many days back.
 FIRST_SYNC_DAYS = 90
-DAY_MS = 86_400_000
 
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-class BinanceClient:
-    """USDⓈ-M futures public endpoints (base URL from TRACKER_BINANCE_URL)."""
-
-    def __init__(self, http: HttpClient, base_url: str | None = None) -> None:
-        self.http = http
-        self.base_url = (base_url or os.environ.get("TRACKER_BINANCE_URL") or "https://fapi.binance.com").rstrip("/")
-
-    def get(self, path: str, params: dict[str, Any]) -> Any:
-        return self.http.request("GET", f"{self.base_url}{path}", lambda raw: parse_json(raw, "Binance"), params=params)
-
-    def pages(self, path: str, params: dict[str, Any], start_ms: int, end_ms: int, limit: int,
-              time_of: Callable[[Any], int]) -> list[Any]:
-        """Ascending pages from start_ms to end_ms, each starting after the last item of the one before."""
-        items: list[Any] = []
-        cursor = start_ms
-        while cursor <= end_ms:
-            page = self.get(path, {**params, "startTime": cursor, "endTime": end_ms, "limit": limit})
-            decode.binance_error(page)
-            items.extend(page)
-            if len(page) < limit:
-                break
-            cursor = time_of(page[-1]) + 1
-        return items
 
 
 @dataclass
@@ -68,19 +37,23 @@ class MarketSummary:
 
 
 _TABLES = {
-    decode.FundingRow: "funding_rates",
-    decode.OpenInterestRow: "open_interest",
-    decode.RatioRow: "long_short_ratio",
-    decode.PriceRow: "prices",
+    decode.FundingRow: ("funding_rates", ("exchange", "symbol", "funding_time")),
+    decode.OpenInterestRow: ("open_interest", ("exchange", "symbol", "period", "ts")),
+    decode.RatioRow: ("long_short_ratio", ("exchange", "symbol", "period", "ts")),
+    decode.PriceRow: ("prices", ("exchange", "symbol", "day")),
 }
 
 
 def upsert(store: Store, rows: list[Any]) -> int:
-    """INSERT OR REPLACE rows of one kind in one transaction (re-running changes nothing)."""
+    """INSERT OR REPLACE rows of one kind in one transaction (re-running changes nothing).
+
+    A venue answering the same key twice (overlapping pages) keeps its last answer.
+    """
     if not rows:
         return 0
-    table = _TABLES[type(rows[0])]
-    frame = pl.DataFrame([asdict(row) for row in rows], infer_schema_length=None)
+    table, key = _TABLES[type(rows[0])]
+    unique = list({tuple(getattr(row, name) for name in key): row for row in rows}.values())
+    frame = pl.DataFrame([asdict(row) for row in unique], infer_schema_length=None)
     con = store.connection
     con.register("incoming_market", frame.to_arrow())
     try:
@@ -92,53 +65,35 @@ def upsert(store: Store, rows: list[Any]) -> int:
         raise
     finally:
         con.unregister("incoming_market")
-    return len(rows)
+    return len(unique)
 
 
-def _resume_from(store: Store, table: str, column: str, exchange: str, symbol: str) -> datetime | None:
-    found = store.connection.execute(
-        f"SELECT max({column}) FROM {table} WHERE exchange = ? AND symbol = ?", [exchange, symbol]
-    ).fetchall()[0][0]
-    if found is None:
-        return None
-    if isinstance(found, date) and not isinstance(found, datetime):
-        return day_start(found)
-    return found
+@dataclass(frozen=True)
+class Window:
+    """The time range a sync covers: --since/--until, or from what is stored up to now."""
 
+    since: date | None
+    until: date | None
+    now: datetime
 
-def sync_binance(store: Store, client: BinanceClient, symbol: str, since: date | None, until: date | None,
-                 summary: MarketSummary) -> None:
-    pair = f"{symbol}USDT"
-    now = datetime.now(timezone.utc)
-    end = min(day_after(until), now) if until else now
-    end_ms = _ms(end) - 1
-    default_start = day_start(since) if since else now - timedelta(days=FIRST_SYNC_DAYS)
+    @property
+    def end_ms(self) -> int:
+        end = min(day_after(self.until), self.now) if self.until else self.now
+        return _ms(end) - 1
 
-    def start_for(table: str, column: str, floor: datetime | None = None) -> int:
-        stored = None if since else _resume_from(store, table, column, "binance", symbol)
-        start = stored + timedelta(milliseconds=1) if stored else default_start
-        return _ms(max(start, floor) if floor else start)
-
-    funding = client.pages("/fapi/v1/fundingRate", {"symbol": pair}, start_for("funding_rates", "funding_time"),
-                           end_ms, 1000, lambda item: int(item["fundingTime"]))
-    summary.rows[f"binance {symbol} funding"] = upsert(store, decode.binance_funding(funding, symbol))
-
-    recent = now - timedelta(days=BINANCE_HISTORY_DAYS) + timedelta(minutes=5)
-    for path, table, convert in (
-        ("/futures/data/openInterestHist", "open_interest", decode.binance_open_interest),
-        ("/futures/data/globalLongShortAccountRatio", "long_short_ratio", decode.binance_long_short),
-    ):
-        start_ms = start_for(table, "ts", recent)
-        items = client.pages(path, {"symbol": pair, "period": "1d"}, start_ms, end_ms, 500,
-                             lambda item: int(item["timestamp"])) if start_ms <= end_ms else []
-        summary.rows[f"binance {symbol} {table}"] = upsert(store, convert(items, symbol, "1d"))
-
-    # Daily candles: re-read the last stored day, which may have been fetched before it closed.
-    stored_day = None if since else _resume_from(store, "prices", "day", "binance", symbol)
-    candles = client.pages("/fapi/v1/klines", {"symbol": pair, "interval": "1d"},
-                           _ms(stored_day) if stored_day else _ms(default_start), end_ms, 1500,
-                           lambda item: int(item[0]))
-    summary.rows[f"binance {symbol} prices"] = upsert(store, decode.binance_daily_klines(candles, symbol))
+    def start_ms(self, store: Store, exchange: str, symbol: str, series: Series) -> int:
+        start = day_start(self.since) if self.since else self.now - timedelta(days=FIRST_SYNC_DAYS)
+        if not self.since:
+            stored = store.connection.execute(
+                f"SELECT max({series.column}) FROM {series.table} WHERE exchange = ? AND symbol = ?", [exchange, symbol]
+            ).fetchall()[0][0]
+            if isinstance(stored, date) and not isinstance(stored, datetime):
+                stored = day_start(stored)
+            if stored is not None:
+                start = stored if series.reread_last else stored + timedelta(milliseconds=1)
+        if series.history_days:  # asking for more than the venue keeps gets an error or nothing
+            start = max(start, self.now - timedelta(days=series.history_days) + timedelta(minutes=5))
+        return _ms(start)
 
 
 def sync_market(db_path: Path, exchanges: list[str], symbols: list[str], since: date | None, until: date | None,
@@ -146,19 +101,22 @@ def sync_market(db_path: Path, exchanges: list[str], symbols: list[str], since: 
     unknown = [e for e in exchanges if e not in EXCHANGES]
     if unknown:
         raise TrackerError(f"unknown exchange {unknown[0]!r} (expected {', '.join(EXCHANGES)})")
-    pending = [e for e in exchanges if e not in IMPLEMENTED]
-    if pending:
-        raise TrackerError(f"--exchange {pending[0]} is not supported yet (available: {', '.join(IMPLEMENTED)})")
     bad = [s for s in symbols if not s.isalnum() or not s.isupper()]
     if bad:
         raise TrackerError(f"invalid --symbol {bad[0]!r}: expected a base asset such as BTC or ETH")
     if since and until and since > until:
         raise TrackerError(f"--since {since} is after --until {until}")
-    client = BinanceClient(http or HttpClient())
+    shared = http or HttpClient()
+    window = Window(since, until, datetime.now(timezone.utc))
     summary = MarketSummary()
     with Store.open(db_path) as store:
-        for symbol in symbols:
-            sync_binance(store, client, symbol, since, until, summary)
+        for exchange in exchanges:
+            client = CLIENTS[exchange](shared)
+            for symbol in symbols:
+                for series in client.series(symbol):
+                    start_ms, end_ms = window.start_ms(store, exchange, symbol, series), window.end_ms
+                    items = series.fetch(start_ms, end_ms) if start_ms <= end_ms else []
+                    summary.rows[f"{exchange} {symbol} {series.kind}"] = upsert(store, series.decode(items))
     return summary
 
 
