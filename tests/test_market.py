@@ -3,63 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from werkzeug import Request, Response
+from werkzeug import Response
 
 import tracker.http
 from tests.helpers import file_digest, rows, run_cli
+from tests.venues import TODAY, Binance
 from tracker.errors import TrackerError
 from tracker.market import sync_market
-
-TODAY = datetime.now(timezone.utc).date()
-DAY_MS = 86_400_000
-
-
-def ms(day: date, hours: int = 0) -> int:
-    return int(datetime(day.year, day.month, day.day, hours, tzinfo=timezone.utc).timestamp() * 1000)
-
-
-class Binance:
-    """Our own data, served with Binance's parameters (startTime/endTime/limit) and payload shapes."""
-
-    def __init__(self, days: int = 400) -> None:
-        self.funding, self.oi, self.ratio, self.klines = [], [], [], []
-        for back in range(days, 0, -1):
-            day = TODAY - timedelta(days=back)
-            for slot, hours in enumerate((0, 8, 16)):  # three settlements a day, stamped a few ms late
-                self.funding.append({"symbol": "BTCUSDT", "fundingTime": ms(day, hours) + slot,
-                                     "fundingRate": f"0.000{back % 7 + 1}0{slot + 1}", "markPrice": f"{60000 + back}.12345678"})
-            if back <= 30:
-                self.oi.append({"symbol": "BTCUSDT", "sumOpenInterest": f"{80000 + back}.5",
-                                "sumOpenInterestValue": f"{(80000 + back) * 60000}.25", "timestamp": ms(day)})
-                self.ratio.append({"symbol": "BTCUSDT", "longShortRatio": "1.8105", "longAccount": "0.6442",
-                                   "shortAccount": "0.3558", "timestamp": ms(day)})
-            self.klines.append([ms(day), "60000.10", "61000.20", "59000.30", f"{60500 + back}.40", "12345.678",
-                                ms(day) + DAY_MS - 1, "746000000.1", 1000, "6000.1", "363000000.2", "0"])
-        self.faults: list[Response] = []
-        self.requests: list[str] = []
-
-    def handler(self, request: Request) -> Response:
-        self.requests.append(request.path)
-        if self.faults:
-            return self.faults.pop(0)
-        args = request.args
-        if args.get("symbol") != "BTCUSDT":
-            return Response(json.dumps({"code": -1121, "msg": "Invalid symbol."}), status=400, content_type="application/json")
-        start, end = int(args.get("startTime", 0)), int(args.get("endTime", 2**62))
-        limit = int(args.get("limit", 100))
-        source, stamp = {
-            "/fapi/v1/fundingRate": (self.funding, lambda r: r["fundingTime"]),
-            "/futures/data/openInterestHist": (self.oi, lambda r: r["timestamp"]),
-            "/futures/data/globalLongShortAccountRatio": (self.ratio, lambda r: r["timestamp"]),
-            "/fapi/v1/klines": (self.klines, lambda r: r[0]),
-        }[request.path]
-        page = [r for r in source if start <= stamp(r) <= end][:limit]
-        return Response(json.dumps(page), content_type="application/json")
 
 
 @pytest.fixture

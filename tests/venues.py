@@ -40,6 +40,47 @@ class Venue:
         return sum(1 for seen, _ in self.requests if seen == path)
 
 
+class Binance:
+    """Our own data, served with Binance's parameters (startTime/endTime/limit) and payload shapes."""
+
+    def __init__(self, days: int = 400, last_day: date | None = None) -> None:
+        """`days` days of data ending the day before `last_day` (default: today)."""
+        self.funding, self.oi, self.ratio, self.klines = [], [], [], []
+        for back in range(days, 0, -1):
+            day = (last_day or TODAY) - timedelta(days=back)
+            for slot, hours in enumerate((0, 8, 16)):  # three settlements a day, stamped a few ms late
+                self.funding.append({"symbol": "BTCUSDT", "fundingTime": ms(day, hours) + slot,
+                                     "fundingRate": f"0.000{back % 7 + 1}0{slot + 1}", "markPrice": f"{60000 + back}.12345678"})
+            if back <= 30:
+                self.oi.append({"symbol": "BTCUSDT", "sumOpenInterest": f"{80000 + back}.5",
+                                "sumOpenInterestValue": f"{(80000 + back) * 60000}.25", "timestamp": ms(day)})
+                self.ratio.append({"symbol": "BTCUSDT", "longShortRatio": "1.8105", "longAccount": "0.6442",
+                                   "shortAccount": "0.3558", "timestamp": ms(day)})
+            self.klines.append([ms(day), "60000.10", "61000.20", "59000.30", f"{60500 + back}.40", "12345.678",
+                                ms(day) + DAY_MS - 1, "746000000.1", 1000, "6000.1", "363000000.2", "0"])
+        self.faults: list[Response] = []
+        self.requests: list[str] = []
+
+    def handler(self, request: Request) -> Response:
+        self.requests.append(request.path)
+        if self.faults:
+            return self.faults.pop(0)
+        args = request.args
+        if args.get("symbol") != "BTCUSDT":
+            return Response(json.dumps({"code": -1121, "msg": "Invalid symbol."}), status=400, content_type="application/json")
+        start, end = int(args.get("startTime", 0)), int(args.get("endTime", 2**62))
+        limit = int(args.get("limit", 100))
+        source, stamp = {
+            "/fapi/v1/fundingRate": (self.funding, lambda r: r["fundingTime"]),
+            "/futures/data/openInterestHist": (self.oi, lambda r: r["timestamp"]),
+            "/futures/data/globalLongShortAccountRatio": (self.ratio, lambda r: r["timestamp"]),
+            "/fapi/v1/klines": (self.klines, lambda r: r[0]),
+        }[request.path]
+        page = [r for r in source if start <= stamp(r) <= end][:limit]
+        return Response(json.dumps(page), content_type="application/json")
+
+
+
 class Bybit(Venue):
     PATHS = ("/v5/market/funding/history", "/v5/market/open-interest", "/v5/market/account-ratio", "/v5/market/kline")
 

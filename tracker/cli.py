@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from enum import Enum
+from datetime import date, datetime, timedelta, timezone
 from typing import Optional
 
 import duckdb
@@ -12,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from . import anchors, discovery, labels, market, queries, settings
+from . import anchors, discovery, job, labels, market, queries, report, settings, signals
 from .chains import CHAINS, ETHEREUM, TRON
 from .errors import TrackerError
 from .http import HttpClient
@@ -66,6 +67,10 @@ export_app = typer.Typer(help="Export aggregates as CSV, Parquet or JSON.", no_a
 app.add_typer(export_app, name="export")
 market_app = typer.Typer(help="Funding, open interest, long/short ratio and prices.", no_args_is_help=True)
 app.add_typer(market_app, name="market")
+signals_app = typer.Typer(help="Risk-on / risk-off signals and their evaluation.")
+app.add_typer(signals_app, name="signals")
+config_app = typer.Typer(help="Settings: tracker.toml, environment, defaults.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
 
 stderr = Console(stderr=True)
 
@@ -74,7 +79,9 @@ stderr = Console(stderr=True)
 def global_options(
     ctx: typer.Context,
     db: Optional[str] = typer.Option(None, "--db", help="DuckDB file (default: $TRACKER_DB or data/tracker.duckdb)."),
+    config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: $TRACKER_CONFIG or ./tracker.toml)."),
 ) -> None:
+    settings.configure(config)
     path = settings.db_path(db)
     if path == settings.DEFAULT_DB_PATH:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -262,12 +269,12 @@ def _say_reanchor(ctx: typer.Context) -> None:
 @labels_app.command("update")
 def labels_update(ctx: typer.Context) -> None:
     """Re-download the public label lists in $TRACKER_LABEL_SOURCES (default: Dune spellbook's cex lists)."""
-    for report in labels.update_labels(ctx.obj["db"]):
-        imported = report.imported
-        print(f"{report.source}: {report.parsed:,} rows; {imported.added:,} added, {imported.replaced:,} replaced, "
-              f"{imported.unchanged:,} unchanged; {len(report.invalid):,} invalid and "
+    for update in labels.update_labels(ctx.obj["db"]):
+        imported = update.imported
+        print(f"{update.source}: {update.parsed:,} rows; {imported.added:,} added, {imported.replaced:,} replaced, "
+              f"{imported.unchanged:,} unchanged; {len(update.invalid):,} invalid and "
               f"{len(imported.skipped):,} conflicting rows left out")
-        for reason in (report.invalid + imported.skipped)[:10]:
+        for reason in (update.invalid + imported.skipped)[:10]:
             print(f"  left out: {reason}")
 
 
@@ -407,6 +414,89 @@ def market_import(ctx: typer.Context, file: str = typer.Argument(..., help="A Bi
     """Backfill open interest and long/short ratio from Binance's public daily metrics files."""
     interest, ratios = market.import_binance_metrics(ctx.obj["db"], file)
     print(f"{file}: {interest:,} open-interest rows, {ratios:,} long/short rows")
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    md = "md"
+    json = "json"
+    csv = "csv"
+
+
+@signals_app.callback(invoke_without_command=True)
+def signals_compute(
+    ctx: typer.Context,
+    since: Optional[str] = typer.Option(None, help="First UTC day to print (all days are recomputed)."),
+    until: Optional[str] = typer.Option(None, help="Last UTC day to print, inclusive."),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+) -> None:
+    """Recompute the daily signals (all chains and per chain) into table `signals` and print them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    result = signals.compute_signals(ctx.obj["db"], parse_day(since, "--since") if since else None,
+                                     parse_day(until, "--until") if until else None)
+    shown = queries.Result([c for c in result.columns if c != "symbol"],
+                           [tuple(v for c, v in zip(result.columns, row) if c != "symbol") for row in result.rows],
+                           result.arrow)
+    print(queries.render(shown, format.value), end="")
+
+
+@signals_app.command("evaluate")
+def signals_evaluate(
+    ctx: typer.Context,
+    symbol: str = typer.Option("BTC", help="Whose forward returns (close prices from market data)."),
+    horizons: str = typer.Option("1,3,7", help="Forward horizons in days, comma-separated."),
+    scope: str = typer.Option("all", help="all, ethereum or tron."),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+) -> None:
+    """Forward returns and hit rates after each regime and shift, against the unconditional baseline."""
+    result, notes = signals.evaluate(ctx.obj["db"], symbol.upper(), signals.parse_horizons(horizons), scope)
+    print(queries.render(result, format.value), end="")
+    for note in notes:
+        stderr.print(f"warning: {note}", highlight=False, soft_wrap=True)
+
+
+def _report_day(day: Optional[str]) -> date:
+    return parse_day(day, "--date") if day else datetime.now(timezone.utc).date() - timedelta(days=1)
+
+
+def _print_report(ctx: typer.Context, built: "report.Report", format: ReportFormat, chart: Optional[str]) -> None:
+    print(report.render_report(built, format.value), end="")
+    if chart:
+        from .chart import draw_chart
+
+        days = draw_chart(ctx.obj["db"], built.day, chart)
+        stderr.print(f"chart: {days} days written to {chart}", highlight=False, soft_wrap=True)
+
+
+DATE = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD (default: yesterday).")
+REPORT_FORMAT = typer.Option(ReportFormat.table, "--format")
+CHART = typer.Option(None, "--chart", help="Also draw the last 90 days as a PNG (needs matplotlib).")
+
+
+@app.command("report")
+def report_command(ctx: typer.Context, day: Optional[str] = DATE, format: ReportFormat = REPORT_FORMAT,
+                   chart: Optional[str] = CHART) -> None:
+    """The daily report: supply, exchange flows, reserves, market, regime (read-only)."""
+    _print_report(ctx, report.build_report(ctx.obj["db"], _report_day(day)), format, chart)
+
+
+@app.command("run")
+def run_command(ctx: typer.Context, day: Optional[str] = DATE, format: ReportFormat = REPORT_FORMAT,
+                chart: Optional[str] = CHART) -> None:
+    """The day's job: sync Ethereum and Tron to head, sync market data, compute signals, print the report."""
+    say = lambda line: stderr.print(line, highlight=False, soft_wrap=True)  # noqa: E731
+    built = job.run_day(ctx.obj["db"], parse_day(day, "--date") if day else None, say)
+    _print_report(ctx, built, format, chart)
+
+
+@config_app.command("show")
+def config_show(format: OutputFormat = typer.Option(OutputFormat.table, "--format")) -> None:
+    """Every setting's effective value (secrets masked), where it comes from, and its environment variable."""
+    if format is OutputFormat.table:  # as tracker.toml text: copy what you want to change
+        print(settings.as_toml(), end="")
+        return
+    print(queries.render(report.table(["key", "value", "source", "env"], settings.effective()), format.value), end="")
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ end time, an `after` timestamp or a cursor). All three are public endpoints: no 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import orjson
 
 from . import http as http_module
 from . import market_decode as decode
+from . import settings
 from .errors import BadResponse
 from .http import HttpClient, HttpStatusError, RetryableRpcError
 from .rpc import parse_json
@@ -43,8 +43,8 @@ class Series:
     reread_last: bool = False  # daily candles: the last stored day may have been read before it closed
 
 
-def _base_url(env: str, default: str, given: str | None) -> str:
-    return (given or os.environ.get(env) or default).rstrip("/")
+def _base_url(key: str, given: str | None) -> str:
+    return (given or settings.get(key)).rstrip("/")
 
 
 def _get(http: HttpClient, url: str, parse: Callable[[bytes], Any], check: Callable[[Any], Any],
@@ -102,7 +102,7 @@ class BinanceClient:
 
     def __init__(self, http: HttpClient, base_url: str | None = None) -> None:
         self.http = http
-        self.base_url = _base_url("TRACKER_BINANCE_URL", "https://fapi.binance.com", base_url)
+        self.base_url = _base_url("market.binance_url", base_url)
         self.pause = 0.0
 
     def _watch_weight(self, headers: Any) -> None:
@@ -163,7 +163,7 @@ class BybitClient:
 
     def __init__(self, http: HttpClient, base_url: str | None = None) -> None:
         self.http = http
-        self.base_url = _base_url("TRACKER_BYBIT_URL", "https://api.bybit.com", base_url)
+        self.base_url = _base_url("market.bybit_url", base_url)
 
     @staticmethod
     def _parse(raw: bytes) -> tuple[list[Any], str]:
@@ -220,7 +220,7 @@ class OkxClient:
 
     def __init__(self, http: HttpClient, base_url: str | None = None) -> None:
         self.http = http
-        self.base_url = _base_url("TRACKER_OKX_URL", "https://www.okx.com", base_url)
+        self.base_url = _base_url("market.okx_url", base_url)
         self.last_request = float("-inf")
 
     @staticmethod

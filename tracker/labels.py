@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -19,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from . import settings
 from .chains import CHAINS
 from .errors import TrackerError
 from .store import Store
@@ -276,14 +276,6 @@ def list_labels(db_path: Path, chain: str | None = None, entity: str | None = No
     return run_sql(db_path, LIST_DISCOVERED_SQL if discovered else LIST_SQL, params)
 
 
-# `labels update`: public label lists, re-downloaded on demand. FORMAT=URL entries, whitespace-separated,
-# in $TRACKER_LABEL_SOURCES; FORMAT is csv, dune, or spellbook:CHAIN (a Dune spellbook cex_*_addresses.sql).
-DEFAULT_LABEL_SOURCES = (
-    "spellbook:ethereum=https://raw.githubusercontent.com/duneanalytics/spellbook/main/dbt_subprojects/"
-    "hourly_spellbook/models/_sector/cex/addresses/chains/cex_evms_addresses.sql "
-    "spellbook:tron=https://raw.githubusercontent.com/duneanalytics/spellbook/main/dbt_subprojects/"
-    "hourly_spellbook/models/_sector/cex/addresses/chains/tron/cex_tron_addresses.sql"
-)
 _SPELLBOOK_ROW = re.compile(
     r"\(\s*(?:'(?P<chain>[a-z_0-9]+)'\s*,\s*)?(?P<address>'[^']+'|0x[0-9a-fA-F]+)\s*,\s*"
     r"'(?P<entity>(?:[^']|'')*)'\s*,\s*'(?P<name>(?:[^']|'')*)'\s*,\s*'(?P<by>[^']*)'\s*,\s*"
@@ -300,8 +292,8 @@ class UpdateReport:
 
 
 def label_sources() -> list[tuple[str, str]]:
-    """(format, url) pairs from $TRACKER_LABEL_SOURCES or the defaults."""
-    text = os.environ.get("TRACKER_LABEL_SOURCES") or DEFAULT_LABEL_SOURCES
+    """(format, url) pairs from labels.sources ($TRACKER_LABEL_SOURCES, tracker.toml) or the defaults."""
+    text = settings.get("labels.sources")
     sources = []
     for entry in text.split():
         file_format, _, url = entry.partition("=")

@@ -89,32 +89,43 @@ def prepare_database(db_path: Path) -> None:
         ensure_bundled(store)
 
 
-def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None, with_discovered: bool = False) -> Result:
-    """Run one statement read-only; unknown parameters are refused, missing ones are NULL.
-
-    `with_discovered` lets flows and reserves count discovered deposit addresses.
-    """
+def bind(sql: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """Values for the query's placeholders: unknown names refused, missing ones NULL."""
     given = dict(params or {})
     wanted = placeholders(sql)
     unknown = sorted(set(given) - set(wanted))
     if unknown:
         raise TrackerError(f"parameter(s) {', '.join(unknown)} not used by the query (it takes: {', '.join(wanted) or 'none'})")
-    bound = {name: given.get(name) for name in wanted}
-    prepare_database(db_path)
-    with Store.open(db_path, read_only=True) as store:
-        store.connection.execute(f"SET VARIABLE with_discovered = {'true' if with_discovered else 'false'}")
-        try:
-            relation = store.connection.sql(sql.strip().rstrip(";"), params=bound if bound else None)
-            if relation is None:  # a statement without a result
-                return Result([], [], pa.table({}))
-            arrow = relation.to_arrow_table()
-        except duckdb.Error as error:
-            raise TrackerError(f"SQL error: {str(error).splitlines()[0]}") from None
+    return {name: given.get(name) for name in wanted}
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Result:
+    """One statement on an open connection, fully fetched (as Arrow and rows)."""
+    bound = bind(sql, params)
+    try:
+        relation = con.sql(sql.strip().rstrip(";"), params=bound if bound else None)
+        if relation is None:  # a statement without a result
+            return Result([], [], pa.table({}))
+        arrow = relation.to_arrow_table()
+    except duckdb.Error as error:
+        raise TrackerError(f"SQL error: {str(error).splitlines()[0]}") from None
     if isinstance(arrow, pa.RecordBatchReader):
         arrow = arrow.read_all()
     columns = list(arrow.column_names)
     rows = list(zip(*(arrow.column(name).to_pylist() for name in columns))) if columns else []
     return Result(columns, rows, arrow)
+
+
+def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None, with_discovered: bool = False) -> Result:
+    """Run one statement read-only; unknown parameters are refused, missing ones are NULL.
+
+    `with_discovered` lets flows and reserves count discovered deposit addresses.
+    """
+    bind(sql, params)  # refuse unknown parameters before touching the file
+    prepare_database(db_path)
+    with Store.open(db_path, read_only=True) as store:
+        store.connection.execute(f"SET VARIABLE with_discovered = {'true' if with_discovered else 'false'}")
+        return execute(store.connection, sql, params)
 
 
 def daily_series(

@@ -1,7 +1,21 @@
-"""Defaults and the environment variables that override them."""
+"""Settings: defaults, `tracker.toml`, and the environment variables that override it.
+
+Precedence, highest first: a command-line flag, the environment, the config file
+(`--config`, else $TRACKER_CONFIG, else ./tracker.toml when present), the default.
+Every setting has one environment variable; `tracker config show` lists them all.
+"""
+
+from __future__ import annotations
 
 import os
+import re
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from .errors import TrackerError
 
 DEFAULT_DB_PATH = Path("data") / "tracker.duckdb"
 
@@ -20,28 +34,213 @@ TRON_USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 DEFAULT_TRON_RPC = "https://api.trongrid.io/jsonrpc"
 DEFAULT_TRONGRID_URL = "https://api.trongrid.io"
 
+# `labels update`: public label lists, whitespace-separated FORMAT=URL entries; FORMAT is csv, dune, or
+# spellbook:CHAIN (a Dune spellbook cex_*_addresses.sql).
+DEFAULT_LABEL_SOURCES = (
+    "spellbook:ethereum=https://raw.githubusercontent.com/duneanalytics/spellbook/main/dbt_subprojects/"
+    "hourly_spellbook/models/_sector/cex/addresses/chains/cex_evms_addresses.sql "
+    "spellbook:tron=https://raw.githubusercontent.com/duneanalytics/spellbook/main/dbt_subprojects/"
+    "hourly_spellbook/models/_sector/cex/addresses/chains/tron/cex_tron_addresses.sql"
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # "section.name" in tracker.toml
+    env: str
+    default: Any
+    help: str
+    secret: bool = False  # printed masked
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database.path", "TRACKER_DB", str(DEFAULT_DB_PATH), "DuckDB file"),
+    Setting("ethereum.rpc_url", "TRACKER_ETH_RPC", DEFAULT_ETH_RPC, "Ethereum JSON-RPC endpoint"),
+    Setting("ethereum.token", "TRACKER_ETH_TOKEN", ETHEREUM_USDT, "`tracker run`: token contract"),
+    Setting("ethereum.scope", "TRACKER_ETH_SCOPE", "all", "`tracker run`: all events or only labeled wallets'"),
+    Setting("ethereum.confirmations", "TRACKER_ETH_CONFIRMATIONS", 12, "`tracker run`: blocks behind head"),
+    Setting("tron.rpc_url", "TRACKER_TRON_RPC", DEFAULT_TRON_RPC, "Tron JSON-RPC endpoint"),
+    Setting("tron.trongrid_url", "TRACKER_TRONGRID_URL", DEFAULT_TRONGRID_URL, "TronGrid REST API"),
+    Setting("tron.api_key", "TRONGRID_API_KEY", "", "TronGrid API key (TRON-PRO-API-KEY)", secret=True),
+    Setting("tron.token", "TRACKER_TRON_TOKEN", TRON_USDT, "`tracker run`: token contract"),
+    Setting("tron.source", "TRACKER_TRON_SOURCE", "jsonrpc", "`tracker run`: jsonrpc or trongrid"),
+    Setting("tron.confirmations", "TRACKER_TRON_CONFIRMATIONS", -1,
+            "`tracker run`: blocks behind head (-1: the node's finalized block)"),
+    Setting("tron.scope", "TRACKER_TRON_SCOPE", "labeled", "`tracker run`: all or labeled"),
+    Setting("market.exchanges", "TRACKER_EXCHANGES", "binance,bybit,okx", "venues `market sync` and `run` ask"),
+    Setting("market.symbols", "TRACKER_SYMBOLS", "BTC,ETH", "perpetuals `market sync` and `run` fetch"),
+    Setting("market.binance_url", "TRACKER_BINANCE_URL", "https://fapi.binance.com", "Binance USDⓈ-M futures API"),
+    Setting("market.bybit_url", "TRACKER_BYBIT_URL", "https://api.bybit.com", "Bybit v5 API"),
+    Setting("market.okx_url", "TRACKER_OKX_URL", "https://www.okx.com", "OKX v5 API"),
+    Setting("labels.sources", "TRACKER_LABEL_SOURCES", DEFAULT_LABEL_SOURCES, "`labels update`: FORMAT=URL list"),
+    Setting("run.chains", "TRACKER_RUN_CHAINS", "ethereum,tron", "`tracker run`: chains to sync"),
+    Setting("run.first_sync_days", "TRACKER_FIRST_SYNC_DAYS", 7, "`tracker run` on an empty chain: days back to index"),
+    Setting("signals.symbol", "TRACKER_SIGNAL_SYMBOL", "BTC", "market the signals read"),
+    Setting("signals.min_trailing_days", "TRACKER_SIGNAL_MIN_TRAILING_DAYS", 7,
+            "days of the trailing 30 a netflow z-score needs"),
+    Setting("signals.netflow_z_inflow", "TRACKER_SIGNAL_NETFLOW_Z_INFLOW", 1.0,
+            "netflow z-score at or above: stablecoins arriving on exchanges"),
+    Setting("signals.netflow_z_outflow", "TRACKER_SIGNAL_NETFLOW_Z_OUTFLOW", -1.0,
+            "netflow z-score at or below: stablecoins leaving exchanges"),
+    Setting("signals.issuance_7d_usd", "TRACKER_SIGNAL_ISSUANCE_7D_USD", 500_000_000.0,
+            "7-day net issuance (USDT) at or above: fresh liquidity"),
+    Setting("signals.funding_hot", "TRACKER_SIGNAL_FUNDING_HOT", 0.15, "annualized funding at or above: hot"),
+    Setting("signals.oi_rise_7d", "TRACKER_SIGNAL_OI_RISE_7D", 0.10, "OI 7-day change at or above: OI rising"),
+    Setting("signals.long_heavy_ratio", "TRACKER_SIGNAL_LONG_HEAVY_RATIO", 1.5, "long/short ratio at or above"),
+    Setting("signals.oi_washout", "TRACKER_SIGNAL_OI_WASHOUT", -0.20,
+            "OI drawdown from its 90-day high at or below: washed out"),
+    Setting("signals.funding_neutral", "TRACKER_SIGNAL_FUNDING_NEUTRAL", 0.05,
+            "|annualized funding| at or below: neutral"),
+    Setting("signals.weight_liquidity", "TRACKER_SIGNAL_WEIGHT_LIQUIDITY", 1.0, "score of the inflow rule"),
+    Setting("signals.weight_issuance", "TRACKER_SIGNAL_WEIGHT_ISSUANCE", 1.0, "score of the issuance rule"),
+    Setting("signals.weight_leverage", "TRACKER_SIGNAL_WEIGHT_LEVERAGE", -1.0, "score of the leverage rule"),
+    Setting("signals.weight_long_heavy", "TRACKER_SIGNAL_WEIGHT_LONG_HEAVY", -0.5,
+            "added to the leverage rule when long-heavy"),
+    Setting("signals.weight_bottoming", "TRACKER_SIGNAL_WEIGHT_BOTTOMING", 1.0, "score of the washed-out rule"),
+    Setting("signals.weight_risk_off", "TRACKER_SIGNAL_WEIGHT_RISK_OFF", -1.5, "score of the risk-off rule"),
+    Setting("signals.enter_risk_on", "TRACKER_SIGNAL_ENTER_RISK_ON", 1.0, "score that turns the regime risk-on"),
+    Setting("signals.exit_risk_on", "TRACKER_SIGNAL_EXIT_RISK_ON", 0.5, "score under which risk-on ends"),
+    Setting("signals.enter_risk_off", "TRACKER_SIGNAL_ENTER_RISK_OFF", -1.0, "score that turns the regime risk-off"),
+    Setting("signals.exit_risk_off", "TRACKER_SIGNAL_EXIT_RISK_OFF", -0.5, "score over which risk-off ends"),
+)
+BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+_file_values: dict[str, Any] = {}
+_file_path: Path | None = None
+
+
+def configure(cli_path: str | None) -> Path | None:
+    """Load the config file: --config, else $TRACKER_CONFIG, else ./tracker.toml if it exists."""
+    global _file_values, _file_path
+    named = cli_path or os.environ.get("TRACKER_CONFIG")
+    path = Path(named) if named else Path("tracker.toml")
+    if not named and not path.exists():
+        _file_values, _file_path = {}, None
+        return None
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise TrackerError(f"cannot read config {path}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise TrackerError(f"config {path}: {error}") from None
+    values: dict[str, Any] = {}
+    for section, table in document.items():
+        if not isinstance(table, dict):
+            raise TrackerError(f"config {path}: {section!r} must be a [section]")
+        for name, value in table.items():
+            key = f"{section}.{name}"
+            setting = BY_KEY.get(key)
+            if setting is None:
+                raise TrackerError(f"config {path}: unknown setting {key!r} (see `tracker config show`)")
+            values[key] = _coerce(setting, value, f"config {path}: {key}")
+    _file_values, _file_path = values, path
+    return path
+
+
+def _coerce(setting: Setting, value: Any, where: str) -> Any:
+    if isinstance(value, list) and setting.kind is str:
+        value = ",".join(str(item) for item in value)
+    try:
+        if setting.kind is int and not isinstance(value, bool):
+            return int(value)
+        if setting.kind is float and not isinstance(value, bool):
+            return float(value)
+        if setting.kind is str and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+    except ValueError:
+        pass
+    raise TrackerError(f"{where}: expected {setting.kind.__name__}, got {value!r}")
+
+
+def resolved(key: str) -> tuple[Any, str]:
+    """A setting's effective value and where it came from."""
+    setting = BY_KEY[key]
+    if os.environ.get(setting.env):
+        return _coerce(setting, os.environ[setting.env], f"${setting.env}"), f"env {setting.env}"
+    if key in _file_values:
+        return _file_values[key], str(_file_path)
+    return setting.default, "default"
+
+
+def get(key: str) -> Any:
+    return resolved(key)[0]
+
+
+_KEY_LIKE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9_\-]{20,}$")  # Infura/Alchemy-style keys in URL paths
+_SECRET_PARAMS = re.compile(r"key|token|secret|auth|pass", re.IGNORECASE)
+
+
+def masked(setting: Setting, value: Any) -> str:
+    """Secrets hidden: API keys whole; in URLs the password, key-like path parts and key-ish query values."""
+    text = str(value)
+    if setting.secret:
+        return "****" if text else ""
+    return " ".join(_masked_url(piece) for piece in text.split(" ")) if "://" in text else text
+
+
+def _masked_url(piece: str) -> str:
+    prefix, url = ("", piece) if piece.find("=") < 0 or piece.find("=") > piece.find("://") else piece.split("=", 1)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:****@{host}" if parts.password else (f"****@{host}" if parts.username else host)
+    if parts.port:
+        netloc += f":{parts.port}"
+    path = "/".join("****" if _KEY_LIKE.match(part) else part for part in parts.path.split("/"))
+    query = urlencode([(k, "****" if _SECRET_PARAMS.search(k) else v) for k, v in parse_qsl(parts.query)], safe="*")
+    masked_url = urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
+    return f"{prefix}={masked_url}" if prefix else masked_url
+
+
+def effective() -> list[tuple[str, str, str, str]]:
+    """(key, value masked, source, environment variable) for every setting."""
+    rows = []
+    for setting in SETTINGS:
+        value, source = resolved(setting.key)
+        rows.append((setting.key, masked(setting, value), source, setting.env))
+    return rows
+
 
 def db_path(cli_value: str | None) -> Path:
-    """`--db` wins over TRACKER_DB, which wins over data/tracker.duckdb."""
-    if cli_value:
-        return Path(cli_value)
-    env = os.environ.get("TRACKER_DB")
-    return Path(env) if env else DEFAULT_DB_PATH
+    """`--db` wins over TRACKER_DB, which wins over the config file and data/tracker.duckdb."""
+    return Path(cli_value) if cli_value else Path(get("database.path"))
 
 
 def eth_rpc_url(cli_value: str | None) -> str:
-    return cli_value or os.environ.get("TRACKER_ETH_RPC") or DEFAULT_ETH_RPC
+    return cli_value or get("ethereum.rpc_url")
 
 
 def tron_rpc_url(cli_value: str | None) -> str:
-    return cli_value or os.environ.get("TRACKER_TRON_RPC") or DEFAULT_TRON_RPC
+    return cli_value or get("tron.rpc_url")
 
 
 def trongrid_url(cli_value: str | None) -> str:
-    return (cli_value or os.environ.get("TRACKER_TRONGRID_URL") or DEFAULT_TRONGRID_URL).rstrip("/")
+    return (cli_value or get("tron.trongrid_url")).rstrip("/")
 
 
 def trongrid_headers() -> dict[str, str]:
     """TronGrid's API key header, when the user has a key."""
-    key = os.environ.get("TRONGRID_API_KEY")
+    key = get("tron.api_key")
     return {"TRON-PRO-API-KEY": key} if key else {}
+
+
+def csv_list(key: str) -> list[str]:
+    return [item.strip() for item in str(get(key)).split(",") if item.strip()]
+
+
+def as_toml() -> str:
+    """The effective settings as tracker.toml text (secrets masked), each with its source and variable."""
+    lines: list[str] = []
+    section = None
+    for key, value, source, env in effective():
+        name, _, field_name = key.partition(".")
+        if name != section:
+            lines.append(f"{'' if section is None else chr(10)}[{name}]")
+            section = name
+        setting = BY_KEY[key]
+        shown = value if setting.kind in (int, float) and value else '"' + value.replace('"', '\\"') + '"'
+        lines.append(f"{field_name} = {shown}  # {source}; ${env}")
+    return "\n".join(lines) + "\n"

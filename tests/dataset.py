@@ -1,0 +1,115 @@
+"""A hand-built 41-day dataset for signals and the report, written straight into the store's tables.
+
+Days are START + d. Ethereum: exchange ExA's netflow is +1M / -1M on even / odd days 0-29, +6M on day 30,
+0 on days 31-35 and -6M on days 36-39 (day 39 also: a user pays ExB 2M and ExA sends ExB 1M, so the
+chain's netflow is -4M); Tether issues 600M on day 32. The sync ends 30 s into day 40 (a partial day).
+Tron is synced over days 38-40 only, with no transfers. Binance BTC market data: funding 0.0001 a
+settlement (3 a day), OI $1,000M, long/short 1.2, close 100 + d; day 32 and day 40 have none; days 34-35
+funding 0.0002 with OI $1,200M / $1,250M (ratio 1.6 on day 35); days 36-37 funding 0.00001 and OI $800M;
+days 38-39 funding -0.00005 and OI $800M.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+
+from tracker.store import Store
+
+START = date(2026, 1, 1)
+TOKEN = "0x" + "11" * 20
+TRON_TOKEN = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+EXA, EXB, USER, OWNER = ("0x" + byte * 20 for byte in ("aa", "bb", "cc", "dd"))
+MILLION = 1_000_000
+
+
+def day(d: int) -> date:
+    return START + timedelta(days=d)
+
+
+def at(d: int, hours: int = 0, seconds: int = 0) -> datetime:
+    return datetime(START.year, START.month, START.day, hours, tzinfo=timezone.utc) + timedelta(days=d, seconds=seconds)
+
+
+def exa_netflow(d: int) -> int:
+    if d < 30:
+        return 1 if d % 2 == 0 else -1
+    return {30: 6}.get(d, 0 if d < 36 else -6)
+
+
+def funding_rate(d: int) -> str | None:
+    if d in (32, 40):
+        return None
+    return "0.0001" if d < 34 else {34: "0.0002", 35: "0.0002", 36: "0.00001", 37: "0.00001"}.get(d, "-0.00005")
+
+
+def open_interest(d: int) -> int:
+    return 1000 if d < 34 else {34: 1200, 35: 1250}.get(d, 800)
+
+
+def build(db_path: Path) -> None:
+    with Store.open(db_path):
+        pass  # creates the file and its schema
+    con = duckdb.connect(str(db_path))
+    try:
+        _fill(con)
+    finally:
+        con.close()
+
+
+def _fill(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    # Our own labels first: the bundled (mainnet) set is loaded only into an empty labels table.
+    con.executemany("INSERT INTO labels VALUES ('ethereum', ?, ?, 'exchange', 'hot', 'test', NULL, NULL)",
+                    [(EXA, "ExA"), (EXB, "ExB")])
+    transfers, blocks = [], []
+
+    def transfer(block: int, when: datetime, index: int, sender: str, receiver: str, millions: int) -> None:
+        raw = millions * MILLION * 10**6
+        transfers.append(("ethereum", TOKEN, block, when, f"0x{block:060x}{index:04x}", index, sender, receiver,
+                          raw, millions * MILLION, None))
+
+    for d in range(40):
+        block, when = d * 10 + 1, at(d, 12)
+        blocks.append(("ethereum", block, f"0x{block:064x}", when))
+        net = exa_netflow(d)
+        transfer(block, when, 0, USER, EXA, 3 + max(net, 0))
+        transfer(block, when, 1, EXA, USER, 3 + max(-net, 0))
+        if d == 39:
+            transfer(block, when, 2, USER, EXB, 2)
+            transfer(block, when, 3, EXA, EXB, 1)
+    con.executemany("INSERT INTO transfers (chain, token, block_number, block_time, tx_hash, log_index, from_address,"
+                    " to_address, amount_raw, amount, supply_leg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", transfers)
+    issue_block = 32 * 10 + 5
+    blocks.append(("ethereum", issue_block, f"0x{issue_block:064x}", at(32, 6)))
+    con.execute("INSERT INTO supply_events VALUES ('ethereum', ?, ?, ?, ?, 0, 'issue', NULL, ?, ?)",
+                [TOKEN, issue_block, at(32, 6), f"0x{issue_block:064x}", 600 * MILLION * 10**6, 600 * MILLION])
+    last = 40 * 10 + 1
+    blocks.append(("ethereum", last, f"0x{last:064x}", at(40, 0, 30)))
+    blocks += [("tron", 1000, f"{1000:064x}", at(38)), ("tron", 2000, f"{2000:064x}", at(40))]
+    con.executemany("INSERT INTO blocks VALUES (?, ?, ?, ?)", blocks)
+    con.execute("INSERT INTO sync_state (chain, token, last_block, last_block_hash, updated_at, source, scope) VALUES "
+                "('ethereum', ?, ?, ?, ?, 'jsonrpc', 'all'), ('tron', ?, 2000, ?, ?, 'jsonrpc', 'labeled')",
+                [TOKEN, last, f"0x{last:064x}", at(40, 1), TRON_TOKEN, f"{2000:064x}", at(40, 1)])
+    con.execute("INSERT INTO sync_ranges VALUES ('ethereum', ?, 1, ?), ('tron', ?, 1000, 2000)", [TOKEN, last, TRON_TOKEN])
+    con.executemany("INSERT INTO balance_anchors VALUES ('ethereum', ?, ?, ?, ?, ?)",
+                    [(TOKEN, EXA, last, 100 * MILLION * 10**6, 100 * MILLION),
+                     (TOKEN, EXB, last, 10 * MILLION * 10**6, 10 * MILLION)])
+    con.execute("INSERT INTO supply_anchors VALUES ('ethereum', ?, ?, ?, ?, ?)",
+                [TOKEN, last, 1000 * MILLION * 10**6, 1000 * MILLION, OWNER])
+    funding, interest, ratios, prices = [], [], [], []
+    for d in range(41):
+        rate = funding_rate(d)
+        if rate is None:
+            continue
+        funding += [("binance", "BTC", at(d, hours), rate, None) for hours in (0, 8, 16)]
+        interest.append(("binance", "BTC", at(d), "1d", None, open_interest(d) * MILLION))
+        ratios.append(("binance", "BTC", at(d), "1d", "1.6" if d == 35 else "1.2", None, None))
+        close = 100 + d
+        prices.append(("binance", "BTC", day(d), close, close, close, close, 1))
+    con.executemany("INSERT INTO funding_rates VALUES (?, ?, ?, ?, ?)", funding)
+    con.executemany("INSERT INTO open_interest VALUES (?, ?, ?, ?, ?, ?)", interest)
+    con.executemany("INSERT INTO long_short_ratio VALUES (?, ?, ?, ?, ?, ?, ?)", ratios)
+    con.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?, ?)", prices)

@@ -1,0 +1,88 @@
+"""`tracker report` on the hand-built dataset: golden md/json, table and csv, missing data, the chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from tests import dataset
+from tests.helpers import file_digest, run_cli
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+DAY = "2026-02-09"  # dataset day 39
+
+
+@pytest.fixture(scope="module")
+def computed(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("report") / "r.duckdb"
+    dataset.build(db)
+    done = run_cli("--db", str(db), "signals")
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+@pytest.mark.parametrize("file_format", ["md", "json"])
+def test_golden(computed: Path, file_format: str) -> None:
+    """Figures checked by hand: ExA +3M in, -10M out (9M to a user, 1M to ExB); ExB +3M; reserves 100M
+    (-7M, -6.54 %) and 10M (+3M from 7M); supply 1,000M; regime risk_off at -1.5 after neutral at -0.5."""
+    before = file_digest(computed)
+    done = run_cli("--db", str(computed), "report", "--date", DAY, "--format", file_format)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (GOLDEN / f"report_{DAY}.{file_format}").read_text(encoding="utf-8")
+    assert file_digest(computed) == before  # read-only
+
+
+def test_table_and_csv(computed: Path) -> None:
+    table = run_cli("--db", str(computed), "report", "--date", DAY).stdout
+    assert table.startswith(f"USDT flows and risk report — {DAY} (UTC)\n")
+    assert "regime: risk_off (score -1.50, confidence 83%) — shifted today" in table
+    assert "ExA     100000000.000000  -7000000.000000  -0.0654206" in table
+    cells = list(csv.DictReader(io.StringIO(run_cli("--db", str(computed), "report", "--date", DAY,
+                                                    "--format", "csv").stdout)))
+    lookup = {(c["section"], c["row"], c["column"]): c["value"] for c in cells}
+    assert lookup[("exchange reserves", "1", "change")] == "-7000000.000000"
+    assert lookup[("exchange flows by chain", "1", "netflow")] == "-4000000.000000"
+    assert lookup[("regime", "1", "regime")] == "risk_off"
+
+
+def test_missing_and_partial_days_are_said_not_zeroed(computed: Path) -> None:
+    partial = json.loads(run_cli("--db", str(computed), "report", "--date", "2026-02-10", "--format", "json").stdout)
+    assert "ethereum: synced only to 2026-02-10 00:00 UTC: its flows and supply for 2026-02-10 are partial" \
+        in partial["notes"]
+    assert "market data missing for 2026-02-10: binance BTC" in partial["notes"]
+    before = json.loads(run_cli("--db", str(computed), "report", "--date", "2025-12-01", "--format", "json").stdout)
+    assert "ethereum: indexing starts after 2025-12-01: no data for the day" in before["notes"]
+    assert before["sections"]["supply"] == [] and before["sections"]["exchange flows by chain"] == []
+    assert before["regime"] is None and "no signal for 2025-12-01: run `tracker signals` (or `tracker run`)" \
+        in before["notes"]
+    text = run_cli("--db", str(computed), "report", "--date", "2025-12-01").stdout
+    assert "supply\n------\nno data" in text and "0.000000" not in text
+
+
+def test_report_without_signals_or_market(tmp_path: Path) -> None:
+    db = tmp_path / "bare.duckdb"
+    dataset.build(db)
+    done = run_cli("--db", str(db), "report", "--date", DAY, "--format", "json")
+    report = json.loads(done.stdout)
+    assert f"no signal for {DAY}: run `tracker signals` (or `tracker run`)" in report["notes"]
+    bad = run_cli("--db", str(db), "report", "--date", "2026-02-30")
+    assert bad.returncode == 1 and bad.stderr.strip() == "error: invalid --date '2026-02-30': expected a date as YYYY-MM-DD"
+    missing = run_cli("--db", str(tmp_path / "none.duckdb"), "report")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_chart_is_a_png_of_the_last_90_days(computed: Path, tmp_path: Path) -> None:
+    out = tmp_path / "chart.png"
+    done = run_cli("--db", str(computed), "report", "--date", DAY, "--format", "md", "--chart", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "chart: 40 days written to" in done.stderr  # days 0-39 of the dataset fall in the 90-day window
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (1200, 500) and len(data) > 20_000

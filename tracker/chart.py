@@ -1,0 +1,74 @@
+"""`tracker report --chart`: the last 90 days as one PNG (matplotlib, an optional extra)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from .errors import TrackerError
+from .queries import execute, prepare_database, resolve_sql
+from .store import Store
+
+DAYS = 90
+REGIME_COLOURS = {"risk_on": "#c8e6c9", "neutral": "#eeeeee", "risk_off": "#ffcdd2"}
+
+
+def draw_chart(db_path: Path, day: date, out: str) -> int:
+    """Netflow bars, funding and OI lines, the regime as background bands; returns the days drawn."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only, no display
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
+    except ImportError:
+        raise TrackerError("--chart needs matplotlib: pip install 'stablecoin-flow-tracker[chart]'") from None
+    since = day - timedelta(days=DAYS - 1)
+    prepare_database(db_path)
+    with Store.open(db_path, read_only=True) as store:
+        con = store.connection
+        signals = execute(con, resolve_sql("signals_daily"), {"scope": "all", "since": since.isoformat(),
+                                                              "until": day.isoformat()})
+        symbol = signals.rows[0][signals.columns.index("symbol")] if signals.rows else "BTC"
+        market = execute(con, resolve_sql("market_daily"), {"symbol": symbol, "since": since.isoformat(),
+                                                            "until": day.isoformat()})
+    if not signals.rows:
+        raise TrackerError(f"no signals between {since} and {day}: run `tracker signals` first")
+    column = {name: i for i, name in enumerate(signals.columns)}
+    days = [row[column["day"]] for row in signals.rows]
+    netflow = [float(row[column["netflow"]] or 0) / 1e6 for row in signals.rows]
+    market_column = {name: i for i, name in enumerate(market.columns)}
+    funding = {row[market_column["day"]]: row[market_column["funding_annualized_oi_weighted"]] for row in market.rows}
+    interest = {row[market_column["day"]]: row[market_column["oi_usd"]] for row in market.rows}
+
+    noon = {d: datetime(d.year, d.month, d.day, 12) for d in days}  # bars, lines and bands centred on the day
+    figure, flows_axis = plt.subplots(figsize=(12, 5), dpi=100)
+    for when, row in zip(days, signals.rows):
+        flows_axis.axvspan(noon[when] - timedelta(hours=12), noon[when] + timedelta(hours=12),
+                           color=REGIME_COLOURS[row[column["regime"]]], zorder=0, linewidth=0)
+    flows_axis.bar([noon[d] for d in days], netflow, width=0.8, color=["#2e7d32" if v >= 0 else "#c62828" for v in netflow], zorder=2,
+                   label="exchange netflow (M USDT)")
+    flows_axis.set_ylabel("netflow, M USDT")
+    funding_axis = flows_axis.twinx()
+    funding_days = [d for d in days if funding.get(d) is not None]
+    funding_axis.plot([noon[d] for d in funding_days], [funding[d] * 100 for d in funding_days], color="#1565c0", label="funding, % a year")
+    funding_axis.set_ylabel("funding, % annualized")
+    oi_axis = flows_axis.twinx()
+    oi_axis.spines["right"].set_position(("axes", 1.08))
+    oi_days = [d for d in days if interest.get(d) is not None]
+    oi_axis.plot([noon[d] for d in oi_days], [float(interest[d]) / 1e9 for d in oi_days], color="#6a1b9a", linestyle="--",
+                 label="open interest, B USD")
+    oi_axis.set_ylabel("open interest, B USD")
+    flows_axis.set_title(f"USDT exchange netflow, {symbol} funding and OI, regime — {since} to {day}")
+    handles = sum((axis.get_legend_handles_labels()[0] for axis in (flows_axis, funding_axis, oi_axis)), [])
+    handles += [Patch(color=colour, label=regime.replace("_", "-")) for regime, colour in REGIME_COLOURS.items()]
+    flows_axis.legend(handles=handles, loc="upper left", fontsize="small")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    try:
+        figure.savefig(out, format="png")
+    except OSError as error:
+        raise TrackerError(f"cannot write {out}: {error.strerror or error}") from None
+    finally:
+        plt.close(figure)
+    return len(days)

@@ -1,0 +1,94 @@
+"""`tracker run`: the day's whole job — sync both chains to head, sync market data, signals, report.
+
+Every step is one of the commands a user can run alone, with its settings from
+`tracker.toml` / the environment; a failing step stops the job with its own
+one-line error (an unreachable endpoint is named), leaving earlier steps' data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from . import settings
+from .chains import CHAINS, ETHEREUM, TRON
+from .errors import TrackerError
+from .http import HttpClient
+from .market import FIRST_SYNC_DAYS, sync_market
+from .report import Report, build_report
+from .signals import compute_signals
+from .store import Store
+from .sync import SyncOptions, SyncSummary, sync_chain
+from .trongrid import sync_trongrid
+
+SOURCES = ("jsonrpc", "trongrid")
+SCOPES = ("all", "labeled")
+
+
+def _choice(key: str, allowed: tuple[str, ...]) -> str:
+    value = str(settings.get(key))
+    if value not in allowed:
+        raise TrackerError(f"{key} = {value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
+def _first_since(db_path: Path, chain: str, token: str, day: date) -> date | None:
+    """An empty chain starts run.first_sync_days before the report day, not at the token's deployment."""
+    if db_path.exists():
+        with Store.open(db_path) as store:
+            if store.sync_state(chain, token) is not None:
+                return None
+    return day - timedelta(days=max(int(settings.get("run.first_sync_days")) - 1, 0))
+
+
+def sync_chains(db_path: Path, day: date) -> list[SyncSummary]:
+    summaries = []
+    chains = settings.csv_list("run.chains")
+    unknown = [chain for chain in chains if chain not in CHAINS]
+    if unknown:
+        raise TrackerError(f"run.chains: unknown chain {unknown[0]!r} (expected ethereum, tron)")
+    if "ethereum" in chains:
+        token = ETHEREUM.normalize_token(str(settings.get("ethereum.token")), "ethereum.token")
+        options = SyncOptions(rpc_url=settings.eth_rpc_url(None), token=token,
+                              since=_first_since(db_path, "ethereum", token, day),
+                              confirmations=int(settings.get("ethereum.confirmations")),
+                              scope=_choice("ethereum.scope", SCOPES))
+        summaries.append(sync_chain(db_path, ETHEREUM, options))
+    if "tron" in chains:
+        token = TRON.normalize_token(str(settings.get("tron.token")), "tron.token")
+        source = _choice("tron.source", SOURCES)
+        confirmations = int(settings.get("tron.confirmations"))
+        options = SyncOptions(
+            rpc_url=settings.tron_rpc_url(None) if source == "jsonrpc" else settings.trongrid_url(None),
+            token=token, since=_first_since(db_path, "tron", token, day),
+            confirmations=None if confirmations < 0 else confirmations,
+            chunk_size=100 if source == "jsonrpc" else 1200, source=source, scope=_choice("tron.scope", SCOPES),
+        )
+        if source == "jsonrpc":
+            summaries.append(sync_chain(db_path, TRON, options, http=HttpClient(headers=settings.trongrid_headers())))
+        else:
+            summaries.append(sync_trongrid(db_path, options, anchor_rpc=settings.tron_rpc_url(None)))
+    return summaries
+
+
+def _market_since(db_path: Path, day: date) -> date | None:
+    """Resume when market data is stored; else start early enough for the 90-day OI high before `day`."""
+    with Store.open(db_path) as store:
+        stored = store.connection.execute("SELECT count(*) FROM prices").fetchall()[0][0]
+    return None if stored else day - timedelta(days=FIRST_SYNC_DAYS)
+
+
+def run_day(db_path: Path, day: date | None, say: Callable[[str], None]) -> Report:
+    """Sync, compute, and build the report for `day` (default: yesterday, UTC)."""
+    day = day or datetime.now(timezone.utc).date() - timedelta(days=1)
+    for summary in sync_chains(db_path, day):
+        say(f"{summary.chain}: synced to block {summary.to_block:,} ({summary.transfers:,} transfers, "
+            f"{summary.supply_events:,} supply events)" if not summary.up_to_date
+            else f"{summary.chain}: already up to date")
+    market = sync_market(db_path, [e.lower() for e in settings.csv_list("market.exchanges")],
+                         [s.upper() for s in settings.csv_list("market.symbols")], _market_since(db_path, day), None)
+    say(f"market: {sum(market.rows.values()):,} rows from {', '.join(settings.csv_list('market.exchanges'))}")
+    signals = compute_signals(db_path)
+    say(f"signals: {len(signals.rows):,} scope-days computed")
+    return build_report(db_path, day)

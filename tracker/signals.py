@@ -1,0 +1,284 @@
+"""Risk-on / risk-off signals: features from SQL, rules and hysteresis in pure functions, stored in `signals`.
+
+The rules follow the seed's thesis. Stablecoins arriving on exchanges, or fresh
+issuance, tilt towards risk-on (liquidity). Rising funding with rising open
+interest is leverage building up (fragile), worse when accounts lean long. Open
+interest washed out well below its high with neutral funding is a bottoming
+setup. Negative funding while stablecoins leave exchanges is risk-off. An input
+that is missing is named and lowers confidence; it is never read as zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from . import settings
+from .errors import TrackerError
+from .queries import Result, execute, prepare_database, resolve_sql
+from .store import Store
+
+REGIMES = ("risk_on", "neutral", "risk_off")
+# The inputs the rules read; confidence is the share of them present (times the share of chains synced).
+INPUTS = ("netflow_z", "net_issuance_7d", "funding_annualized", "oi_change_7d", "oi_drawdown_90d", "long_short_ratio")
+TRAILING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every threshold and weight of the rules: `signals.*` in `settings` (one copy of the defaults)."""
+
+    min_trailing_days: int
+    netflow_z_inflow: float
+    netflow_z_outflow: float
+    issuance_7d_usd: float
+    funding_hot: float
+    oi_rise_7d: float
+    long_heavy_ratio: float
+    oi_washout: float
+    funding_neutral: float
+    weight_liquidity: float
+    weight_issuance: float
+    weight_leverage: float
+    weight_long_heavy: float
+    weight_bottoming: float
+    weight_risk_off: float
+    enter_risk_on: float
+    exit_risk_on: float
+    enter_risk_off: float
+    exit_risk_off: float
+
+    @classmethod
+    def from_settings(cls) -> Thresholds:
+        found = cls(**{f.name: settings.get(f"signals.{f.name}") for f in fields(cls)})
+        if not (found.exit_risk_off <= found.exit_risk_on and found.enter_risk_off <= found.exit_risk_off
+                and found.exit_risk_on <= found.enter_risk_on):
+            raise TrackerError("signals thresholds: need enter_risk_off ≤ exit_risk_off ≤ exit_risk_on ≤ enter_risk_on")
+        return found
+
+
+@dataclass(frozen=True)
+class Features:
+    scope: str
+    day: date
+    netflow: Decimal
+    netflow_z: float | None
+    z_days: int
+    net_issuance_7d: Decimal
+    reserve_change_pct: float | None
+    funding_annualized: float | None
+    oi_change_7d: float | None
+    oi_drawdown_90d: float | None
+    long_short_ratio: float | None
+    close: Decimal | None
+    chains: int
+    chains_synced: int
+    complete: bool
+
+
+@dataclass(frozen=True)
+class Judgement:
+    score: float
+    rules: list[str]
+    reasons: list[str]
+    missing: list[str]
+    confidence: float
+
+
+def usd(amount: Decimal | float) -> str:
+    """$1.23B / $45.6M / $789K / $12: figures in reasons stay readable; exact values are in the columns."""
+    value = float(amount)
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= size:
+            return f"{'-' if value < 0 else ''}${abs(value) / size:.2f}{suffix}"
+    return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
+
+
+def judge(row: Features, limits: Thresholds, symbol: str) -> Judgement:
+    """Which rules fire on one day, with their numbers; what is missing; how much to trust it."""
+    rules: list[str] = []
+    reasons: list[str] = []
+    missing: list[str] = []
+    score = 0.0
+
+    z = row.netflow_z if row.z_days >= limits.min_trailing_days else None
+    if z is None:
+        missing.append(f"netflow z-score ({row.z_days} of the trailing {TRAILING_DAYS} days synced, "
+                       f"{limits.min_trailing_days} needed)" if row.z_days < limits.min_trailing_days
+                       else "netflow z-score (no variation in the trailing days)")
+    market = {"funding_annualized": f"funding (no {symbol} funding rate for the day)",
+              "oi_change_7d": f"OI 7-day change (no {symbol} open interest for the day or for 7 days before)",
+              "oi_drawdown_90d": f"OI drawdown from the 90-day high (no {symbol} open interest for the day)",
+              "long_short_ratio": f"long/short ratio (no {symbol} ratio for the day)"}
+    missing += [words for name, words in market.items() if getattr(row, name) is None]
+    funding, oi_change, drawdown, ratio = row.funding_annualized, row.oi_change_7d, row.oi_drawdown_90d, row.long_short_ratio
+
+    if z is not None and z >= limits.netflow_z_inflow:
+        score += limits.weight_liquidity
+        rules.append("liquidity_inflow")
+        reasons.append(f"stablecoins arriving on exchanges: netflow {usd(row.netflow)}, z {z:+.2f} against the "
+                       f"trailing {TRAILING_DAYS} days (≥ {limits.netflow_z_inflow:+.2f}) → risk-on tilt "
+                       f"({limits.weight_liquidity:+.1f})")
+    if row.net_issuance_7d >= Decimal(str(limits.issuance_7d_usd)):
+        score += limits.weight_issuance
+        rules.append("fresh_issuance")
+        reasons.append(f"fresh issuance: {usd(row.net_issuance_7d)} net minted over 7 days "
+                       f"(≥ {usd(limits.issuance_7d_usd)}) → risk-on tilt ({limits.weight_issuance:+.1f})")
+    if funding is not None and oi_change is not None and funding >= limits.funding_hot and oi_change >= limits.oi_rise_7d:
+        weight = limits.weight_leverage
+        leaning = ""
+        if ratio is not None and ratio >= limits.long_heavy_ratio:
+            weight += limits.weight_long_heavy
+            leaning = f", accounts long-heavy (long/short {ratio:.2f} ≥ {limits.long_heavy_ratio:.2f})"
+        score += weight
+        rules.append("leverage_buildup")
+        reasons.append(f"leverage building up: funding {funding:.1%} annualized (≥ {limits.funding_hot:.0%}) with "
+                       f"OI {oi_change:+.1%} over 7 days (≥ {limits.oi_rise_7d:+.0%}){leaning} → fragile ({weight:+.1f})")
+    if funding is not None and drawdown is not None and drawdown <= limits.oi_washout \
+            and abs(funding) <= limits.funding_neutral:
+        score += limits.weight_bottoming
+        rules.append("deleveraged")
+        reasons.append(f"deleveraging done: OI {drawdown:.1%} from its 90-day high (≤ {limits.oi_washout:.0%}) with "
+                       f"neutral funding {funding:.1%} (|·| ≤ {limits.funding_neutral:.0%}) → bottoming setup "
+                       f"({limits.weight_bottoming:+.1f})")
+    if funding is not None and z is not None and funding < 0 and z <= limits.netflow_z_outflow:
+        score += limits.weight_risk_off
+        rules.append("risk_off_outflow")
+        reasons.append(f"negative funding {funding:.1%} while stablecoins leave exchanges: netflow {usd(row.netflow)}, "
+                       f"z {z:+.2f} (≤ {limits.netflow_z_outflow:+.2f}) → risk-off ({limits.weight_risk_off:+.1f})")
+
+    confidence = 1 - sum(_absent(row, name, z) for name in INPUTS) / len(INPUTS)
+    if row.chains_synced < row.chains:
+        missing.append(f"{row.chains - row.chains_synced} of {row.chains} chains not synced for the day")
+        confidence *= row.chains_synced / row.chains
+    if not row.complete:
+        missing.append("the day is not synced to its end (flows and issuance are partial)")
+        confidence *= 0.5
+    return Judgement(round(score, 6), rules, reasons, missing, round(confidence, 4))
+
+
+def _absent(row: Features, name: str, z: float | None) -> bool:
+    return z is None if name == "netflow_z" else getattr(row, name) is None
+
+
+def next_regime(previous: str, score: float, limits: Thresholds) -> str:
+    """Hysteresis: a regime is entered at its `enter` score and kept until the score crosses its `exit`."""
+    if previous == "risk_on" and score >= limits.exit_risk_on:
+        return "risk_on"
+    if previous == "risk_off" and score <= limits.exit_risk_off:
+        return "risk_off"
+    if score >= limits.enter_risk_on:
+        return "risk_on"
+    if score <= limits.enter_risk_off:
+        return "risk_off"
+    return "neutral"
+
+
+SIGNAL_COLUMNS = (
+    "scope", "day", "symbol", "netflow", "netflow_z", "net_issuance_7d", "reserve_change_pct", "funding_annualized",
+    "oi_change_7d", "oi_drawdown_90d", "long_short_ratio", "close", "score", "regime", "shift", "confidence", "rules",
+    "reasons", "missing",
+)
+
+
+def classify(features: list[Features], limits: Thresholds, symbol: str) -> list[tuple[Any, ...]]:
+    """Signal rows (SIGNAL_COLUMNS) for features sorted by scope and day; the regime carries day to day."""
+    rows: list[tuple[Any, ...]] = []
+    previous: dict[str, str] = {}
+    for row in features:
+        verdict = judge(row, limits, symbol)
+        before = previous.get(row.scope)
+        regime = next_regime(before or "neutral", verdict.score, limits)
+        previous[row.scope] = regime
+        reasons = "; ".join(verdict.reasons) or "no rule fired"
+        rows.append((
+            row.scope, row.day, symbol, row.netflow, _number(row.netflow_z), row.net_issuance_7d,
+            _number(row.reserve_change_pct), row.funding_annualized, row.oi_change_7d, row.oi_drawdown_90d,
+            row.long_short_ratio, row.close, verdict.score, regime, before is not None and regime != before,
+            verdict.confidence, ",".join(verdict.rules), reasons, "; ".join(verdict.missing),
+        ))
+    return rows
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None or value != value else value  # NaN (0/0) is no number
+
+
+def _features(result: Result) -> list[Features]:
+    names = [f.name for f in fields(Features)]
+    index = [result.columns.index(name) for name in names]
+    return [Features(*(row[i] for i in index)) for row in result.rows]
+
+
+def compute_signals(db_path: Path, since: date | None = None, until: date | None = None) -> Result:
+    """Recompute every day's signal (one transaction) and return the days in [since, until]."""
+    if since and until and since > until:
+        raise TrackerError(f"--since {since} is after --until {until}")
+    limits = Thresholds.from_settings()
+    symbol = str(settings.get("signals.symbol")).upper()
+    prepare_database(db_path)
+    with Store.open(db_path) as store:
+        con = store.connection
+        features = _features(execute(con, resolve_sql("signal_features"), {"symbol": symbol}))
+        if not features:
+            raise TrackerError("no synced days: run `tracker sync ethereum` / `tracker sync tron` first")
+        rows = classify(features, limits, symbol)
+        table = pa.table({name: [row[i] for row in rows] for i, name in enumerate(SIGNAL_COLUMNS)})
+        con.register("computed_signals", table)
+        try:
+            con.begin()
+            con.execute("DELETE FROM signals")
+            con.execute("INSERT INTO signals BY NAME SELECT * FROM computed_signals")
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        finally:
+            con.unregister("computed_signals")
+        return execute(con, "SELECT * FROM signals WHERE ($since IS NULL OR day >= CAST($since AS DATE)) "
+                            "AND ($until IS NULL OR day <= CAST($until AS DATE)) ORDER BY day, scope <> 'all', scope",
+                       {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None})
+
+
+# Fewer days than this in a group and its figures are noise: say so.
+MIN_SAMPLE = 30
+
+
+def parse_horizons(text: str) -> list[int]:
+    try:
+        horizons = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise TrackerError(f"invalid --horizons {text!r}: expected days such as 1,3,7") from None
+    if not horizons or horizons[0] < 1 or horizons[-1] > 365:
+        raise TrackerError(f"invalid --horizons {text!r}: days from 1 to 365")
+    return horizons
+
+
+def evaluate(db_path: Path, symbol: str, horizons: list[int], scope: str = "all") -> tuple[Result, list[str]]:
+    """Forward returns after each regime and shift against the baseline; warnings for small samples."""
+    prepare_database(db_path)
+    with Store.open(db_path, read_only=True) as store:
+        con = store.connection
+        stored = con.execute("SELECT count(*) FROM signals WHERE scope = ?", [scope]).fetchall()[0][0]
+        if not stored:
+            raise TrackerError(f"no signals for scope {scope!r}: run `tracker signals` first")
+        priced = con.execute("SELECT count(*) FROM market_daily WHERE symbol = ? AND close IS NOT NULL",
+                             [symbol]).fetchall()[0][0]
+        if not priced:
+            raise TrackerError(f"no {symbol} prices: run `tracker market sync --symbol {symbol}` first")
+        result = execute(con, resolve_sql("signal_evaluation"),
+                         {"symbol": symbol, "scope": scope, "horizons": ",".join(map(str, horizons))})
+    if not result.rows:
+        raise TrackerError(f"no day has a {symbol} close both on the signal day and after it: nothing to evaluate")
+    column = {name: i for i, name in enumerate(result.columns)}
+    notes = [
+        f"{row[column['kind']]} {row[column['group']]} at {row[column['horizon']]}d: only {row[column['days']]} "
+        f"days — too few to judge (want ≥ {MIN_SAMPLE})"
+        for row in result.rows if row[column["days"]] < MIN_SAMPLE
+    ]
+    return result, notes
