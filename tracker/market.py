@@ -109,14 +109,16 @@ def sync_market(db_path: Path, exchanges: list[str], symbols: list[str], since: 
     shared = http or HttpClient()
     window = Window(since, until, datetime.now(timezone.utc))
     summary = MarketSummary()
-    with Store.open(db_path) as store:
-        for exchange in exchanges:
-            client = CLIENTS[exchange](shared)
-            for symbol in symbols:
-                for series in client.series(symbol):
+    for exchange in exchanges:
+        client = CLIENTS[exchange](shared)
+        for symbol in symbols:
+            for series in client.series(symbol):
+                # The file is open only to read where to resume and to write: never while waiting on a venue.
+                with Store.open(db_path) as store:
                     start_ms, end_ms = window.start_ms(store, exchange, symbol, series), window.end_ms
-                    items = series.fetch(start_ms, end_ms) if start_ms <= end_ms else []
-                    summary.rows[f"{exchange} {symbol} {series.kind}"] = upsert(store, series.decode(items))
+                rows = series.decode(series.fetch(start_ms, end_ms) if start_ms <= end_ms else [])
+                with Store.open(db_path) as store:
+                    summary.rows[f"{exchange} {symbol} {series.kind}"] = upsert(store, rows)
     return summary
 
 

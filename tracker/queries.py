@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import settings
 from .errors import TrackerError
 from .labels import ensure_bundled
 from .store import Store
@@ -82,11 +83,14 @@ def placeholders(sql: str) -> list[str]:
 
 
 def prepare_database(db_path: Path) -> None:
-    """Bring the file's schema and labels up to date (one short write) before reading."""
+    """Bring the file's schema and labels up to date before reading; a write only when something is missing."""
     if not db_path.exists():
         raise TrackerError(f"database {db_path} does not exist (run `tracker sync` first)")
-    with Store.open(db_path) as store:
-        ensure_bundled(store)
+    with Store.open(db_path, read_only=True) as store:
+        ready = store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
+    if not ready:
+        with Store.open(db_path, wait=float(settings.get("database.busy_timeout"))) as store:
+            ensure_bundled(store)
 
 
 def bind(sql: str, params: dict[str, Any] | None) -> dict[str, Any]:

@@ -59,6 +59,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("database.path", "TRACKER_DB", str(DEFAULT_DB_PATH), "DuckDB file"),
+    Setting("database.busy_timeout", "TRACKER_BUSY_TIMEOUT", 10.0,
+            "seconds a reading command waits for a file another process is writing"),
     Setting("ethereum.rpc_url", "TRACKER_ETH_RPC", DEFAULT_ETH_RPC, "Ethereum JSON-RPC endpoint"),
     Setting("ethereum.token", "TRACKER_ETH_TOKEN", ETHEREUM_USDT, "`tracker run`: token contract"),
     Setting("ethereum.scope", "TRACKER_ETH_SCOPE", "all", "`tracker run`: all events or only labeled wallets'"),
@@ -78,7 +80,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("market.okx_url", "TRACKER_OKX_URL", "https://www.okx.com", "OKX v5 API"),
     Setting("labels.sources", "TRACKER_LABEL_SOURCES", DEFAULT_LABEL_SOURCES, "`labels update`: FORMAT=URL list"),
     Setting("run.chains", "TRACKER_RUN_CHAINS", "ethereum,tron", "`tracker run`: chains to sync"),
-    Setting("run.first_sync_days", "TRACKER_FIRST_SYNC_DAYS", 7, "`tracker run` on an empty chain: days back to index"),
+    Setting("run.first_sync_days", "TRACKER_FIRST_SYNC_DAYS", 8,
+            "`tracker run` on an empty chain: days to index (8: the z-score's 7 trailing days + the day)"),
     Setting("signals.symbol", "TRACKER_SIGNAL_SYMBOL", "BTC", "market the signals read"),
     Setting("signals.min_trailing_days", "TRACKER_SIGNAL_MIN_TRAILING_DAYS", 7,
             "days of the trailing 30 a netflow z-score needs"),

@@ -7,6 +7,7 @@ says they are there, so a crash leaves either both or neither.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
@@ -15,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from . import settings
 from .errors import TrackerError
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -56,20 +58,33 @@ def migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+# DuckDB lets one process write a file, and no other process read it meanwhile. Writers hold it briefly
+# (a sync opens it per step), so a command that finds it locked waits and retries: readers up to
+# database.busy_timeout seconds (then one "database is busy" line), writers up to WRITER_WAIT.
+WRITER_WAIT = 120.0
+_RETRY_EVERY = 0.05
+
+
+def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise TrackerError(f"database {path} does not exist (run `tracker sync` first)")
     if not read_only and not path.parent.exists():
         raise TrackerError(f"cannot create database {path}: folder {path.parent} does not exist")
-    try:
-        connection = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as error:
-        message = str(error).splitlines()[0]
-        if "lock" in message.lower():
-            raise TrackerError(f"database {path} is busy: another tracker process is writing to it") from error
-        raise TrackerError(f"cannot open database {path}: {message}") from error
-    except duckdb.Error as error:
-        raise TrackerError(f"cannot open database {path}: {str(error).splitlines()[0]}") from error
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            connection = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as error:
+            message = str(error).splitlines()[0]
+            if "lock" not in message.lower():
+                raise TrackerError(f"cannot open database {path}: {message}") from error
+            if time.monotonic() >= deadline:
+                raise TrackerError(f"database {path} is busy: another tracker process is using it "
+                                   f"(waited {wait:g} s; try again when it is done)") from error
+            time.sleep(_RETRY_EVERY)
+        except duckdb.Error as error:
+            raise TrackerError(f"cannot open database {path}: {str(error).splitlines()[0]}") from error
     connection.execute("SET TimeZone = 'UTC'")
     return connection
 
@@ -80,8 +95,11 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path, read_only: bool = False) -> Store:
-        store = cls(_connect(path, read_only), path)
+    def open(cls, path: Path, read_only: bool = False, wait: float | None = None) -> Store:
+        """Open (and migrate, unless read-only); wait for a busy file up to `wait` s (default: see above)."""
+        if wait is None:
+            wait = float(settings.get("database.busy_timeout")) if read_only else WRITER_WAIT
+        store = cls(_connect(path, read_only, wait), path)
         if not read_only:
             store.migrate()
         return store
@@ -96,6 +114,14 @@ class Store:
         self.close()
 
     # -- schema -------------------------------------------------------------------------------
+
+    def is_current(self) -> bool:
+        """Has the file every bundled migration (so a reader need not open it for writing)?"""
+        try:
+            done = {row[0] for row in self.connection.execute("SELECT version FROM schema_migrations").fetchall()}
+        except duckdb.Error:
+            return False
+        return {version for version, _, _ in migrations()} <= done
 
     def migrate(self) -> list[int]:
         """Apply bundled migrations the file has not seen yet; return the versions applied."""

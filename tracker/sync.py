@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from . import http as http_module
 from . import ranges
 from .chains import ChainSpec
 from .decode import DecodedLogs, LogFilter, decode_logs, parse_logs_response, with_units
@@ -28,10 +29,12 @@ from .http import HttpClient, HttpStatusError
 from .node import Node, day_after, day_start
 from .rpc import JsonRpcClient
 from .settings import KNOWN_DEPLOY_BLOCKS, USDT_DECIMALS
-from .store import Batch, Store
+from .store import WRITER_WAIT, Batch, Store
 
 # How often one step is re-fetched when the chain moves under it before giving up.
 CHAIN_MOVED_RETRIES = 3
+# A single block's eth_getLogs that times out or is refused is tried this many more times before giving up.
+SINGLE_BLOCK_RETRIES = 4
 # Stored blocks compared per batch request while looking for a reorg's common ancestor.
 ANCESTOR_BATCH = 64
 # Providers cap the addresses in one topic position (java-tron: 1000 sub-topics).
@@ -273,6 +276,7 @@ def fetch_raw_steps(
     """Answered eth_getLogs requests covering [start, end] in order, each sized by `ranges`."""
     plan = ranges.first_plan(chunk_size)
     cursor = start
+    single_block_refusals = 0
     while cursor <= end and not stop.is_set():
         high = min(end, cursor + plan.size - 1)
         log_filter = LogFilter(spec.name, spec.log_address(token), cursor, high)
@@ -284,8 +288,14 @@ def fetch_raw_steps(
             if refusal is None:
                 raise
             summary.refusals += 1
+            if high == cursor and single_block_refusals < SINGLE_BLOCK_RETRIES:
+                # One block cannot be split: a flaky node's timeout or refusal may pass on a later try.
+                single_block_refusals += 1
+                http_module.sleep(min(2.0**single_block_refusals, 30.0))
+                continue
             plan = ranges.after_refusal(plan, high - cursor + 1, refusal)
             continue
+        single_block_refusals = 0
         plan = ranges.after_success(plan, high - cursor + 1, raw_logs.height)
         cursor = high + 1
         yield RawStep(log_filter, raw_logs)
@@ -441,22 +451,25 @@ def run_sync(
     try:
         with Store.open(db_path) as store:
             start, end = plan.prepare(store)
-            if start <= end:
-                summary.from_block, summary.to_block = start, end
-                done = 0
+        if start <= end:
+            summary.from_block, summary.to_block = start, end
+            done = 0
 
-                def write(batch: Batch) -> None:
-                    nonlocal done
+            def write(batch: Batch) -> None:
+                # The file is opened per step, so other processes can read between steps (see store.py).
+                nonlocal done
+                with Store.open(db_path) as store:
                     store.write_batch(batch)
-                    done += batch.to_block - batch.from_block + 1
-                    summary.transfers += batch.transfers.num_rows
-                    summary.supply_events += batch.supply_events.num_rows
-                    if on_progress:
-                        on_progress(Progress(done, end - start + 1, summary.logs))
+                done += batch.to_block - batch.from_block + 1
+                summary.transfers += batch.transfers.num_rows
+                summary.supply_events += batch.supply_events.num_rows
+                if on_progress:
+                    on_progress(Progress(done, end - start + 1, summary.logs))
 
-                run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write)
+            run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write)
+        with Store.open(db_path, read_only=True, wait=WRITER_WAIT) as store:
             covered = store.sync_ranges(summary.chain, summary.token)
-            summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
+        summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
     except BaseException:
         if created and summary.logs == 0:
             # A run that failed before committing anything leaves no new file behind.

@@ -185,7 +185,8 @@ def _block_at(client: TronGridClient, moment: datetime, head: TronBlock) -> int 
 
 
 def sync_trongrid(
-    db_path: Path, options: SyncOptions, on_progress: ProgressCallback | None = None, anchor_rpc: str | None = None
+    db_path: Path, options: SyncOptions, on_progress: ProgressCallback | None = None, anchor_rpc: str | None = None,
+    http: HttpClient | None = None,
 ) -> SyncSummary:
     """Index USDT-TRC20 events from TronGrid's REST API into the database at `db_path`.
 
@@ -195,7 +196,7 @@ def sync_trongrid(
     check_options(options)
     if options.scope != "all":
         raise TrackerError("--scope labeled needs --source jsonrpc: TronGrid cannot filter events by address")
-    client = TronGridClient(options.rpc_url)
+    client = TronGridClient(options.rpc_url, http)
     head = client.solidified_head()  # first call: an unreachable TronGrid fails before the database is touched
     confirmed = head.number - (options.confirmations or 0)
     if options.to_block is not None:
