@@ -21,7 +21,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import settings
 from .errors import TrackerError
 from .labels import ensure_bundled
 from .store import Store
@@ -89,7 +88,7 @@ def prepare_database(db_path: Path) -> None:
     with Store.open(db_path, read_only=True) as store:
         ready = store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
     if not ready:
-        with Store.open(db_path, wait=float(settings.get("database.busy_timeout"))) as store:
+        with Store.open(db_path) as store:
             ensure_bundled(store)
 
 

@@ -59,8 +59,9 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 # DuckDB lets one process write a file, and no other process read it meanwhile. Writers hold it briefly
-# (a sync opens it per step), so a command that finds it locked waits and retries: readers up to
-# database.busy_timeout seconds (then one "database is busy" line), writers up to WRITER_WAIT.
+# (a sync opens it per step), so a command that finds it locked waits and retries up to
+# database.busy_timeout seconds, then says "database is busy" in one line. A sync already under way
+# waits up to WRITER_WAIT for its next step (a reader's query may take a while on a big file).
 WRITER_WAIT = 120.0
 _RETRY_EVERY = 0.05
 
@@ -98,7 +99,7 @@ class Store:
     def open(cls, path: Path, read_only: bool = False, wait: float | None = None) -> Store:
         """Open (and migrate, unless read-only); wait for a busy file up to `wait` s (default: see above)."""
         if wait is None:
-            wait = float(settings.get("database.busy_timeout")) if read_only else WRITER_WAIT
+            wait = float(settings.get("database.busy_timeout"))
         store = cls(_connect(path, read_only, wait), path)
         if not read_only:
             store.migrate()

@@ -8,6 +8,7 @@ so the node, the decoder and the database work at the same time.
 
 from __future__ import annotations
 
+import fcntl
 import queue
 import threading
 import time
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 
@@ -442,12 +443,31 @@ def _labeled_words(store: Store, spec: ChainSpec) -> list[str]:
     return ["0x" + "0" * 24 + spec.log_address(address)[2:] for address in addresses]
 
 
+def _sync_lock(db_path: Path, chain: str) -> IO[bytes]:
+    """One sync per chain and file at a time (readers and other chains' syncs may run alongside).
+
+    The lock dies with the process, so a killed sync never leaves it behind.
+    """
+    lock_path = Path(f"{db_path}.{chain}.sync-lock")
+    try:
+        handle = lock_path.open("wb")
+    except OSError as error:
+        raise TrackerError(f"cannot create database {db_path}: {error.strerror or error}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise TrackerError(f"another `tracker sync {chain}` is running on {db_path}: wait for it to finish") from None
+    return handle
+
+
 def run_sync(
     db_path: Path, summary: SyncSummary, plan: SyncPlan, on_progress: ProgressCallback | None
 ) -> SyncSummary:
     """Open the store, run fetch → build → write, keep the summary; a failed first run leaves no file."""
     started = time.perf_counter()
     created = not db_path.exists()
+    lock = _sync_lock(db_path, summary.chain)
     try:
         with Store.open(db_path) as store:
             start, end = plan.prepare(store)
@@ -458,7 +478,7 @@ def run_sync(
             def write(batch: Batch) -> None:
                 # The file is opened per step, so other processes can read between steps (see store.py).
                 nonlocal done
-                with Store.open(db_path) as store:
+                with Store.open(db_path, wait=WRITER_WAIT) as store:
                     store.write_batch(batch)
                 done += batch.to_block - batch.from_block + 1
                 summary.transfers += batch.transfers.num_rows
@@ -473,9 +493,11 @@ def run_sync(
     except BaseException:
         if created and summary.logs == 0:
             # A run that failed before committing anything leaves no new file behind.
-            for leftover in (db_path, Path(f"{db_path}.wal")):
+            for leftover in (db_path, Path(f"{db_path}.wal"), Path(lock.name)):
                 leftover.unlink(missing_ok=True)
         raise
+    finally:
+        lock.close()
     summary.seconds += time.perf_counter() - started
     return summary
 
