@@ -10,6 +10,12 @@ from typing import Optional
 
 import duckdb
 import typer
+import typer.main
+
+try:  # typer ≥ 0.20 carries its own copy of click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older typer on PyPI click
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
@@ -500,8 +506,20 @@ def config_show(format: OutputFormat = typer.Option(OutputFormat.table, "--forma
 
 
 def main() -> None:
+    command = typer.main.get_command(app)
     try:
-        app()
+        command.main(prog_name="tracker", standalone_mode=False)
+    except click_exceptions.NoArgsIsHelpError:
+        sys.exit(0)  # the help text was printed
+    except click_exceptions.UsageError as error:
+        where = f"{error.ctx.command_path}: " if error.ctx else ""
+        print(f"error: {where}{error.format_message()}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
     except TrackerError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
