@@ -10,8 +10,6 @@ SELECT
     cross_in,
     cross_out,
     transfers
-FROM exchange_flows_by_hour
+FROM exchange_flows_for_days($since, $until)
 WHERE ($chain IS NULL OR chain = $chain)
-  AND ($since IS NULL OR CAST(hour AS DATE) >= CAST($since AS DATE))
-  AND ($until IS NULL OR CAST(hour AS DATE) <= CAST($until AS DATE))
 ORDER BY hour, chain, entity;

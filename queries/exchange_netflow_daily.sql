@@ -15,10 +15,8 @@ SELECT
     CAST(sum(cross_in) AS DECIMAL(38, 6)) AS cross_in,
     CAST(sum(cross_out) AS DECIMAL(38, 6)) AS cross_out,
     CAST(sum(transfers) AS BIGINT) AS transfers
-FROM exchange_flows_by_hour
+FROM exchange_flows_for_days($since, $until)
 WHERE ($chain IS NULL OR chain = $chain)
-  AND ($since IS NULL OR CAST(hour AS DATE) >= CAST($since AS DATE))
-  AND ($until IS NULL OR CAST(hour AS DATE) <= CAST($until AS DATE))
 GROUP BY chain, day, entity
 )
 SELECT f.*, r.reserve_end

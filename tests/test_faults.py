@@ -60,7 +60,7 @@ def contents(db: Path, block_hashes: bool = True) -> dict:
 def scenario(chain: TokenChain) -> None:
     owner = chain.owner.lower()
     for step in range(24):
-        chain.transfer(owner, wallet(step % 5), 1_000_000 + step, timestamp=DAY0 + 600 * step)
+        chain.transfer(owner, wallet(step % 5), 1_000_000 + step, timestamp=DAY0 + 100 + 600 * step)
         if step % 6 == 0:
             chain.batch([(owner, wallet(1), 7), (owner, wallet(3), 3)], timestamp=DAY0 + 600 * step + 300)
     chain.issue(5_000_000, timestamp=DAY0 + 20_000)

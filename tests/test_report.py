@@ -55,6 +55,9 @@ def test_missing_and_partial_days_are_said_not_zeroed(computed: Path) -> None:
     assert "ethereum: synced only to 2026-02-10 00:00 UTC: its flows and supply for 2026-02-10 are partial" \
         in partial["notes"]
     assert "market data missing for 2026-02-10: binance BTC" in partial["notes"]
+    # The partial day ends after the last anchor: its reserves come from the all-days view (ExA unchanged).
+    reserves = {row["entity"]: row for row in partial["sections"]["exchange reserves"]}
+    assert reserves["ExA"]["reserve_end"] == "100000000.000000" and reserves["ExA"]["change"] == "0.000000"
     before = json.loads(run_cli("--db", str(computed), "report", "--date", "2025-12-01", "--format", "json").stdout)
     assert "ethereum: indexing starts after 2025-12-01: no data for the day" in before["notes"]
     assert before["sections"]["supply"] == [] and before["sections"]["exchange flows by chain"] == []

@@ -57,8 +57,9 @@ def build_report(db_path: Path, day: date) -> Report:
         con = store.connection
         status = _named(con, "report_status", day=day)
         supply = _named(con, "supply_daily", since=day, until=day)
-        flows = _named(con, "exchange_netflow_daily", since=day, until=day)
-        reserves = _named(con, "exchange_reserves_daily", since=before, until=day)
+        # hourly flows, summed here: exchange_netflow_daily would also compute every reserve a second time
+        flows = _named(con, "exchange_flows_hourly", since=day, until=day)
+        reserves = _reserves_for(con, before, day)
         cross = _named(con, "cross_exchange_matrix", since=day, until=day)
         market = _named(con, "market_daily", since=day, until=day)
         signals = _named(con, "signals_daily", since=before, until=day)
@@ -71,6 +72,16 @@ def build_report(db_path: Path, day: date) -> Report:
     report.sections["market"] = market
     _regime(report, signals)
     return report
+
+
+def _reserves_for(con: Any, before: date, day: date) -> Result:
+    """Reserves on two days from the anchors read after them (cheap); from the all-days view when one is missing."""
+    nearby = [_named(con, "exchange_reserves_on", day=when) for when in (before, day)]
+    rows = nearby[0].rows + nearby[1].rows
+    index = nearby[1].columns.index("reserve_end")
+    if all(row[index] is not None for row in rows):
+        return table(nearby[1].columns, rows)
+    return _named(con, "exchange_reserves_daily", since=before, until=day)
 
 
 def _notes(report: Report, status: Result) -> None:
@@ -98,7 +109,7 @@ def _notes(report: Report, status: Result) -> None:
 def _flows(report: Report, flows: Result) -> None:
     per_chain: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
     per_entity: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
-    for row in _by(flows, "day", report.day):
+    for row in (dict(zip(flows.columns, values)) for values in flows.rows):
         totals = per_chain[row["chain"]]
         # cross_in alone: a move between exchanges is one entity's cross_out and another's cross_in
         for i, name in enumerate(("inflow", "outflow", "netflow", "cross_in")):

@@ -449,6 +449,8 @@ def _sync_lock(db_path: Path, chain: str) -> IO[bytes]:
     The lock dies with the process, so a killed sync never leaves it behind.
     """
     lock_path = Path(f"{db_path}.{chain}.sync-lock")
+    if not lock_path.parent.exists():
+        raise TrackerError(f"cannot create database {db_path}: folder {lock_path.parent} does not exist")
     try:
         handle = lock_path.open("wb")
     except OSError as error:

@@ -1,0 +1,210 @@
+"""Years of data: generate transfers directly in DuckDB, then time what users run against bare aggregates.
+
+    .venv/bin/python bench/scale_bench.py [--transfers 100000000] [--db /tmp/scale.duckdb] [--keep]
+
+Generates, in the tracker's own schema: `--transfers` Ethereum USDT transfers over 2 years (≈ 19 a block,
+a block every 12 s, ≈ 1.3 transfers a transaction), from and to a Zipf-like pool of 5M user wallets and
+2,000 labeled exchange wallets of 40 entities (≈ 35 % of transfers touch an exchange; some move between
+exchanges), mint/burn events, a balance anchor per exchange wallet, and 2 years of daily BTC/ETH market
+data on one venue. Then times, each in a fresh process (wall seconds, peak RSS), against a hand-written
+DuckDB aggregate over the same rows (the floor any tool pays to read them):
+
+  tracker report (the last day), tracker export daily_flows (every day), tracker signals, every
+  queries/*.sql through `tracker query`,
+
+and prints bytes on disk per transfer. Targets (issue 8): report ≤ 2× its bare aggregate, ≤ 40 bytes per
+transfer, RSS bounded (nothing materializes the table in Python).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tracker.store import Store  # noqa: E402
+
+TOKEN = "0xdac17f958d2ee523a2206206994597c13d831ec7"
+START = date(2024, 11, 1)
+DAYS = 730
+BLOCK_SECONDS = 12
+USERS = 5_000_000
+EXCHANGE_WALLETS = 2_000
+ENTITIES = 40
+
+
+def generate(db: Path, transfers: int) -> float:
+    started = time.perf_counter()
+    with Store.open(db):
+        pass  # schema
+    blocks = DAYS * 86_400 // BLOCK_SECONDS
+    per_block = transfers / blocks
+    con = duckdb.connect(str(db))
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = false")
+    # Exchange wallets: addresses derived from their number (same derivation as the transfers below).
+    con.execute(f"""
+        INSERT INTO labels
+        SELECT 'ethereum', '0x' || lpad(format('{{:x}}', 1000000000 + w), 40, '0'), 'Exchange ' || (w % {ENTITIES}),
+               'exchange', 'hot', 'bench', NULL, NULL
+        FROM range({EXCHANGE_WALLETS}) t(w)""")
+    # Transfers in chunks of blocks, so memory stays bounded; rows arrive in block order like a sync.
+    chunk_blocks = max(1, int(5_000_000 / per_block))
+    first = 0
+    while first < blocks:
+        last = min(blocks, first + chunk_blocks)
+        low, high = int(first * per_block), int(last * per_block)
+        con.execute(f"""
+            INSERT INTO transfers (chain, token, block_number, block_time, tx_hash, log_index, from_address,
+                                   to_address, amount_raw, amount, supply_leg)
+            WITH numbered AS (
+                SELECT i, CAST(floor(i / {per_block}) AS BIGINT) AS block, hash(i) AS h
+                FROM range({low}, {high}) t(i)
+            ), sides AS (
+                SELECT i, block, h,
+                       -- a Zipf-like user: low numbers are the busy wallets
+                       CAST(floor(pow(((h >> 8) % 1000000) / 1000000.0, 3) * {USERS}) AS BIGINT) AS user_id,
+                       CAST((h >> 32) % {EXCHANGE_WALLETS} AS BIGINT) AS exchange_id,
+                       CAST((h >> 44) % {EXCHANGE_WALLETS} AS BIGINT) AS other_exchange_id,
+                       h % 100 AS kind
+                FROM numbered
+            )
+            SELECT 'ethereum', '{TOKEN}', block,
+                   TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds(block * {BLOCK_SECONDS}),
+                   '0x' || md5(CAST(CAST(i / 1.3 AS BIGINT) AS VARCHAR)) || md5(CAST(CAST(i / 1.3 AS BIGINT) + 7 AS VARCHAR)),
+                   CAST(i % 1000 AS INTEGER),
+                   '0x' || lpad(format('{{:x}}', CASE WHEN kind < 17 OR kind >= 97 THEN 1000000000 + exchange_id
+                                                       ELSE 2000000000 + user_id END), 40, '0'),
+                   '0x' || lpad(format('{{:x}}', CASE WHEN kind >= 97 THEN 1000000000 + other_exchange_id
+                                                       WHEN kind BETWEEN 17 AND 34 THEN 1000000000 + exchange_id
+                                                       ELSE 2000000000 + ((user_id * 7919 + 13) % {USERS}) END), 40, '0'),
+                   CAST(pow(10, 4 + (h % 7)) + (h >> 20) % 1000000 AS DECIMAL(38, 0)),
+                   CAST((pow(10, 4 + (h % 7)) + (h >> 20) % 1000000) / 1000000 AS DECIMAL(38, 6)),
+                   NULL
+            FROM sides""")
+        first = last
+    last_block = blocks - 1
+    con.execute(f"""
+        INSERT INTO blocks
+        SELECT 'ethereum', b, '0x' || md5(CAST(b AS VARCHAR)) || md5(CAST(b + 1 AS VARCHAR)),
+               TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds(b * {BLOCK_SECONDS})
+        FROM range(0, {blocks}, 600) t(b) UNION ALL
+        SELECT 'ethereum', {last_block}, '0xend', TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds({last_block * BLOCK_SECONDS})""")
+    con.execute(f"INSERT INTO sync_state VALUES ('ethereum', '{TOKEN}', {last_block}, '0xend', now(), 'jsonrpc', 'all')")
+    con.execute(f"INSERT INTO sync_ranges VALUES ('ethereum', '{TOKEN}', 0, {last_block})")
+    con.execute(f"""
+        INSERT INTO supply_events
+        SELECT 'ethereum', '{TOKEN}', b * 997, TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds(b * 997 * {BLOCK_SECONDS}),
+               '0xsupply' || b, 0, CASE WHEN b % 3 = 0 THEN 'redeem' ELSE 'issue' END, NULL,
+               CAST(1000000000000000 AS DECIMAL(38, 0)), CAST(1000000000 AS DECIMAL(38, 6))
+        FROM range(0, {blocks // 997}) t(b)""")
+    con.execute(f"""
+        INSERT INTO balance_anchors
+        SELECT 'ethereum', '{TOKEN}', address, {last_block}, CAST(5000000000000000 AS DECIMAL(38, 0)),
+               CAST(5000000000 AS DECIMAL(38, 6))
+        FROM labels WHERE source = 'bench'""")
+    con.execute(f"""INSERT INTO supply_anchors VALUES ('ethereum', '{TOKEN}', {last_block},
+                    CAST(80000000000000000 AS DECIMAL(38, 0)), CAST(80000000000 AS DECIMAL(38, 6)), NULL)""")
+    for table, select in (
+        ("funding_rates", "'binance', s, TIMESTAMPTZ '{start} 00:00:00+00' + to_hours(8 * k), 0.0001 + (k % 17) * 0.00001, NULL"),
+        ("open_interest", "'binance', s, TIMESTAMPTZ '{start} 00:00:00+00' + to_hours(24 * (k // 3)), '1d', NULL, 1e10 + (k % 29) * 1e8"),
+        ("long_short_ratio", "'binance', s, TIMESTAMPTZ '{start} 00:00:00+00' + to_hours(24 * (k // 3)), '1d', 1.1 + (k % 7) * 0.05, NULL, NULL"),
+        ("prices", "'binance', s, DATE '{start}' + CAST(k // 3 AS INTEGER), 60000, 61000, 59000, 60000 + (k % 13) * 100, 1000"),
+    ):
+        con.execute(f"INSERT OR IGNORE INTO {table} SELECT {select.format(start=START)} "
+                    f"FROM range({DAYS * 3}) t(k), (VALUES ('BTC'), ('ETH')) v(s)")
+    con.execute("CHECKPOINT")
+    con.close()
+    return time.perf_counter() - started
+
+
+# A wrapper process per measurement: its RUSAGE_CHILDREN peak is that one command's peak RSS.
+_MEASURE = ("import json,resource,subprocess,sys,time; t=time.perf_counter();"
+            " d=subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+            " print(json.dumps([d.returncode, time.perf_counter()-t,"
+            " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, d.stderr[-300:]]))")
+
+
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one `tracker` process."""
+    import json
+
+    done = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-m", "tracker", *args],
+                          capture_output=True, text=True, env=env, check=True)
+    code, wall, peak, error = json.loads(done.stdout)
+    if code != 0:
+        raise SystemExit(f"tracker {' '.join(args)} failed: {error.strip()}")
+    return wall, peak
+
+
+def bare(db: Path, sql: str) -> float:
+    """The same rows aggregated by hand, in a fresh process (its start-up included, like the tool's)."""
+    code = ("import duckdb,sys; con = duckdb.connect(sys.argv[1], read_only=True); con.execute(\"SET TimeZone='UTC'\");"
+            " con.execute(sys.argv[2]).fetchall()")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(db), sql], check=True)
+    return time.perf_counter() - started
+
+
+# Exchange inflows and outflows per entity (and day): two hash joins of the transfers with the labels.
+BARE_FLOWS = """
+WITH legs AS (
+    SELECT t.block_time, l.entity, t.amount AS inflow, 0 AS outflow
+    FROM transfers t JOIN labels l ON l.address = t.to_address AND l.category = 'exchange' {where}
+    UNION ALL
+    SELECT t.block_time, l.entity, 0, t.amount
+    FROM transfers t JOIN labels l ON l.address = t.from_address AND l.category = 'exchange' {where}
+)
+SELECT CAST(block_time AS DATE) AS day, entity, sum(inflow), sum(outflow) FROM legs GROUP BY ALL"""
+ONE_DAY = ("AND t.block_time >= TIMESTAMPTZ '{day} 00:00:00+00' "
+           "AND t.block_time < TIMESTAMPTZ '{day} 00:00:00+00' + INTERVAL 1 DAY")
+BARE_DAY = BARE_FLOWS.replace("{where}", ONE_DAY)
+BARE_ALL = BARE_FLOWS.replace("{where}", "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transfers", type=int, default=100_000_000)
+    parser.add_argument("--db", default="/tmp/scale.duckdb")
+    parser.add_argument("--keep", action="store_true", help="reuse an existing --db instead of generating")
+    arguments = parser.parse_args()
+    db = Path(arguments.db)
+    if not (arguments.keep and db.exists()):
+        for leftover in (db, Path(f"{db}.wal")):
+            leftover.unlink(missing_ok=True)
+        seconds = generate(db, arguments.transfers)
+        print(f"generated {arguments.transfers:,} transfers in {seconds:,.0f}s")
+    with duckdb.connect(str(db), read_only=True) as con:
+        count = con.execute("SELECT count(*) FROM transfers").fetchall()[0][0]
+        last_day = con.execute("SELECT CAST(max(block_time) AS DATE) FROM transfers").fetchall()[0][0]
+    size = db.stat().st_size + (Path(f"{db}.wal").stat().st_size if Path(f"{db}.wal").exists() else 0)
+    print(f"{count:,} transfers, {size / 2**30:.2f} GiB on disk = {size / count:.1f} bytes per transfer (target ≤ 40)")
+    env = {**os.environ, "TRACKER_DB": str(db), "TRACKER_BUSY_TIMEOUT": "600"}
+    report_day = last_day - timedelta(days=1)
+    floor_day, floor_all = bare(db, BARE_DAY.format(day=report_day)), bare(db, BARE_ALL)
+    print(f"bare one-day aggregate {floor_day:.2f}s; bare all-days aggregate {floor_all:.2f}s")
+    runs = [
+        ("report", ["report", "--date", str(report_day), "--format", "json"], floor_day),
+        ("export daily_flows", ["export", "daily_flows", "--format", "csv", "--out", "/dev/null"], floor_all),
+        ("signals", ["signals", "--since", str(report_day)], floor_all),
+    ]
+    for query in sorted((ROOT / "queries").glob("*.sql")):
+        params = ["-p", "day", str(report_day)] if query.stem == "report_status" else []
+        runs.append((f"query {query.stem}", ["query", query.stem, *params, "--format", "csv"], floor_all))
+    print(f"{'what':34} {'wall s':>8} {'bare s':>8} {'ratio':>6} {'peak RSS':>9}")
+    for name, args, floor in runs:
+        wall, peak = timed(args, env)
+        print(f"{name:34} {wall:8.2f} {floor:8.2f} {wall / floor:6.2f} {peak / 1024:7.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
