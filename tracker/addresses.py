@@ -2,8 +2,6 @@
 
 import re
 
-from eth_utils import is_checksum_address
-
 from .errors import TrackerError
 
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -21,6 +19,12 @@ def normalize_eth_address(text: str, what: str = "address") -> str:
         raise TrackerError(f"invalid {what} {text!r}: expected 0x followed by 40 hex digits")
     body = candidate[2:]
     mixed_case = body != body.lower() and body != body.upper()
-    if mixed_case and not is_checksum_address(candidate):
+    if mixed_case and not _is_checksum_address(candidate):
         raise TrackerError(f"invalid {what} {text!r}: EIP-55 checksum does not match")
     return candidate.lower()
+
+
+def _is_checksum_address(candidate: str) -> bool:
+    from eth_utils import is_checksum_address  # heavy (pydantic): loaded only for mixed-case input
+
+    return is_checksum_address(candidate)

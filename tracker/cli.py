@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -19,14 +20,27 @@ except ImportError:  # pragma: no cover - older typer on PyPI click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from . import anchors, discovery, job, labels, market, queries, report, settings, signals
-from .chains import CHAINS, ETHEREUM, TRON
+from . import settings
 from .errors import TrackerError
-from .http import HttpClient
-from .node import parse_day
-from .sync import Progress as SyncProgress
-from .sync import SyncOptions, SyncSummary, sync_chain
-from .trongrid import sync_trongrid
+
+
+class _Lazy:
+    """A tracker module imported on first use: `tracker report` need not load web3, polars and friends."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str):  # noqa: ANN204
+        return getattr(importlib.import_module(f"tracker.{self._name}"), attribute)
+
+
+anchors, discovery, job, labels, market = (_Lazy(n) for n in ("anchors", "discovery", "job", "labels", "market"))
+queries, report, signals, chains = (_Lazy(n) for n in ("queries", "report", "signals", "chains"))
+sync, trongrid, http, node = (_Lazy(n) for n in ("sync", "trongrid", "http", "node"))
+
+
+def parse_day(text: str, flag: str) -> date:
+    return node.parse_day(text, flag)
 
 
 class OutputFormat(str, Enum):
@@ -112,7 +126,7 @@ class _ProgressBar:
         self.label = label
         self.task: int | None = None
 
-    def __call__(self, update: SyncProgress) -> None:
+    def __call__(self, update: "sync.Progress") -> None:
         if self.task is None:
             self.progress.start()
             self.task = self.progress.add_task(self.label, total=update.blocks_total, logs=0, rate=0.0)
@@ -125,7 +139,7 @@ class _ProgressBar:
             self.progress.stop()
 
 
-def _summary_lines(summary: SyncSummary) -> list[str]:
+def _summary_lines(summary: "sync.SyncSummary") -> list[str]:
     lines = []
     if summary.reorg:
         reorg = summary.reorg
@@ -155,7 +169,7 @@ def _summary_lines(summary: SyncSummary) -> list[str]:
     return lines
 
 
-def _run_sync(run: Callable[[Optional[_ProgressBar]], SyncSummary], label: str, quiet: bool) -> None:
+def _run_sync(run: Callable[[Optional[_ProgressBar]], "sync.SyncSummary"], label: str, quiet: bool) -> None:
     bar = None if quiet else _ProgressBar(label)
     try:
         summary = run(bar)
@@ -177,8 +191,8 @@ def _sync_options(
     url: str, token: str, from_block: Optional[int], to_block: Optional[int], since: Optional[str],
     until: Optional[str], confirmations: Optional[int], chunk_size: int, source: str = "jsonrpc",
     scope: str = "all",
-) -> SyncOptions:
-    return SyncOptions(
+) -> "sync.SyncOptions":
+    return sync.SyncOptions(
         rpc_url=url,
         token=token,
         from_block=from_block,
@@ -208,10 +222,10 @@ def sync_ethereum(
 ) -> None:
     """Index USDT Transfer/Issue/Redeem/DestroyedBlackFunds events from an Ethereum node."""
     options = _sync_options(
-        settings.eth_rpc_url(rpc), ETHEREUM.normalize_token(token, "--token"),
+        settings.eth_rpc_url(rpc), chains.ETHEREUM.normalize_token(token, "--token"),
         from_block, to_block, since, until, confirmations, chunk_size, scope=scope.value,
     )
-    _run_sync(lambda bar: sync_chain(ctx.obj["db"], ETHEREUM, options, on_progress=bar), "ethereum", quiet)
+    _run_sync(lambda bar: sync.sync_chain(ctx.obj["db"], chains.ETHEREUM, options, on_progress=bar), "ethereum", quiet)
 
 
 @sync_app.command("tron")
@@ -241,15 +255,15 @@ def sync_tron(
         chunk_size = 100 if source is TronSource.jsonrpc else 1200
     options = _sync_options(
         settings.tron_rpc_url(rpc) if source is TronSource.jsonrpc else settings.trongrid_url(rpc),
-        TRON.normalize_token(token, "--token"),
+        chains.TRON.normalize_token(token, "--token"),
         from_block, to_block, since, until, confirmations, chunk_size, source.value, scope.value,
     )
     if source is TronSource.jsonrpc:
-        http = HttpClient(headers=settings.trongrid_headers())
-        run = lambda bar: sync_chain(ctx.obj["db"], TRON, options, on_progress=bar, http=http)  # noqa: E731
+        client = http.HttpClient(headers=settings.trongrid_headers())
+        run = lambda bar: sync.sync_chain(ctx.obj["db"], chains.TRON, options, on_progress=bar, http=client)  # noqa: E731
     else:
         anchor_rpc = settings.tron_rpc_url(None)  # TronGrid's /jsonrpc unless TRACKER_TRON_RPC says otherwise
-        run = lambda bar: sync_trongrid(ctx.obj["db"], options, on_progress=bar, anchor_rpc=anchor_rpc)  # noqa: E731
+        run = lambda bar: trongrid.sync_trongrid(ctx.obj["db"], options, on_progress=bar, anchor_rpc=anchor_rpc)  # noqa: E731
     _run_sync(run, "tron", quiet)
 
 
@@ -340,8 +354,8 @@ def _params(args: list[str]) -> dict[str, str]:
 
 def _export(ctx: typer.Context, name: str, chain: Optional[str], since: Optional[str], until: Optional[str],
             format: ExportFormat, out: str, with_discovered: bool = False) -> None:
-    if chain is not None and chain not in CHAINS:
-        raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
+    if chain is not None and chain not in chains.CHAINS:
+        raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(chains.CHAINS)})")
     since_day, until_day = (parse_day(since, "--since") if since else None), (parse_day(until, "--until") if until else None)
     if since_day and until_day and since_day > until_day:
         raise TrackerError(f"--since {since_day} is after --until {until_day}")
@@ -384,9 +398,9 @@ def verify(
     block: Optional[int] = typer.Option(None, help="Block to check (default: the last synced block)."),
 ) -> None:
     """Compare balanceOf of every labeled exchange wallet and totalSupply() with what the index derives."""
-    if chain not in CHAINS:
-        raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
-    spec = CHAINS[chain]
+    if chain not in chains.CHAINS:
+        raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(chains.CHAINS)})")
+    spec = chains.CHAINS[chain]
     url = settings.eth_rpc_url(rpc) if chain == "ethereum" else settings.tron_rpc_url(rpc)
     default_token = settings.ETHEREUM_USDT if chain == "ethereum" else settings.TRON_USDT
     at, checks = anchors.verify(ctx.obj["db"], spec, url, spec.normalize_token(token or default_token, "--token"), block)
@@ -400,8 +414,8 @@ def verify(
 @market_app.command("sync")
 def market_sync(
     ctx: typer.Context,
-    exchange: str = typer.Option(",".join(market.EXCHANGES), help="Comma-separated: binance, bybit, okx."),
-    symbol: str = typer.Option(",".join(market.DEFAULT_SYMBOLS), help="Comma-separated base assets (USDT perpetuals)."),
+    exchange: str = typer.Option(settings.BY_KEY["market.exchanges"].default, help="Comma-separated: binance, bybit, okx."),
+    symbol: str = typer.Option(settings.BY_KEY["market.symbols"].default, help="Comma-separated base assets (USDT perpetuals)."),
     since: Optional[str] = typer.Option(None, help="First UTC day (default: resume, or 90 days back)."),
     until: Optional[str] = typer.Option(None, help="Last UTC day, inclusive (default: now)."),
 ) -> None:

@@ -22,7 +22,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import TrackerError
-from .labels import ensure_bundled
 from .store import Store
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
@@ -88,6 +87,8 @@ def prepare_database(db_path: Path) -> None:
     with Store.open(db_path, read_only=True) as store:
         ready = store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
     if not ready:
+        from .labels import ensure_bundled  # labels load polars and the chain specs: only when needed
+
         with Store.open(db_path) as store:
             ensure_bundled(store)
 
