@@ -9,7 +9,8 @@ SELECT
 FROM transfer_flows
 WHERE flow_type = 'cross_exchange'
   AND ($chain IS NULL OR chain = $chain)
-  AND ($since IS NULL OR CAST(timezone('UTC', block_time) AS DATE) >= CAST($since AS DATE))
-  AND ($until IS NULL OR CAST(timezone('UTC', block_time) AS DATE) <= CAST($until AS DATE))
+  -- bounds on block_time itself, so storage blocks outside the days are skipped
+  AND ($since IS NULL OR block_time >= timezone('UTC', CAST(CAST($since AS DATE) AS TIMESTAMP)))
+  AND ($until IS NULL OR block_time < timezone('UTC', CAST(CAST($until AS DATE) + 1 AS TIMESTAMP)))
 GROUP BY ALL
 ORDER BY chain, amount DESC, from_entity, to_entity;
