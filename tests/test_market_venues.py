@@ -25,22 +25,21 @@ def waits(monkeypatch) -> list[float]:
     return asked
 
 
+def serve(httpserver, monkeypatch, fake: Bybit | Okx, variable: str) -> Bybit | Okx:
+    for path in fake.PATHS:
+        httpserver.expect_request(path).respond_with_handler(fake.handler)
+    monkeypatch.setenv(variable, httpserver.url_for("/").rstrip("/"))
+    return fake
+
+
 @pytest.fixture
 def bybit(httpserver, monkeypatch, waits) -> Bybit:
-    fake = Bybit()
-    for path in Bybit.PATHS:
-        httpserver.expect_request(path).respond_with_handler(fake.handler)
-    monkeypatch.setenv("TRACKER_BYBIT_URL", httpserver.url_for("/").rstrip("/"))
-    return fake
+    return serve(httpserver, monkeypatch, Bybit(), "TRACKER_BYBIT_URL")
 
 
 @pytest.fixture
 def okx(httpserver, monkeypatch, waits) -> Okx:
-    fake = Okx()
-    for path in Okx.PATHS:
-        httpserver.expect_request(path).respond_with_handler(fake.handler)
-    monkeypatch.setenv("TRACKER_OKX_URL", httpserver.url_for("/").rstrip("/"))
-    return fake
+    return serve(httpserver, monkeypatch, Okx(), "TRACKER_OKX_URL")
 
 
 def test_bybit_pages_backwards_and_stores_exact_values(tmp_path: Path, bybit: Bybit) -> None:
