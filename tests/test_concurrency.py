@@ -11,7 +11,7 @@ from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
 from tests.helpers import rows, run_cli
 
-BLOCKS = 150
+BLOCKS = 240
 BUSY_TIMEOUT = 3  # seconds a reader waits (TRACKER_BUSY_TIMEOUT)
 CONSISTENCY = ("SELECT (SELECT count(*) FROM transfers), "
                "(SELECT count(*) FROM transfers WHERE block_number > (SELECT coalesce(max(last_block), -1) FROM sync_state))")
