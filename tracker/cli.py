@@ -36,11 +36,10 @@ class _Lazy:
 
 anchors, discovery, job, labels, market = (_Lazy(n) for n in ("anchors", "discovery", "job", "labels", "market"))
 queries, report, signals, chains = (_Lazy(n) for n in ("queries", "report", "signals", "chains"))
-sync, trongrid, http, node = (_Lazy(n) for n in ("sync", "trongrid", "http", "node"))
+sync, trongrid, http = (_Lazy(n) for n in ("sync", "trongrid", "http"))
 
 
-def parse_day(text: str, flag: str) -> date:
-    return node.parse_day(text, flag)
+from .days import parse_day  # noqa: E402 (light: the report path must not load the RPC stack)
 
 
 class OutputFormat(str, Enum):

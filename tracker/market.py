@@ -18,7 +18,7 @@ from . import market_decode as decode
 from .errors import TrackerError
 from .exchanges import CLIENTS, Series
 from .http import HttpClient
-from .node import day_after, day_start
+from .days import day_after, day_start
 from .store import Store
 
 EXCHANGES = tuple(CLIENTS)

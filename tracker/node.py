@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import polars as pl
@@ -133,19 +133,3 @@ def first_block_at_or_after(timestamp_of: Callable[[int], int], moment: datetime
     return low
 
 
-def parse_day(text: str, flag: str) -> date:
-    """A UTC calendar day from YYYY-MM-DD, or a one-line error naming the flag."""
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise TrackerError(f"invalid {flag} {text!r}: expected a date as YYYY-MM-DD") from None
-
-
-def day_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-
-
-def day_after(day: date) -> datetime:
-    return day_start(day + timedelta(days=1))

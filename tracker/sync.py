@@ -27,7 +27,8 @@ from .decode import DecodedLogs, LogFilter, decode_logs, parse_logs_response, wi
 from .errors import BadResponse, RpcError, RpcTimeout, TrackerError
 from .events import ALL_TOPICS, DESTROYED_BLACK_FUNDS_TOPIC, ISSUE_TOPIC, REDEEM_TOPIC, TRANSFER_TOPIC
 from .http import HttpClient, HttpStatusError
-from .node import Node, day_after, day_start
+from .days import day_after, day_start
+from .node import Node
 from .rpc import JsonRpcClient
 from .settings import KNOWN_DEPLOY_BLOCKS, USDT_DECIMALS
 from .store import WRITER_WAIT, Batch, Store

@@ -24,7 +24,8 @@ from .chains import TRON
 from .decode import with_units
 from .errors import BadResponse, TrackerError
 from .http import HttpClient
-from .node import Node, day_after, day_start, first_block_at_or_after
+from .days import day_after, day_start
+from .node import Node, first_block_at_or_after
 from .store import Batch, Store
 from .rpc import JsonRpcClient
 from .sync import (
