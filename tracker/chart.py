@@ -6,8 +6,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from .errors import TrackerError
-from .queries import execute, prepare_database, resolve_sql
-from .store import Store
+from .queries import execute, open_for_reading, resolve_sql
 
 DAYS = 90
 REGIME_COLOURS = {"risk_on": "#c8e6c9", "neutral": "#eeeeee", "risk_off": "#ffcdd2"}
@@ -24,8 +23,7 @@ def draw_chart(db_path: Path, day: date, out: str) -> int:
     except ImportError:
         raise TrackerError("--chart needs matplotlib: pip install 'stablecoin-flow-tracker[chart]'") from None
     since = day - timedelta(days=DAYS - 1)
-    prepare_database(db_path)
-    with Store.open(db_path, read_only=True) as store:
+    with open_for_reading(db_path) as store:
         con = store.connection
         signals = execute(con, resolve_sql("signals_daily"), {"scope": "all", "since": since.isoformat(),
                                                               "until": day.isoformat()})

@@ -93,6 +93,23 @@ def prepare_database(db_path: Path) -> None:
             ensure_bundled(store)
 
 
+def open_for_reading(db_path: Path) -> Store:
+    """The file opened read-only (one open when it is up to date; else one short write first)."""
+    if not db_path.exists():
+        raise TrackerError(f"database {db_path} does not exist (run `tracker sync` first)")
+    store = Store.open(db_path, read_only=True)
+    try:
+        ready = store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
+    except BaseException:
+        store.close()
+        raise
+    if ready:
+        return store
+    store.close()
+    prepare_database(db_path)
+    return Store.open(db_path, read_only=True)
+
+
 def bind(sql: str, params: dict[str, Any] | None) -> dict[str, Any]:
     """Values for the query's placeholders: unknown names refused, missing ones NULL."""
     given = dict(params or {})
@@ -126,8 +143,7 @@ def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None, with_
     `with_discovered` lets flows and reserves count discovered deposit addresses.
     """
     bind(sql, params)  # refuse unknown parameters before touching the file
-    prepare_database(db_path)
-    with Store.open(db_path, read_only=True) as store:
+    with open_for_reading(db_path) as store:
         store.connection.execute(f"SET VARIABLE with_discovered = {'true' if with_discovered else 'false'}")
         return execute(store.connection, sql, params)
 

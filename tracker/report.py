@@ -19,8 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from .errors import TrackerError
-from .queries import Result, _json_value, _text, execute, prepare_database, render, resolve_sql
-from .store import Store
+from .queries import Result, _json_value, _text, execute, open_for_reading, render, resolve_sql
 
 TOP = 5
 FORMATS = ("table", "md", "json", "csv")
@@ -50,10 +49,9 @@ def _by(result: Result, column: str, value: Any) -> list[dict[str, Any]]:
 
 
 def build_report(db_path: Path, day: date) -> Report:
-    prepare_database(db_path)
     report = Report(day)
     before = day - timedelta(days=1)
-    with Store.open(db_path, read_only=True) as store:
+    with open_for_reading(db_path) as store:
         con = store.connection
         status = _named(con, "report_status", day=day)
         supply = _named(con, "supply_daily", since=day, until=day)

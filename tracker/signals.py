@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from . import settings
 from .errors import TrackerError
-from .queries import Result, execute, prepare_database, resolve_sql
+from .queries import Result, execute, open_for_reading, prepare_database, resolve_sql
 from .store import Store
 
 REGIMES = ("risk_on", "neutral", "risk_off")
@@ -261,8 +261,7 @@ def parse_horizons(text: str) -> list[int]:
 
 def evaluate(db_path: Path, symbol: str, horizons: list[int], scope: str = "all") -> tuple[Result, list[str]]:
     """Forward returns after each regime and shift against the baseline; warnings for small samples."""
-    prepare_database(db_path)
-    with Store.open(db_path, read_only=True) as store:
+    with open_for_reading(db_path) as store:
         con = store.connection
         stored = con.execute("SELECT count(*) FROM signals WHERE scope = ?", [scope]).fetchall()[0][0]
         if not stored:
