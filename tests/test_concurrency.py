@@ -21,7 +21,7 @@ def test_readers_during_a_long_sync(tmp_path: Path, anvil: Anvil, compiled) -> N
     token = TokenChain(anvil, compiled, 10**13)
     owner = token.owner.lower()
     for block in range(BLOCKS):
-        token.transfer(owner, wallet(block % 3), 1_000 + block, timestamp=DAY0 + 30 * block)
+        token.transfer(owner, wallet(block % 3), 1_000 + block, timestamp=DAY0 + 100 + 30 * block)
     labels = tmp_path / "labels.csv"
     labels.write_text(f"chain,address,entity\nethereum,{wallet(1)},ExA\n")
     db = tmp_path / "busy.duckdb"

@@ -29,9 +29,9 @@ def test_sigkill_then_rerun_equals_a_clean_run(tmp_path: Path, anvil: Anvil, com
     token = TokenChain(anvil, compiled, 10**13)
     owner = token.owner.lower()
     for block in range(BLOCKS):
-        token.transfer(owner, wallet(block % 7), 1_000_000 + block, timestamp=DAY0 + 60 * block)
-    token.issue(3_000_000, timestamp=DAY0 + 60 * BLOCKS)
-    token.destroy_black_funds(wallet(6), timestamp=DAY0 + 60 * BLOCKS + 30)
+        token.transfer(owner, wallet(block % 7), 1_000_000 + block, timestamp=DAY0 + 100 + 60 * block)
+    token.issue(3_000_000, timestamp=DAY0 + 100 + 60 * BLOCKS)
+    token.destroy_black_funds(wallet(6), timestamp=DAY0 + 100 + 60 * BLOCKS + 30)
     clean = tmp_path / "clean.duckdb"
     started = time.monotonic()
     done = subprocess.run(sync_command(clean, token), capture_output=True, text=True, timeout=300)

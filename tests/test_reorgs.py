@@ -33,7 +33,7 @@ def test_reorg_of_depth(tmp_path: Path, anvil: Anvil, compiled, depth: int) -> N
     token = TokenChain(anvil, compiled, 10**13)
     owner = token.owner.lower()
     for step in range(10):
-        token.transfer(owner, EXCHANGE if step % 2 else wallet(2), 1_000_000 * (step + 1), timestamp=DAY0 + 100 * step)
+        token.transfer(owner, EXCHANGE if step % 2 else wallet(2), 1_000_000 * (step + 1), timestamp=DAY0 + 100 + 100 * step)
     fork_point = token.head()
     snapshot = anvil.rpc("evm_snapshot")
     orphaned = [token.transfer(owner, EXCHANGE, 7_000_000 + block, timestamp=DAY0 + 2_000 + 10 * block)
