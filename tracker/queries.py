@@ -80,12 +80,17 @@ def placeholders(sql: str) -> list[str]:
     return names
 
 
+def _ready(store: Store) -> bool:
+    """Schema current and labels loaded: nothing to write before reading."""
+    return store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
+
+
 def prepare_database(db_path: Path) -> None:
     """Bring the file's schema and labels up to date before reading; a write only when something is missing."""
     if not db_path.exists():
         raise TrackerError(f"database {db_path} does not exist (run `tracker sync` first)")
     with Store.open(db_path, read_only=True) as store:
-        ready = store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
+        ready = _ready(store)
     if not ready:
         from .labels import ensure_bundled  # labels load polars and the chain specs: only when needed
 
@@ -99,7 +104,7 @@ def open_for_reading(db_path: Path) -> Store:
         raise TrackerError(f"database {db_path} does not exist (run `tracker sync` first)")
     store = Store.open(db_path, read_only=True)
     try:
-        ready = store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
+        ready = _ready(store)
     except BaseException:
         store.close()
         raise

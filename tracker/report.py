@@ -129,13 +129,12 @@ def _flows(report: Report, flows: Result) -> None:
 
 def _reserves(report: Report, reserves: Result) -> None:
     """Per entity across chains: the day's closing reserve and its change (unknown while a wallet lacks an anchor)."""
-    totals: dict[str, dict[date, Decimal | None]] = defaultdict(dict)
+    # (entity, day) -> the chains' reserves; one unknown chain makes the entity's total unknown
+    parts: dict[str, dict[date, list[Decimal | None]]] = defaultdict(lambda: defaultdict(list))
     for row in (dict(zip(reserves.columns, values)) for values in reserves.rows):
-        known = totals[row["entity"]]
-        if row["day"] in known and (known[row["day"]] is None or row["reserve_end"] is None):
-            known[row["day"]] = None
-        else:
-            known[row["day"]] = known.get(row["day"], Decimal(0)) + row["reserve_end"] if row["reserve_end"] is not None else None
+        parts[row["entity"]][row["day"]].append(row["reserve_end"])
+    totals = {entity: {when: None if None in values else sum(values, Decimal(0)) for when, values in by_day.items()}
+              for entity, by_day in parts.items()}
     lines = []
     for entity, by_day in totals.items():
         now, was = by_day.get(report.day), by_day.get(report.day - timedelta(days=1))
