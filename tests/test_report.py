@@ -89,3 +89,11 @@ def test_chart_is_a_png_of_the_last_90_days(computed: Path, tmp_path: Path) -> N
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (1200, 500) and len(data) > 20_000
+
+
+def test_sessions_have_utc_days_and_no_progress_bar_on_stdout(computed: Path) -> None:
+    # DuckDB draws its progress bar on stdout once a query passes 2 s: inside a piped CSV. Sessions turn it off.
+    done = run_cli("--db", str(computed), "query", "--format", "csv",
+                   "SELECT current_setting('enable_progress_bar') AS bar, current_setting('TimeZone') AS zone")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "bar,zone\nFalse,UTC\n"

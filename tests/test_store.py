@@ -8,10 +8,12 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pytest
 
 from tests.helpers import all_contents, rows
 from tracker.decode import with_units
+from tracker.errors import TrackerError
 from tracker.store import Batch, Store, migrations
 
 WHEN = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
@@ -87,9 +89,72 @@ def test_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
     with Store.open(db) as store:
         store.write_batch(batch(1, 10, transfer_table([(5, "0x%064x" % 1, 0, 7)])))
     before = all_contents(db)
-    duplicate = transfer_table([(15, "0x%064x" % 9, 0, 1), (16, "0x%064x" % 9, 0, 2)])  # same (tx, log) twice
+    # The row of block 5 is deleted first, then the insert fails (block_time NULL): all of it rolls back.
+    broken = transfer_table([(6, "0x%064x" % 2, 0, 1)]).set_column(8, "block_time", pa.array([None], pa.timestamp("us", "UTC")))
     with Store.open(db) as store:
         with pytest.raises(duckdb.ConstraintException):
-            store.write_batch(batch(11, 20, duplicate))
+            store.write_batch(batch(1, 10, broken))
     assert all_contents(db) == before
     assert rows(db, "SELECT last_block FROM sync_state") == [(10,)]
+
+
+def test_a_log_listed_twice_in_one_batch_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    with Store.open(db) as store:
+        store.write_batch(batch(1, 10, transfer_table([(5, "0x%064x" % 1, 0, 7)])))
+    before = all_contents(db)
+    twice = transfer_table([(15, "0x%064x" % 9, 0, 1), (15, "0x%064x" % 9, 1, 1), (16, "0x%064x" % 9, 0, 2)])
+    with Store.open(db) as store:
+        with pytest.raises(TrackerError, match=r"returned log 0 of transaction 0x0+9 twice in blocks 11-20"):
+            store.write_batch(batch(11, 20, twice))
+        store.write_batch(batch(11, 20, transfer_table([(15, "0x%064x" % 9, 0, 1), (15, "0x%064x" % 9, 1, 1)])))
+    assert all_contents(db) != before
+    assert rows(db, "SELECT block_number, log_index FROM transfers ORDER BY 1, 2") == [(5, 0), (15, 0), (15, 1)]
+
+
+def test_migration_011_drops_the_event_index_and_keeps_every_row(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL)")
+    for version, name, sql in migrations():
+        if version < 11:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    con.execute("INSERT INTO transfers VALUES ('ethereum', 't', 9, '2026-03-01 00:00:00+00', '0xb', 0, '0x1', '0x2',"
+                " 123456789, 123.456789, NULL), ('ethereum', 't', 3, '2026-03-01 00:00:00+00', '0xa', 4, '0x2',"
+                " '0x0', 5, 0.000005, 'burn')")
+    con.execute("INSERT INTO supply_events VALUES ('tron', 't', 7, '2026-03-01 00:00:00+00', '0xc', 1, 'issue',"
+                " NULL, 10, 0.00001)")
+    con.close()
+    columns_sql = ("SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns"
+                   " WHERE table_name IN ('transfers', 'supply_events') ORDER BY 1, ordinal_position")
+    before_columns, before_rows = rows(db, columns_sql), all_contents(db)
+    with Store.open(db) as store:
+        assert 11 in {v for (v,) in store.connection.execute("SELECT version FROM schema_migrations").fetchall()}
+    assert rows(db, columns_sql) == before_columns
+    after = all_contents(db)
+    for table in ("transfers", "supply_events"):
+        assert sorted(after[table]) == sorted(before_rows[table]) and after[table]
+    assert rows(db, "SELECT block_number FROM transfers") == [(3,), (9,)]  # rebuilt in block order
+    assert rows(db, "SELECT count(*) FROM duckdb_constraints() WHERE table_name IN ('transfers', 'supply_events')"
+                    " AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')") == [(0,)]
+
+
+def test_logs_stored_twice_are_found_slice_by_slice(tmp_path: Path, monkeypatch) -> None:
+    import tracker.anchors as anchors
+
+    db = tmp_path / "t.duckdb"
+    with Store.open(db) as store:
+        store.write_batch(batch(1, 100, transfer_table([(b, "0x%064x" % b, 0, b) for b in range(1, 101)])))
+        con = store.connection
+        anchors._refuse_logs_stored_twice(store, "ethereum", "0x" + "aa" * 20)  # nothing doubled yet
+        con.execute("INSERT INTO transfers SELECT * FROM transfers WHERE block_number IN (7, 93)")
+        con.execute("INSERT INTO supply_events VALUES ('ethereum', '0x" + "aa" * 20 + "', 140, now(), '0xs', 3,"
+                    " 'issue', NULL, 1, 0.000001), ('ethereum', '0x" + "aa" * 20 + "', 140, now(), '0xs', 3, 'issue',"
+                    " NULL, 1, 0.000001)")
+        monkeypatch.setattr(anchors, "ROWS_PER_SLICE", 10)  # 11 slices over blocks 1-140
+        with pytest.raises(TrackerError, match=r"^3 ethereum logs are stored more than once \(blocks 7-140\); "
+                                               r"re-sync those blocks with --from-block 7 --to-block 140$"):
+            anchors._refuse_logs_stored_twice(store, "ethereum", "0x" + "aa" * 20)
+        anchors._refuse_logs_stored_twice(store, "tron", "0x" + "aa" * 20)  # another chain: nothing to find

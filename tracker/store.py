@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from . import settings
 from .errors import TrackerError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -86,8 +89,15 @@ def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnect
             time.sleep(_RETRY_EVERY)
         except duckdb.Error as error:
             raise TrackerError(f"cannot open database {path}: {str(error).splitlines()[0]}") from error
-    connection.execute("SET TimeZone = 'UTC'")
+    configure_session(connection)
     return connection
+
+
+def configure_session(connection: duckdb.DuckDBPyConnection) -> None:
+    """What every tracker session needs: UTC days, and no progress bar (DuckDB draws it on stdout, where it
+    would land inside a piped CSV once a query runs longer than 2 s)."""
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("SET enable_progress_bar = false")
 
 
 class Store:
@@ -177,6 +187,18 @@ class Store:
     def write_batch(self, batch: Batch) -> None:
         """Replace rows of [from_block, to_block] and move the frontier, atomically."""
         con = self.connection
+        con.register("batch_transfers", batch.transfers)
+        con.register("batch_supply", batch.supply_events)
+        con.register("batch_blocks", batch.blocks)
+        try:
+            self._refuse_repeated_logs(batch)
+            self._replace_range(batch)
+        finally:
+            for name in ("batch_transfers", "batch_supply", "batch_blocks"):
+                con.unregister(name)
+
+    def _replace_range(self, batch: Batch) -> None:
+        con = self.connection
         key = [batch.chain, batch.token, batch.from_block, batch.to_block]
         con.begin()
         try:
@@ -185,9 +207,6 @@ class Store:
                 con.execute(
                     f"DELETE FROM {table} WHERE chain = ? AND token = ? AND block_number BETWEEN ? AND ?", key
                 )
-            con.register("batch_transfers", batch.transfers)
-            con.register("batch_supply", batch.supply_events)
-            con.register("batch_blocks", batch.blocks)
             con.execute("INSERT INTO transfers BY NAME SELECT * FROM batch_transfers")
             con.execute("INSERT INTO supply_events BY NAME SELECT * FROM batch_supply")
             con.execute("INSERT OR REPLACE INTO blocks BY NAME SELECT * FROM batch_blocks")
@@ -196,9 +215,21 @@ class Store:
         except Exception:
             con.rollback()
             raise
-        finally:
-            for name in ("batch_transfers", "batch_supply", "batch_blocks"):
-                con.unregister(name)
+
+    def _refuse_repeated_logs(self, batch: Batch) -> None:
+        # The event tables carry no unique index (it cost more disk than the rows, see migration 011):
+        # whole block ranges are replaced, so the one way to store a log twice is a source that lists it
+        # twice in one batch. `tracker verify` counts what is stored twice, should anything slip by.
+        repeated = self.connection.execute(
+            "SELECT tx_hash, log_index FROM batch_transfers GROUP BY ALL HAVING count(*) > 1 UNION ALL "
+            "SELECT tx_hash, log_index FROM batch_supply GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
+        ).fetchall()
+        if repeated:
+            tx_hash, log_index = repeated[0]
+            raise TrackerError(
+                f"the {batch.chain} source returned log {log_index} of transaction {tx_hash} twice in blocks "
+                f"{batch.from_block:,}-{batch.to_block:,}; nothing was written"
+            )
 
     def _advance(self, batch: Batch) -> None:
         con = self.connection
