@@ -16,7 +16,7 @@ from tests.conftest import DAY0
 from tests.faults import JSONRPC_FAULTS, REST_FAULTS, FaultPlan, jsonrpc_proxy, rest_wrapper
 from tests.helpers import all_contents, table_contents
 from tests.trongrid_server import USDT_B58, Chain, TronGridServer
-from tests.venues import TODAY, Binance, Bybit, Okx, json_response
+from tests.venues import today, Binance, Bybit, Okx, json_response
 from tracker.chains import ETHEREUM, TRON
 from tracker.http import HttpClient, RetryPolicy
 from tracker.market import sync_market
@@ -148,7 +148,7 @@ def test_market_sync(tmp_path: Path, httpserver, monkeypatch) -> None:
     url = httpserver.url_for("/").rstrip("/")
     for variable in ("TRACKER_BINANCE_URL", "TRACKER_BYBIT_URL", "TRACKER_OKX_URL"):
         monkeypatch.setenv(variable, url)
-    since = TODAY - timedelta(days=100)
+    since = today() - timedelta(days=100)
 
     def snapshot(db: Path) -> dict:
         return {table: table_contents(db, table) for table in MARKET_TABLES}

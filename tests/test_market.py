@@ -12,7 +12,7 @@ from werkzeug import Response
 
 import tracker.http
 from tests.helpers import file_digest, rows, run_cli
-from tests.venues import TODAY, Binance
+from tests.venues import today, Binance
 from tracker.errors import TrackerError
 from tracker.market import sync_market
 
@@ -29,7 +29,7 @@ def binance(httpserver, monkeypatch) -> Binance:
 
 def test_sync_pages_stores_exact_values_and_resumes(tmp_path: Path, binance: Binance) -> None:
     db = tmp_path / "m.duckdb"
-    since = TODAY - timedelta(days=400)
+    since = today() - timedelta(days=400)
     summary = sync_market(db, ["binance"], ["BTC"], since, None)
     assert summary.rows == {"binance BTC funding": 1200, "binance BTC open_interest": 29,
                             "binance BTC long_short_ratio": 29, "binance BTC prices": 400}
@@ -51,7 +51,7 @@ def test_rate_limits_are_honoured(tmp_path: Path, binance: Binance, monkeypatch)
     monkeypatch.setattr(tracker.http, "sleep", waits.append)
     binance.faults = [Response("", status=429, headers={"Retry-After": "4"}),
                       Response("", status=418, headers={"Retry-After": "9"})]
-    summary = sync_market(tmp_path / "m.duckdb", ["binance"], ["BTC"], TODAY - timedelta(days=3), None)
+    summary = sync_market(tmp_path / "m.duckdb", ["binance"], ["BTC"], today() - timedelta(days=3), None)
     assert waits == [4.0, 9.0]
     assert summary.rows["binance BTC funding"] == 9
 
@@ -59,9 +59,9 @@ def test_rate_limits_are_honoured(tmp_path: Path, binance: Binance, monkeypatch)
 def test_error_payload_and_bad_input_are_one_line(tmp_path: Path, binance: Binance) -> None:
     db = tmp_path / "m.duckdb"
     with pytest.raises(TrackerError) as raised:
-        sync_market(db, ["binance"], ["DOGE"], TODAY - timedelta(days=3), None)
+        sync_market(db, ["binance"], ["DOGE"], today() - timedelta(days=3), None)
     assert str(raised.value) == "Binance: Invalid symbol. (code -1121)"  # HTTP 400 carrying Binance's error object
-    sync_market(db, ["binance"], ["BTC"], TODAY - timedelta(days=3), None)
+    sync_market(db, ["binance"], ["BTC"], today() - timedelta(days=3), None)
     before = file_digest(db)
     for args, message in [
         (["--exchange", "kraken"], "unknown exchange 'kraken'"),
@@ -81,7 +81,7 @@ def binance_url(binance: Binance) -> str:
 
 
 def test_empty_range_stores_nothing(tmp_path: Path, binance: Binance) -> None:
-    future = TODAY + timedelta(days=5)
+    future = today() + timedelta(days=5)
     summary = sync_market(tmp_path / "m.duckdb", ["binance"], ["BTC"], future, future + timedelta(days=1))
     assert set(summary.rows.values()) == {0}
 

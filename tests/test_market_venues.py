@@ -12,7 +12,7 @@ import pytest
 
 import tracker.http
 from tests.helpers import file_digest, rows, run_cli
-from tests.venues import TODAY, Bybit, Okx, json_response, ms
+from tests.venues import today, Bybit, Okx, json_response, ms
 from tracker.errors import TrackerError
 from tracker.market import sync_market
 
@@ -44,7 +44,7 @@ def okx(httpserver, monkeypatch, waits) -> Okx:
 
 def test_bybit_pages_backwards_and_stores_exact_values(tmp_path: Path, bybit: Bybit) -> None:
     db = tmp_path / "m.duckdb"
-    summary = sync_market(db, ["bybit"], ["BTC"], TODAY - timedelta(days=400), None)
+    summary = sync_market(db, ["bybit"], ["BTC"], today() - timedelta(days=400), None)
     assert summary.rows == {"bybit BTC funding": 1200, "bybit BTC open_interest": 400,
                             "bybit BTC long_short_ratio": 400, "bybit BTC prices": 400}
     assert bybit.count("/v5/market/funding/history") == 6  # 200 a page, newest first, by endTime; stops at --since
@@ -67,7 +67,7 @@ def test_bybit_pages_backwards_and_stores_exact_values(tmp_path: Path, bybit: By
 
 def test_okx_pages_backwards_and_stores_exact_values(tmp_path: Path, okx: Okx, waits: list[float]) -> None:
     db = tmp_path / "m.duckdb"
-    summary = sync_market(db, ["okx"], ["BTC"], TODAY - timedelta(days=300), None)
+    summary = sync_market(db, ["okx"], ["BTC"], today() - timedelta(days=300), None)
     assert summary.rows == {"okx BTC funding": 900, "okx BTC open_interest": 300,
                             "okx BTC long_short_ratio": 300, "okx BTC prices": 300}
     assert okx.count("/api/v5/public/funding-rate-history") == 9  # 100 a page, `after` the oldest seen
@@ -85,7 +85,7 @@ def test_okx_pages_backwards_and_stores_exact_values(tmp_path: Path, okx: Okx, w
     # Paced for the trading-data endpoints' 5 requests per 2 s.
     assert len(waits) >= len(okx.requests) - 1 and all(0 < wait <= 0.4 for wait in waits)
     before = rows(db, "SELECT count(*) FROM funding_rates")
-    sync_market(db, ["okx"], ["BTC"], TODAY - timedelta(days=300), None)  # an explicit re-run upserts
+    sync_market(db, ["okx"], ["BTC"], today() - timedelta(days=300), None)  # an explicit re-run upserts
     assert rows(db, "SELECT count(*) FROM funding_rates") == before == [(900,)]
 
 
@@ -95,7 +95,7 @@ def test_rate_limits_are_waited_out(tmp_path: Path, bybit: Bybit, okx: Okx, wait
                     json_response({"retCode": 0}, 403)]
     okx.faults = [json_response({"code": "50011", "msg": "Too Many Requests", "data": []}, 429, {"Retry-After": "7"}),
                   json_response({"code": "50011", "msg": "Too Many Requests", "data": []})]
-    summary = sync_market(tmp_path / "m.duckdb", ["bybit", "okx"], ["BTC"], TODAY - timedelta(days=2), None)
+    summary = sync_market(tmp_path / "m.duckdb", ["bybit", "okx"], ["BTC"], today() - timedelta(days=2), None)
     assert 3.0 in waits and 7.0 in waits
     assert summary.rows["bybit BTC funding"] == 6 and summary.rows["okx BTC funding"] == 6
 
@@ -114,7 +114,7 @@ def test_binance_used_weight_pauses_until_the_next_minute(httpserver, monkeypatc
     httpserver.expect_request("/futures/data/openInterestHist").respond_with_handler(answer)
     httpserver.expect_request("/futures/data/globalLongShortAccountRatio").respond_with_handler(answer)
     monkeypatch.setenv("TRACKER_BINANCE_URL", httpserver.url_for("/").rstrip("/"))
-    sync_market(tmp_path / "m.duckdb", ["binance"], ["BTC"], TODAY - timedelta(days=2), None)
+    sync_market(tmp_path / "m.duckdb", ["binance"], ["BTC"], today() - timedelta(days=2), None)
     assert len(served) == 4 and len(waits) == 1 and 1 <= waits[0] <= 61
 
 
@@ -125,19 +125,19 @@ def test_binance_used_weight_pauses_until_the_next_minute(httpserver, monkeypatc
 def test_error_payloads_are_one_line_and_leave_the_file(tmp_path: Path, bybit: Bybit, okx: Okx,
                                                         venue: str, message: str) -> None:
     db = tmp_path / "m.duckdb"
-    sync_market(db, [venue], ["BTC"], TODAY - timedelta(days=3), None)
+    sync_market(db, [venue], ["BTC"], today() - timedelta(days=3), None)
     before = file_digest(db)
     with pytest.raises(TrackerError) as raised:
-        sync_market(db, [venue], ["DOGE"], TODAY - timedelta(days=3), None)
+        sync_market(db, [venue], ["DOGE"], today() - timedelta(days=3), None)
     assert str(raised.value) == message
     assert file_digest(db) == before
 
 
 def test_empty_ranges(tmp_path: Path, bybit: Bybit, okx: Okx) -> None:
-    future = TODAY + timedelta(days=5)
+    future = today() + timedelta(days=5)
     summary = sync_market(tmp_path / "m.duckdb", ["bybit", "okx"], ["BTC"], future, future)
     assert len(summary.rows) == 8 and set(summary.rows.values()) == {0}
-    old = TODAY - timedelta(days=2000)  # before either venue's data
+    old = today() - timedelta(days=2000)  # before either venue's data
     summary = sync_market(tmp_path / "m.duckdb", ["bybit", "okx"], ["BTC"], old, old + timedelta(days=3))
     assert set(summary.rows.values()) == {0}
 
@@ -171,7 +171,7 @@ def test_default_is_all_three_venues(tmp_path: Path, httpserver, bybit: Bybit, o
     def binance(request):
         binance_paths.append(request.path)
         if request.path == "/fapi/v1/fundingRate" and request.args["symbol"] == "BTCUSDT":
-            return json_response([{"symbol": "BTCUSDT", "fundingTime": ms(TODAY - timedelta(days=1)),
+            return json_response([{"symbol": "BTCUSDT", "fundingTime": ms(today() - timedelta(days=1)),
                                    "fundingRate": "-0.00002500", "markPrice": "61000.5"}])
         return json_response([])
 
@@ -180,7 +180,7 @@ def test_default_is_all_three_venues(tmp_path: Path, httpserver, bybit: Bybit, o
         httpserver.expect_request(path).respond_with_handler(binance)
     url = httpserver.url_for("/").rstrip("/")
     db = tmp_path / "m.duckdb"
-    done = run_cli("--db", str(db), "market", "sync", "--symbol", "BTC", "--since", str(TODAY - timedelta(days=2)),
+    done = run_cli("--db", str(db), "market", "sync", "--symbol", "BTC", "--since", str(today() - timedelta(days=2)),
                    env={"TRACKER_BINANCE_URL": url, "TRACKER_BYBIT_URL": url, "TRACKER_OKX_URL": url})
     assert done.returncode == 0, done.stderr
     assert rows(db, "SELECT exchange, count(*) FROM funding_rates GROUP BY 1 ORDER BY 1") == [

@@ -9,8 +9,12 @@ from typing import Any
 
 from werkzeug import Request, Response
 
-TODAY = datetime.now(timezone.utc).date()
 DAY_MS = 86_400_000
+
+
+def today() -> date:
+    """The UTC day now, read per use: a suite running across midnight stays consistent."""
+    return datetime.now(timezone.utc).date()
 
 
 def ms(day: date, hours: int = 0) -> int:
@@ -47,7 +51,7 @@ class Binance:
         """`days` days of data ending the day before `last_day` (default: today)."""
         self.funding, self.oi, self.ratio, self.klines = [], [], [], []
         for back in range(days, 0, -1):
-            day = (last_day or TODAY) - timedelta(days=back)
+            day = (last_day or today()) - timedelta(days=back)
             for slot, hours in enumerate((0, 8, 16)):  # three settlements a day, stamped a few ms late
                 self.funding.append({"symbol": "BTCUSDT", "fundingTime": ms(day, hours) + slot,
                                      "fundingRate": f"0.000{back % 7 + 1}0{slot + 1}", "markPrice": f"{60000 + back}.12345678"})
@@ -88,7 +92,7 @@ class Bybit(Venue):
         super().__init__()
         self.funding, self.oi, self.ratio, self.klines = [], [], [], []
         for back in range(days, 0, -1):
-            day = TODAY - timedelta(days=back)
+            day = today() - timedelta(days=back)
             for hours in (0, 8, 16):
                 self.funding.append({"symbol": "BTCUSDT", "fundingRate": f"0.0000{back % 9 + 1}{hours // 8}",
                                      "fundingRateTimestamp": str(ms(day, hours))})
@@ -146,7 +150,7 @@ class Okx(Venue):
         super().__init__()
         self.funding, self.oi, self.ratio, self.candles = [], [], [], []
         for back in range(days, 0, -1):
-            day = TODAY - timedelta(days=back)
+            day = today() - timedelta(days=back)
             for hours in (0, 8, 16):
                 self.funding.append({"formulaType": "noRate", "fundingRate": "0.0001",
                                      "fundingTime": str(ms(day, hours)), "instId": "BTC-USDT-SWAP",
