@@ -20,6 +20,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_bench import generated_file  # noqa: E402
 
 # Each layout: tables built in a fresh file from the generated `src.transfers` (attached read-only).
+ADDRESSES = "(SELECT from_address AS address FROM src.transfers UNION SELECT to_address FROM src.transfers)"
+WALLETS_TEXT = f"CREATE TABLE wallets AS SELECT row_number() OVER () :: INTEGER AS wallet_id, address FROM {ADDRESSES}"
+WALLETS_BLOB = ("CREATE TABLE wallets AS SELECT row_number() OVER () :: INTEGER AS wallet_id,"
+                f" unhex(address[3:]) AS address FROM {ADDRESSES}")
+TRANSACTIONS = ("CREATE TABLE transactions AS SELECT row_number() OVER (ORDER BY block_number, tx_hash) AS tx_id,"
+                " chain, block_number, {hash} AS tx_hash FROM (SELECT DISTINCT chain, block_number, tx_hash FROM src.transfers)")
+# transfers with ids; {key} turns a text hash or address into the form the tables above store
+TRANSFERS_BY_ID = ("CREATE TABLE transfers AS SELECT x.tx_id, t.log_index, f.wallet_id AS from_id, w.wallet_id AS to_id,"
+                   " t.amount_raw, t.supply_leg FROM src.transfers t"
+                   " JOIN transactions x ON x.tx_hash = {key}(t.tx_hash)"
+                   " JOIN wallets f ON f.address = {key}(t.from_address) JOIN wallets w ON w.address = {key}(t.to_address)"
+                   " ORDER BY x.tx_id, t.log_index")
 LAYOUTS: dict[str, list[str]] = {
     "today (migration 011: no index)": [
         "CREATE TABLE transfers AS SELECT * FROM src.transfers",
@@ -28,35 +40,17 @@ LAYOUTS: dict[str, list[str]] = {
         "CREATE TABLE transfers AS SELECT * EXCLUDE (amount) FROM src.transfers",
     ],
     "+ wallets once (integer ids)": [
-        "CREATE TABLE wallets AS SELECT row_number() OVER () :: INTEGER AS wallet_id, address FROM"
-        " (SELECT from_address AS address FROM src.transfers UNION SELECT to_address FROM src.transfers)",
+        WALLETS_TEXT,
         "CREATE TABLE transfers AS SELECT t.chain, t.token, t.block_number, t.block_time, t.tx_hash, t.log_index,"
         " f.wallet_id AS from_id, w.wallet_id AS to_id, t.amount_raw, t.supply_leg FROM src.transfers t"
         " JOIN wallets f ON f.address = t.from_address JOIN wallets w ON w.address = t.to_address"
         " ORDER BY t.block_number, t.tx_hash, t.log_index",
     ],
     "+ transactions once (hash as text)": [
-        "CREATE TABLE wallets AS SELECT row_number() OVER () :: INTEGER AS wallet_id, address FROM"
-        " (SELECT from_address AS address FROM src.transfers UNION SELECT to_address FROM src.transfers)",
-        "CREATE TABLE transactions AS SELECT row_number() OVER (ORDER BY block_number, tx_hash) AS tx_id,"
-        " chain, block_number, tx_hash FROM (SELECT DISTINCT chain, block_number, tx_hash FROM src.transfers)",
-        "CREATE TABLE transfers AS SELECT x.tx_id, t.log_index, f.wallet_id AS from_id, w.wallet_id AS to_id,"
-        " t.amount_raw, t.supply_leg FROM src.transfers t"
-        " JOIN transactions x ON x.tx_hash = t.tx_hash"
-        " JOIN wallets f ON f.address = t.from_address JOIN wallets w ON w.address = t.to_address"
-        " ORDER BY x.tx_id, t.log_index",
+        WALLETS_TEXT, TRANSACTIONS.format(hash="tx_hash"), TRANSFERS_BY_ID.format(key=""),
     ],
     "+ hashes and addresses as bytes (BLOB)": [
-        "CREATE TABLE wallets AS SELECT row_number() OVER () :: INTEGER AS wallet_id, unhex(address[3:]) AS address"
-        " FROM (SELECT from_address AS address FROM src.transfers UNION SELECT to_address FROM src.transfers)",
-        "CREATE TABLE transactions AS SELECT row_number() OVER (ORDER BY block_number, tx_hash) AS tx_id,"
-        " chain, block_number, unhex(tx_hash[3:]) AS tx_hash FROM"
-        " (SELECT DISTINCT chain, block_number, tx_hash FROM src.transfers)",
-        "CREATE TABLE transfers AS SELECT x.tx_id, t.log_index, f.wallet_id AS from_id, w.wallet_id AS to_id,"
-        " t.amount_raw, t.supply_leg FROM src.transfers t"
-        " JOIN transactions x ON x.tx_hash = unhex(t.tx_hash[3:])"
-        " JOIN wallets f ON f.address = unhex(t.from_address[3:]) JOIN wallets w ON w.address = unhex(t.to_address[3:])"
-        " ORDER BY x.tx_id, t.log_index",
+        WALLETS_BLOB, TRANSACTIONS.format(hash="unhex(tx_hash[3:])"), TRANSFERS_BY_ID.format(key="_bytes"),
     ],
 }
 
@@ -67,6 +61,7 @@ def build(source: Path, target: Path, statements: list[str]) -> tuple[int, dict[
     with duckdb.connect(str(target)) as con:
         con.execute("SET preserve_insertion_order = true")
         con.execute(f"ATTACH '{source}' AS src (READ_ONLY)")
+        con.execute("CREATE TEMP MACRO _bytes(hex) AS unhex(hex[3:])")  # '0x…' text -> its bytes
         for statement in statements:
             con.execute(statement)
         con.execute("DETACH src")

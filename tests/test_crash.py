@@ -13,6 +13,7 @@ from pathlib import Path
 from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
 from tests.helpers import all_contents, rows, run_cli
+from tests.trongrid_server import USDT_B58, Chain, TronGridServer, serve
 
 TRIALS = 20
 BLOCKS = 120
@@ -59,8 +60,6 @@ def test_sigkill_then_rerun_equals_a_clean_run(tmp_path: Path, anvil: Anvil, com
 
 def test_trongrid_sigkill_then_rerun_equals_a_clean_run(tmp_path: Path, httpserver) -> None:
     # TronGrid's path has its own fetch (event pages by time window) but commits through the same steps.
-    from tests.test_trongrid import serve
-    from tests.trongrid_server import USDT_B58, Chain, TronGridServer
 
     chain = Chain().build(BLOCKS, busy_blocks={40: 150, 77: 190})
     url = serve(httpserver, TronGridServer(chain, solidified=chain.first_block + BLOCKS - 1))

@@ -10,7 +10,7 @@ from werkzeug import Response
 
 import tracker.http
 from tests.helpers import all_contents, file_digest, rows, run_cli, units
-from tests.trongrid_server import USDT_B58, Chain, TronGridServer
+from tests.trongrid_server import USDT_B58, Chain, TronGridServer, serve
 from tracker.errors import BadResponse, TrackerError
 from tracker.sync import SyncOptions
 from tracker.tron_address import base58_from_hex20
@@ -31,13 +31,6 @@ def no_waits(monkeypatch) -> list[float]:
     waits: list[float] = []
     monkeypatch.setattr(tracker.http, "sleep", waits.append)
     return waits
-
-
-def serve(httpserver, server: TronGridServer) -> str:
-    httpserver.expect_request("/", method="POST").respond_with_handler(server.handler)
-    for path in ("/walletsolidity/getnowblock", "/walletsolidity/getblockbynum", f"/v1/contracts/{USDT_B58}/events"):
-        httpserver.expect_request(path).respond_with_handler(server.handler)
-    return httpserver.url_for("/").rstrip("/")
 
 
 def options(url: str, chain: Chain, **overrides) -> SyncOptions:

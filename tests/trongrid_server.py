@@ -194,3 +194,11 @@ class TronGridServer:
             meta["fingerprint"] = base64.urlsafe_b64encode(json.dumps({"offset": offset + limit}).encode()).decode()
             meta["links"] = {"next": f"{request.base_url}?fingerprint={meta['fingerprint']}"}
         return Response(json.dumps({"data": page, "success": True, "meta": meta}), content_type="application/json")
+
+
+def serve(httpserver, server: TronGridServer) -> str:
+    """Route a pytest-httpserver's TronGrid paths (and /jsonrpc-style POSTs) to `server`; its base URL."""
+    httpserver.expect_request("/", method="POST").respond_with_handler(server.handler)
+    for path in ("/walletsolidity/getnowblock", "/walletsolidity/getblockbynum", f"/v1/contracts/{USDT_B58}/events"):
+        httpserver.expect_request(path).respond_with_handler(server.handler)
+    return httpserver.url_for("/").rstrip("/")

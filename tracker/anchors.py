@@ -198,15 +198,14 @@ def _refuse_logs_stored_twice(store: Store, chain: str, token: str) -> None:
         " SELECT block_number FROM supply_events WHERE chain = $chain AND token = $token)",
         {"chain": chain, "token": token},
     ).fetchall()[0]
-    span = -(-(last - first + 1) // max(1, -(-count // ROWS_PER_SLICE)))
+    slices = -(-count // ROWS_PER_SLICE)  # ceiling division; 0 when nothing is stored
+    span = -(-(last - first + 1) // slices) if slices else 1
     doubled, low, high = 0, None, None
-    for slice_low in range(first, last + 1, max(span, 1)):
+    for slice_low in range(first, last + 1, span):
         found, found_low, found_high = con.execute(STORED_TWICE, {
             "chain": chain, "token": token, "low": slice_low, "high": slice_low + span - 1}).fetchall()[0]
         if found:
-            doubled += found
-            low = found_low if low is None else low
-            high = found_high
+            doubled, low, high = doubled + found, found_low if low is None else low, found_high
     if doubled:
         raise TrackerError(
             f"{doubled:,} {chain} logs are stored more than once (blocks {low:,}-{high:,}); "
