@@ -32,7 +32,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tracker.store import Store  # noqa: E402
+from tracker.store import Store, configure_session, watch_addresses  # noqa: E402
 
 TOKEN = "0xdac17f958d2ee523a2206206994597c13d831ec7"
 START = date(2024, 11, 1)
@@ -51,28 +51,36 @@ def generate(db: Path, transfers: int) -> float:
     blocks = DAYS * 86_400 // BLOCK_SECONDS
     per_block = transfers / blocks
     con = duckdb.connect(str(db))
-    con.execute("SET TimeZone = 'UTC'")
+    configure_session(con)
     con.execute("SET preserve_insertion_order = false")
-    # Exchange wallets: addresses derived from their number (same derivation as the transfers below).
+    # Every wallet once, as the writer interns them (migration 012): exchange wallet w is address id w + 1,
+    # user u is EXCHANGE_WALLETS + 1 + u; an address is derived from its number.
+    con.execute(f"""
+        INSERT INTO addresses
+        SELECT CAST(1 + n AS INTEGER), '0x' || lpad(format('{{:x}}', CASE WHEN n < {EXCHANGE_WALLETS}
+                   THEN 1000000000 + n ELSE 2000000000 + n - {EXCHANGE_WALLETS} END), 40, '0')
+        FROM range({EXCHANGE_WALLETS + USERS}) t(n)""")
     con.execute(f"""
         INSERT INTO labels
         SELECT 'ethereum', '0x' || lpad(format('{{:x}}', 1000000000 + w), 40, '0'), 'Exchange ' || (w % {ENTITIES}),
                'exchange', 'hot', 'bench', NULL, NULL
         FROM range({EXCHANGE_WALLETS}) t(w)""")
-    # Transfers in chunks of blocks, so memory stays bounded; rows arrive in block order like a sync.
+    # Transfers in chunks of blocks, so memory stays bounded; rows arrive in block order like a sync. Within
+    # a block, transfer k is in transaction k / 1.3 (a transaction never spans blocks) with log index
+    # 4k + 0..3 (other contracts' logs sit between USDT's).
     chunk_blocks = max(1, int(5_000_000 / per_block))
     first = 0
     while first < blocks:
         last = min(blocks, first + chunk_blocks)
         low, high = int(first * per_block), int(last * per_block)
         con.execute(f"""
-            INSERT INTO transfers (chain, token, block_number, block_time, tx_hash, log_index, from_address,
-                                   to_address, amount_raw, amount, supply_leg)
+            INSERT INTO transfer_logs
             WITH numbered AS (
                 SELECT i, CAST(floor(i / {per_block}) AS BIGINT) AS block, hash(i) AS h
                 FROM range({low}, {high}) t(i)
             ), sides AS (
                 SELECT i, block, h,
+                       greatest(0, i - CAST(ceil(block * {per_block}) AS BIGINT)) AS k,
                        -- a Zipf-like user: low numbers are the busy wallets
                        CAST(floor(pow(((h >> 8) % 1000000) / 1000000.0, 3) * {USERS}) AS BIGINT) AS user_id,
                        CAST((h >> 32) % {EXCHANGE_WALLETS} AS BIGINT) AS exchange_id,
@@ -82,15 +90,14 @@ def generate(db: Path, transfers: int) -> float:
             )
             SELECT 'ethereum', '{TOKEN}', block,
                    TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds(block * {BLOCK_SECONDS}),
-                   '0x' || md5(CAST(CAST(i / 1.3 AS BIGINT) AS VARCHAR)) || md5(CAST(CAST(i / 1.3 AS BIGINT) + 7 AS VARCHAR)),
-                   CAST(i % 1000 AS INTEGER),
-                   '0x' || lpad(format('{{:x}}', CASE WHEN kind < 17 OR kind >= 97 THEN 1000000000 + exchange_id
-                                                       ELSE 2000000000 + user_id END), 40, '0'),
-                   '0x' || lpad(format('{{:x}}', CASE WHEN kind >= 97 THEN 1000000000 + other_exchange_id
-                                                       WHEN kind BETWEEN 17 AND 34 THEN 1000000000 + exchange_id
-                                                       ELSE 2000000000 + ((user_id * 7919 + 13) % {USERS}) END), 40, '0'),
+                   unhex(md5(block || ':' || CAST(floor(k / 1.3) AS BIGINT)) || md5(CAST(floor(k / 1.3) AS BIGINT) || ':' || block)),
+                   CAST(4 * k + h % 4 AS INTEGER),
+                   CAST(1 + CASE WHEN kind < 17 OR kind >= 97 THEN exchange_id
+                                 ELSE {EXCHANGE_WALLETS} + user_id END AS INTEGER),
+                   CAST(1 + CASE WHEN kind >= 97 THEN other_exchange_id
+                                 WHEN kind BETWEEN 17 AND 34 THEN exchange_id
+                                 ELSE {EXCHANGE_WALLETS} + ((user_id * 7919 + 13) % {USERS}) END AS INTEGER),
                    CAST(pow(10, 4 + (h % 7)) + (h >> 20) % 1000000 AS DECIMAL(38, 0)),
-                   CAST((pow(10, 4 + (h % 7)) + (h >> 20) % 1000000) / 1000000 AS DECIMAL(38, 6)),
                    NULL
             FROM sides""")
         first = last
@@ -99,14 +106,14 @@ def generate(db: Path, transfers: int) -> float:
         INSERT INTO blocks
         SELECT 'ethereum', b, '0x' || md5(CAST(b AS VARCHAR)) || md5(CAST(b + 1 AS VARCHAR)),
                TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds(b * {BLOCK_SECONDS})
-        FROM range(0, {blocks}, 600) t(b) UNION ALL
-        SELECT 'ethereum', {last_block}, '0xend', TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds({last_block * BLOCK_SECONDS})""")
-    con.execute(f"INSERT INTO sync_state VALUES ('ethereum', '{TOKEN}', {last_block}, '0xend', now(), 'jsonrpc', 'all')")
+        FROM range(0, {blocks}) t(b)""")  # every block holds transfers, and a sync keeps each one's header
+    con.execute(f"INSERT INTO sync_state SELECT 'ethereum', '{TOKEN}', block_number, block_hash, now(), 'jsonrpc', 'all'"
+                f" FROM blocks WHERE block_number = {last_block}")
     con.execute(f"INSERT INTO sync_ranges VALUES ('ethereum', '{TOKEN}', 0, {last_block})")
     con.execute(f"""
         INSERT INTO supply_events
         SELECT 'ethereum', '{TOKEN}', b * 997, TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds(b * 997 * {BLOCK_SECONDS}),
-               '0xsupply' || b, 0, CASE WHEN b % 3 = 0 THEN 'redeem' ELSE 'issue' END, NULL,
+               '0x' || md5('supply' || b) || md5(b || 'supply'), 0, CASE WHEN b % 3 = 0 THEN 'redeem' ELSE 'issue' END, NULL,
                CAST(1000000000000000 AS DECIMAL(38, 0)), CAST(1000000000 AS DECIMAL(38, 6))
         FROM range(0, {blocks // 997}) t(b)""")
     con.execute(f"""
@@ -124,6 +131,7 @@ def generate(db: Path, transfers: int) -> float:
     ):
         con.execute(f"INSERT OR IGNORE INTO {table} SELECT {select.format(start=START)} "
                     f"FROM range({DAYS * 3}) t(k), (VALUES ('BTC'), ('ETH')) v(s)")
+    watch_addresses(con)  # as the tracker does after writing labels and anchors
     con.execute("CHECKPOINT")
     con.close()
     return time.perf_counter() - started
@@ -157,29 +165,32 @@ def bare(db: Path, *statements: str) -> float:
     return time.perf_counter() - started
 
 
-# Exchange inflows and outflows per entity (and day): two hash joins of the transfers with the labels.
+# Exchange inflows and outflows per entity (and day): the stored rows (migration 012) matched to the
+# exchange labels by address id, two hash joins with 2,000 wallets.
 BARE_FLOWS = """
-WITH legs AS (
-    SELECT t.block_time, l.entity, t.amount AS inflow, 0 AS outflow
-    FROM transfers t JOIN labels l ON l.address = t.to_address AND l.category = 'exchange' {where}
+WITH wallets AS (SELECT a.address_id, l.entity FROM labels l JOIN addresses a USING (address) WHERE l.category = 'exchange'),
+legs AS (
+    SELECT t.block_time, w.entity, t.amount_raw AS inflow, 0 AS outflow
+    FROM transfer_logs t JOIN wallets w ON w.address_id = t.to_id {where}
     UNION ALL
-    SELECT t.block_time, l.entity, 0, t.amount
-    FROM transfers t JOIN labels l ON l.address = t.from_address AND l.category = 'exchange' {where}
+    SELECT t.block_time, w.entity, 0, t.amount_raw
+    FROM transfer_logs t JOIN wallets w ON w.address_id = t.from_id {where}
 )
 SELECT CAST(block_time AS DATE) AS day, entity, sum(inflow), sum(outflow) FROM legs GROUP BY ALL"""
-ONE_DAY = ("AND t.block_time >= TIMESTAMPTZ '{day} 00:00:00+00' "
+ONE_DAY = ("WHERE t.block_time >= TIMESTAMPTZ '{day} 00:00:00+00' "
            "AND t.block_time < TIMESTAMPTZ '{day} 00:00:00+00' + INTERVAL 1 DAY")
 BARE_DAY = BARE_FLOWS.replace("{where}", ONE_DAY)
 BARE_ALL = BARE_FLOWS.replace("{where}", "")
 # The other rows the report reads, by hand: each exchange's reserves at the end of the day and of the day
 # before (the anchors at the last block, less what moved in and out after each day) and the day's supply.
 BARE_RESERVES = """
-WITH wallets AS (SELECT address, entity FROM labels WHERE category = 'exchange'),
+WITH wallets AS (SELECT a.address_id, l.address, l.entity FROM labels l JOIN addresses a USING (address)
+                 WHERE l.category = 'exchange'),
 moves AS (
-    SELECT w.entity, t.block_time, t.amount_raw AS delta FROM transfers t JOIN wallets w ON w.address = t.to_address
+    SELECT w.entity, t.block_time, t.amount_raw AS delta FROM transfer_logs t JOIN wallets w ON w.address_id = t.to_id
     WHERE t.block_time >= TIMESTAMPTZ '{day} 00:00:00+00'
     UNION ALL
-    SELECT w.entity, t.block_time, -t.amount_raw FROM transfers t JOIN wallets w ON w.address = t.from_address
+    SELECT w.entity, t.block_time, -t.amount_raw FROM transfer_logs t JOIN wallets w ON w.address_id = t.from_id
     WHERE t.block_time >= TIMESTAMPTZ '{day} 00:00:00+00'
 ),
 after AS (
@@ -214,10 +225,15 @@ def generated_file(description: str, transfers: int, db: str) -> Path:
 def main() -> None:
     db = generated_file(__doc__.splitlines()[0], 100_000_000, "/tmp/scale.duckdb")
     with duckdb.connect(str(db), read_only=True) as con:
-        count = con.execute("SELECT count(*) FROM transfers").fetchall()[0][0]
-        last_day = con.execute("SELECT CAST(max(block_time) AS DATE) FROM transfers").fetchall()[0][0]
+        count = con.execute("SELECT count(*) FROM transfer_logs").fetchall()[0][0]
+        last_day = con.execute("SELECT CAST(max(block_time) AS DATE) FROM transfer_logs").fetchall()[0][0]
+        # Storage blocks (256 KiB) each table's data sits in: where the bytes go.
+        by_table = {table: con.execute(f"SELECT count(DISTINCT block_id) FROM pragma_storage_info('{table}')"
+                                       " WHERE persistent AND block_id >= 0").fetchall()[0][0] * 262_144 / count
+                    for table in ("transfer_logs", "addresses", "blocks", "supply_events")}
     size = db.stat().st_size + (Path(f"{db}.wal").stat().st_size if Path(f"{db}.wal").exists() else 0)
-    print(f"{count:,} transfers, {size / 2**30:.2f} GiB on disk = {size / count:.1f} bytes per transfer (target ≤ 40)")
+    print(f"{count:,} transfers, {size / 2**30:.2f} GiB on disk = {size / count:.1f} bytes per transfer (target ≤ 40)"
+          f" ({', '.join(f'{table} {value:.1f}' for table, value in by_table.items())})")
     env = {**os.environ, "TRACKER_DB": str(db), "TRACKER_BUSY_TIMEOUT": "600"}
     report_day = last_day - timedelta(days=1)
     # A warm page cache, as a daily job finds it (a cold 6 GB read costs ≈ 25 s and would swamp every ratio).

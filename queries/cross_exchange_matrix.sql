@@ -6,7 +6,7 @@ SELECT
     to_entity,
     CAST(sum(amount) AS DECIMAL(38, 6)) AS amount,
     count(*) AS transfers
-FROM transfer_flows
+FROM transfer_flow_ids  -- transfer_flows without the addresses, which this does not show
 WHERE flow_type = 'cross_exchange'
   AND ($chain IS NULL OR chain = $chain)
   -- bounds on block_time itself, so storage blocks outside the days are skipped

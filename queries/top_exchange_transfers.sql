@@ -1,19 +1,25 @@
 -- The largest transfers into, out of and between exchanges (internal moves excluded), largest first.
 -- Parameters: $chain (NULL = all), $since, $until (DATE, inclusive, NULL = open), $top (rows, NULL = 20).
+WITH top AS (
+    -- the largest rows first, by address id; only those rows' addresses are looked up
+    SELECT chain, block_time, tx_hash, log_index, flow_type, from_entity, to_entity, from_id, to_id, amount
+    FROM transfer_flow_ids
+    WHERE flow_type IN ('inflow', 'outflow', 'cross_exchange')
+      AND ($chain IS NULL OR chain = $chain)
+      -- bounds on block_time itself, so storage blocks outside the days are skipped
+      AND ($since IS NULL OR block_time >= timezone('UTC', CAST(CAST($since AS DATE) AS TIMESTAMP)))
+      AND ($until IS NULL OR block_time < timezone('UTC', CAST(CAST($until AS DATE) + 1 AS TIMESTAMP)))
+    ORDER BY amount DESC, block_time, tx_hash, log_index
+    LIMIT coalesce(CAST($top AS BIGINT), 20)
+)
 SELECT
-    chain,
-    block_time,
-    tx_hash,
-    log_index,
-    flow_type,
-    coalesce(from_entity, from_address) AS sender,
-    coalesce(to_entity, to_address) AS receiver,
-    amount
-FROM transfer_flows
-WHERE flow_type IN ('inflow', 'outflow', 'cross_exchange')
-  AND ($chain IS NULL OR chain = $chain)
-  -- bounds on block_time itself, so storage blocks outside the days are skipped
-  AND ($since IS NULL OR block_time >= timezone('UTC', CAST(CAST($since AS DATE) AS TIMESTAMP)))
-  AND ($until IS NULL OR block_time < timezone('UTC', CAST(CAST($until AS DATE) + 1 AS TIMESTAMP)))
-ORDER BY amount DESC, block_time, tx_hash, log_index
-LIMIT coalesce(CAST($top AS BIGINT), 20);
+    t.chain,
+    t.block_time,
+    t.tx_hash,
+    t.log_index,
+    t.flow_type,
+    coalesce(t.from_entity, f.address) AS sender,
+    coalesce(t.to_entity, r.address) AS receiver,
+    t.amount
+FROM top t JOIN addresses f ON f.address_id = t.from_id JOIN addresses r ON r.address_id = t.to_id
+ORDER BY t.amount DESC, t.block_time, t.tx_hash, t.log_index;

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from tracker.store import Store
+from tracker.store import Store, insert_transfers, watch_addresses
 
 START = date(2026, 1, 1)
 TOKEN = "0x" + "11" * 20
@@ -80,8 +80,9 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
         if d == 39:
             transfer(block, when, 2, USER, EXB, 2)
             transfer(block, when, 3, EXA, EXB, 1)
-    con.executemany("INSERT INTO transfers (chain, token, block_number, block_time, tx_hash, log_index, from_address,"
-                    " to_address, amount_raw, amount, supply_leg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", transfers)
+    con.execute("CREATE TEMP TABLE staged AS SELECT * FROM transfers LIMIT 0")
+    con.executemany("INSERT INTO staged VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", transfers)
+    insert_transfers(con, "staged")
     issue_block = 32 * 10 + 5
     blocks.append(("ethereum", issue_block, f"0x{issue_block:064x}", at(32, 6)))
     con.execute("INSERT INTO supply_events VALUES ('ethereum', ?, ?, ?, ?, 0, 'issue', NULL, ?, ?)",
@@ -113,3 +114,4 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("INSERT INTO open_interest VALUES (?, ?, ?, ?, ?, ?)", interest)
     con.executemany("INSERT INTO long_short_ratio VALUES (?, ?, ?, ?, ?, ?, ?)", ratios)
     con.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?, ?)", prices)
+    watch_addresses(con)  # as the tracker does after writing labels and anchors

@@ -53,7 +53,7 @@ CASES = [
     (["labels", "list", "--chain", "bitcoin"], "unknown chain 'bitcoin'"),
     (["labels", "discover", "--since", "yesterday"], "invalid --since 'yesterday'"),
     (["query", "SELEC 1"], "SQL error"),
-    (["query", "DELETE FROM transfers"], "SQL error"),
+    (["query", "DELETE FROM transfer_logs"], "SQL error"),
     (["query", "exchange_netflow_daily", "-p", "chian", "ethereum"], "parameter(s) chian not used"),
     (["query", "exchange_netflow_daily", "-p", "since"], "-p takes a key and a value"),
     (["query", "no_such_query"], "no query named 'no_such_query'"),

@@ -227,7 +227,7 @@ def test_query_command_inputs_and_errors(synced, tmp_path: Path) -> None:
         (["no_such_query"], "error: no query named 'no_such_query'"),
         (["exchange_netflow_daily", "-p", "chian", "tron"], "parameter(s) chian not used by the query"),
         (["exchange_netflow_daily", "-p", "chain"], "-p takes a key and a value"),
-        (["DELETE FROM transfers"], "read-only"),
+        (["DELETE FROM transfer_logs"], "read-only"),
     ]:
         done = run_cli("--db", str(db), "query", *args)
         lines = [line for line in done.stderr.splitlines() if line.strip()]

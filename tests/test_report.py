@@ -97,3 +97,25 @@ def test_sessions_have_utc_days_and_no_progress_bar_on_stdout(computed: Path) ->
                    "SELECT current_setting('enable_progress_bar') AS bar, current_setting('TimeZone') AS zone")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "bar,zone\nFalse,UTC\n"
+
+
+def test_a_label_written_by_hand_counts_once_a_tracker_command_reads(tmp_path: Path) -> None:
+    """Flows find labeled wallets through watched_addresses (ids); a label inserted with plain SQL is not
+    there until a tracker command opens the file, which records it before reading."""
+    import duckdb
+
+    from tests.helpers import rows
+
+    db = tmp_path / "hand.duckdb"
+    dataset.build(db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT INTO labels VALUES ('ethereum', ?, 'ExU', 'exchange', 'hot', 'by hand', NULL, NULL)",
+                    [dataset.USER])
+    sql = "SELECT entity FROM exchange_label_ids ORDER BY 1"
+    assert rows(db, sql) == [("ExA",), ("ExB",)]  # not watched yet
+    ((received,),) = rows(db, "SELECT sum(amount) FROM transfers WHERE to_address = ?", [dataset.USER])
+    done = run_cli("--db", str(db), "query", "SELECT entity, sum(inflow) AS inflow FROM exchange_flows_by_hour"
+                   " WHERE entity = 'ExU' GROUP BY 1", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"entity,inflow\nExU,{received:.6f}\n" and received > 0
+    assert rows(db, sql) == [("ExA",), ("ExB",), ("ExU",)]

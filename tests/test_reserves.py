@@ -118,8 +118,9 @@ def test_verify_matches_the_node_and_catches_a_tampered_row(world) -> None:
     assert earlier.returncode == 0, earlier.stdout + earlier.stderr
     with duckdb.connect(str(db)) as con:
         con.execute(
-            "UPDATE transfers SET amount_raw = amount_raw + 1, amount = amount + 0.000001"
-            " WHERE from_address = ? AND to_address = ?", [spell(A_HOT), spell(B_HOT)]
+            "UPDATE transfer_logs SET amount_raw = amount_raw + 1"
+            " WHERE from_id = (SELECT address_id FROM addresses WHERE address = ?)"
+            " AND to_id = (SELECT address_id FROM addresses WHERE address = ?)", [spell(A_HOT), spell(B_HOT)]
         )
     bad = run_cli(*verify)
     assert bad.returncode == 1

@@ -112,7 +112,25 @@ def test_a_log_listed_twice_in_one_batch_is_refused(tmp_path: Path) -> None:
     assert rows(db, "SELECT block_number, log_index FROM transfers ORDER BY 1, 2") == [(5, 0), (15, 0), (15, 1)]
 
 
-def test_migration_011_drops_the_event_index_and_keeps_every_row(tmp_path: Path) -> None:
+def test_a_transaction_hash_that_would_not_read_back_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    good = "0x" + "ab" * 32
+    with Store.open(db) as store:
+        store.write_batch(batch(1, 10, transfer_table([(5, good, 0, 7)])))
+    before = all_contents(db)
+    for bad in ("0x" + "AB" * 32, "ab" * 32, "0x" + "ab" * 31 + "a", "0x" + "zz" * 32, "0x" + "ab" * 33):
+        with Store.open(db) as store:
+            with pytest.raises(TrackerError, match=r"^the ethereum source returned a malformed transaction hash "
+                                                   rf"'{bad}' in blocks 11-20; nothing was written$"):
+                store.write_batch(batch(11, 20, transfer_table([(15, good, 0, 1), (16, bad, 0, 2)])))
+        assert all_contents(db) == before
+    # Stored as 32 bytes, read back as the same text; addresses once each, by id.
+    assert rows(db, "SELECT tx_hash, from_address, to_address, amount FROM transfers") == [
+        (good, "0x" + "01" * 20, "0x" + "02" * 20, Decimal("0.000007"))]
+    assert rows(db, "SELECT octet_length(tx_hash), from_id, to_id FROM transfer_logs") == [(32, 1, 2)]
+
+
+def test_migrations_011_and_012_keep_every_row_and_column(tmp_path: Path) -> None:
     db = tmp_path / "old.duckdb"
     con = duckdb.connect(str(db))
     con.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
@@ -121,23 +139,28 @@ def test_migration_011_drops_the_event_index_and_keeps_every_row(tmp_path: Path)
         if version < 11:
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-    con.execute("INSERT INTO transfers VALUES ('ethereum', 't', 9, '2026-03-01 00:00:00+00', '0xb', 0, '0x1', '0x2',"
-                " 123456789, 123.456789, NULL), ('ethereum', 't', 3, '2026-03-01 00:00:00+00', '0xa', 4, '0x2',"
-                " '0x0', 5, 0.000005, 'burn')")
+    con.execute(f"INSERT INTO transfers VALUES ('ethereum', 't', 9, '2026-03-01 00:00:00+00', '0x{'b' * 64}', 0,"
+                " '0x1', '0x2', 123456789, 123.456789, NULL), ('ethereum', 't', 3, '2026-03-01 00:00:00+00',"
+                f" '0x{'0a' * 32}', 4, '0x2', '0x0', 5, 0.000005, 'burn'), ('tron', 't', 3, '2026-03-01 00:00:00+00',"
+                f" '{'c' * 64}', 0, 'TX', 'TY', 99999999999999999999999999999999999999, 99999999999999999999999999999999.999999,"
+                " NULL)")
     con.execute("INSERT INTO supply_events VALUES ('tron', 't', 7, '2026-03-01 00:00:00+00', '0xc', 1, 'issue',"
                 " NULL, 10, 0.00001)")
     con.close()
-    columns_sql = ("SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns"
+    columns_sql = ("SELECT table_name, column_name, data_type FROM information_schema.columns"
                    " WHERE table_name IN ('transfers', 'supply_events') ORDER BY 1, ordinal_position")
     before_columns, before_rows = rows(db, columns_sql), all_contents(db)
     with Store.open(db) as store:
-        assert 11 in {v for (v,) in store.connection.execute("SELECT version FROM schema_migrations").fetchall()}
-    assert rows(db, columns_sql) == before_columns
+        assert {11, 12} <= {v for (v,) in store.connection.execute("SELECT version FROM schema_migrations").fetchall()}
+    assert rows(db, columns_sql) == before_columns  # `transfers` is a view now, with the table's columns
     after = all_contents(db)
     for table in ("transfers", "supply_events"):
         assert sorted(after[table]) == sorted(before_rows[table]) and after[table]
-    assert rows(db, "SELECT block_number FROM transfers") == [(3,), (9,)]  # rebuilt in block order
-    assert rows(db, "SELECT count(*) FROM duckdb_constraints() WHERE table_name IN ('transfers', 'supply_events')"
+    assert rows(db, "SELECT chain, block_number FROM transfer_logs") == [("ethereum", 3), ("ethereum", 9), ("tron", 3)]
+    assert rows(db, "SELECT address_id, address FROM addresses ORDER BY 1") == [
+        (1, "0x0"), (2, "0x1"), (3, "0x2"), (4, "TX"), (5, "TY")]  # each address once
+    assert rows(db, "SELECT table_type FROM information_schema.tables WHERE table_name = 'transfers'") == [("VIEW",)]
+    assert rows(db, "SELECT count(*) FROM duckdb_constraints() WHERE table_name IN ('transfer_logs', 'supply_events')"
                     " AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')") == [(0,)]
 
 
@@ -149,7 +172,7 @@ def test_logs_stored_twice_are_found_slice_by_slice(tmp_path: Path, monkeypatch)
         store.write_batch(batch(1, 100, transfer_table([(b, "0x%064x" % b, 0, b) for b in range(1, 101)])))
         con = store.connection
         anchors._refuse_logs_stored_twice(store, "ethereum", "0x" + "aa" * 20)  # nothing doubled yet
-        con.execute("INSERT INTO transfers SELECT * FROM transfers WHERE block_number IN (7, 93)")
+        con.execute("INSERT INTO transfer_logs SELECT * FROM transfer_logs WHERE block_number IN (7, 93)")
         con.execute("INSERT INTO supply_events VALUES ('ethereum', '0x" + "aa" * 20 + "', 140, now(), '0xs', 3,"
                     " 'issue', NULL, 1, 0.000001), ('ethereum', '0x" + "aa" * 20 + "', 140, now(), '0xs', 3, 'issue',"
                     " NULL, 1, 0.000001)")

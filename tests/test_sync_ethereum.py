@@ -111,7 +111,7 @@ def test_verify_after_a_plain_sync(tmp_path: Path, token: TokenChain) -> None:
     # A log stored twice (nothing indexes it as unique) is named with the blocks to re-sync, then mended.
     ((doubled_block,),) = rows(db, "SELECT max(block_number) FROM transfers")
     with duckdb.connect(str(db)) as con:
-        con.execute("INSERT INTO transfers SELECT * FROM transfers WHERE block_number = ?", [doubled_block])
+        con.execute("INSERT INTO transfer_logs SELECT * FROM transfer_logs WHERE block_number = ?", [doubled_block])
     done = run_cli("--db", str(db), "verify", "ethereum", "--rpc", token.anvil.url, "--token", token.address)
     assert done.returncode == 1
     assert done.stderr.strip() == (

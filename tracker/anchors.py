@@ -21,7 +21,7 @@ from .errors import BadResponse, RpcError, TrackerError
 from .http import HttpClient
 from .node import Node, parse_quantity
 from .rpc import JsonRpcClient
-from .store import Store
+from .store import Store, watch_addresses
 
 BALANCE_OF = "0x70a08231"  # balanceOf(address)
 TOTAL_SUPPLY = "0x18160ddd"  # totalSupply()
@@ -103,6 +103,7 @@ def store_reading(store: Store, chain: str, token: str, reading: Reading) -> Non
                 "INSERT OR REPLACE INTO balance_anchors VALUES (?, ?, ?, ?, ?, ?)",
                 [[chain, token, a, reading.block, Decimal(b), units(b)] for a, b in reading.balances.items()],
             )
+            watch_addresses(con)
         con.commit()
     except Exception:
         con.rollback()
@@ -149,7 +150,7 @@ SELECT a.address, a.anchor_block,
            WHEN c.block_number <= a.anchor_block AND c.block_number > $block THEN -c.delta
            ELSE 0 END), 0) AS derived_raw
 FROM first_anchor a
-LEFT JOIN balance_changes c ON c.chain = $chain AND c.token = $token AND c.address = a.address
+LEFT JOIN watched_balance_changes c ON c.chain = $chain AND c.token = $token AND c.address = a.address
 GROUP BY a.address, a.anchor_block, a.anchor_raw
 """
 
@@ -178,7 +179,7 @@ GROUP BY a.anchor_block, a.anchor_raw
 # bounded (at 100M transfers: ≈ 10 s; one group over the whole table took 34 s and 18 GB).
 STORED_TWICE = """
 SELECT count(*), min(block_number), max(block_number) FROM (
-    SELECT block_number FROM transfers
+    SELECT block_number FROM transfer_logs
     WHERE chain = $chain AND token = $token AND block_number BETWEEN $low AND $high
     GROUP BY block_number, tx_hash, log_index HAVING count(*) > 1
     UNION ALL
@@ -194,7 +195,7 @@ def _refuse_logs_stored_twice(store: Store, chain: str, token: str) -> None:
     con = store.connection
     first, last, count = con.execute(
         "SELECT coalesce(min(block_number), 0), coalesce(max(block_number), -1), count(*) FROM ("
-        " SELECT block_number FROM transfers WHERE chain = $chain AND token = $token UNION ALL"
+        " SELECT block_number FROM transfer_logs WHERE chain = $chain AND token = $token UNION ALL"
         " SELECT block_number FROM supply_events WHERE chain = $chain AND token = $token)",
         {"chain": chain, "token": token},
     ).fetchall()[0]

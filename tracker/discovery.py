@@ -19,7 +19,7 @@ from pathlib import Path
 from .chains import CHAINS
 from .errors import TrackerError
 from .labels import ensure_bundled
-from .store import Store
+from .store import Store, watch_addresses
 
 DISCOVER_SQL = """
 WITH known AS (
@@ -92,6 +92,7 @@ def discover_deposits(db_path: Path, chain: str | None, since: date | None, min_
                         "INSERT INTO discovered_deposits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [name, address, entity, sweeps, received, forwarded, first_seen, last_seen, now],
                     )
+                watch_addresses(con)
                 con.commit()
             except Exception:
                 con.rollback()

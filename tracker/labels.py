@@ -21,7 +21,7 @@ import polars as pl
 from . import settings
 from .chains import CHAINS
 from .errors import TrackerError
-from .store import Store
+from .store import Store, watch_addresses
 
 CATEGORIES = ("exchange", "issuer", "bridge", "other")
 WALLET_TYPES = ("hot", "cold", "deposit", "treasury", "unknown")
@@ -222,6 +222,7 @@ def store_labels(store: Store, labels: list[Label], name: str, skip_conflicts: b
                 " AND coalesce(i.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(l.valid_to, 'infinity'::TIMESTAMPTZ)"
             ).fetchall()[0][0]
             con.execute("INSERT INTO labels BY NAME SELECT * FROM incoming_labels")
+            watch_addresses(con)
             con.commit()
         except Exception:
             con.rollback()

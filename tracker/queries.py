@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from .errors import TrackerError
-from .store import Store
+from .store import Store, unwatched_count
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -82,8 +82,9 @@ def placeholders(sql: str) -> list[str]:
 
 
 def _ready(store: Store) -> bool:
-    """Schema current and labels loaded: nothing to write before reading."""
-    return store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
+    """Schema current, labels loaded and watched: nothing to write before reading."""
+    return (store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
+            and unwatched_count(store.connection) == 0)
 
 
 def prepare_database(db_path: Path) -> None:
