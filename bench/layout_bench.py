@@ -1,10 +1,11 @@
 """Bytes on disk per transfer for candidate storage layouts of the same rows.
 
-    .venv/bin/python bench/layout_bench.py [--transfers 10000000] [--db /tmp/layout.duckdb] [--keep]
+    .venv/bin/python bench/layout_bench.py [--transfers 10000000] [--days 730] [--db /tmp/layout.duckdb] [--keep]
 
 Generates transfers with `scale_bench.generate` (same distribution: ≈ 1.3 transfers a transaction, 5M
 Zipf-like users, 2,000 exchange wallets), then copies them into fresh files in each layout and prints the
-file size per transfer. It answers "what would another layout buy?" before anyone rewrites the sync for
+file size per transfer. 10M transfers over 730 days are ≈ 2 a block (one transaction each); `--days 73`
+gives 100M-over-two-years' density (≈ 19 a block), where layouts compare as they would at scale. It answers "what would another layout buy?" before anyone rewrites the sync for
 it; only the first two are layouts the tracker has used.
 """
 

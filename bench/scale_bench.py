@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -207,12 +207,16 @@ GROUP BY 1"""
 
 
 def generated_file(description: str, transfers: int, db: str) -> Path:
-    """Parse --transfers/--db/--keep and generate the file unless --keep finds one."""
+    """Parse --transfers/--days/--db/--keep and generate the file unless --keep finds one."""
+    global DAYS
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--transfers", type=int, default=transfers)
+    parser.add_argument("--days", type=int, default=DAYS,
+                        help="days the transfers span (fewer: more transfers a block and a transaction)")
     parser.add_argument("--db", default=db)
     parser.add_argument("--keep", action="store_true", help="reuse an existing --db instead of generating")
     arguments = parser.parse_args()
+    DAYS = arguments.days
     path = Path(arguments.db)
     if not (arguments.keep and path.exists()):
         for leftover in (path, Path(f"{path}.wal")):
@@ -220,6 +224,50 @@ def generated_file(description: str, transfers: int, db: str) -> Path:
         seconds = generate(path, arguments.transfers)
         print(f"generated {arguments.transfers:,} transfers in {seconds:,.0f}s")
     return path
+
+
+def step_write(db: Path, rows: int = 50_000) -> tuple[float, float]:
+    """Seconds one sync step's write takes (`rows` transfers, half of their addresses new) into a fresh file,
+    and into one that already knows the generated file's wallets: the cost of looking addresses up."""
+    import pyarrow as pa
+
+    from tracker.decode import with_units
+    from tracker.store import Batch
+
+    block_time = pa.array([datetime(2026, 11, 1, tzinfo=timezone.utc)] * rows, pa.timestamp("us", tz="UTC"))
+    transfers = with_units(pa.table({
+        "chain": ["ethereum"] * rows, "token": [TOKEN] * rows, "block_number": [i // 20 for i in range(rows)],
+        "tx_hash": [f"0x{i:064x}" for i in range(rows)], "log_index": [i % 20 for i in range(rows)],
+        # known users (generated addresses) send to new wallets
+        "from_address": [f"0x{2_000_000_000 + i:040x}" for i in range(rows)],
+        "to_address": [f"0x{'e' * 8}{i:032x}" for i in range(rows)],
+        "amount_raw": pa.array([1_000_000 + i for i in range(rows)], pa.decimal128(38, 0)),
+        "block_time": block_time,
+    }), 6)
+    no_supply = with_units(pa.table({
+        "chain": pa.array([], pa.string()), "token": pa.array([], pa.string()), "block_number": pa.array([], pa.int64()),
+        "tx_hash": pa.array([], pa.string()), "log_index": pa.array([], pa.int64()), "kind": pa.array([], pa.string()),
+        "address": pa.array([], pa.string()), "amount_raw": pa.array([], pa.decimal128(38, 0)), "block_time": pa.array([], pa.timestamp("us", tz="UTC")),
+    }), 6)
+    last = rows // 20
+    headers = pa.table({"chain": ["ethereum"], "block_number": [last], "block_hash": ["0x" + "ab" * 32],
+                        "block_time": pa.array([datetime(2026, 11, 1, tzinfo=timezone.utc)], pa.timestamp("us", tz="UTC"))})
+    batch = Batch("ethereum", TOKEN, 0, last, "0x" + "ab" * 32, transfers, no_supply, headers)
+    seconds = []
+    for known in (False, True):
+        scratch = db.with_name(f"{db.stem}-step.duckdb")
+        scratch.unlink(missing_ok=True)
+        with Store.open(scratch) as store:
+            if known:
+                store.connection.execute(f"ATTACH '{db}' AS src (READ_ONLY)")
+                store.connection.execute("INSERT INTO addresses SELECT * FROM src.addresses")
+                store.connection.execute("DETACH src")
+                store.connection.execute("CHECKPOINT")
+            started = time.perf_counter()
+            store.write_batch(batch)
+            seconds.append(time.perf_counter() - started)
+        scratch.unlink()
+    return seconds[0], seconds[1]
 
 
 def main() -> None:
@@ -263,6 +311,11 @@ def main() -> None:
     for name, args, floor in runs:
         wall, peak = timed(args, env)
         print(f"{name:34} {wall:8.2f} {floor:8.2f} {wall / floor:6.2f} {peak / 1024:7.0f} MiB")
+    with duckdb.connect(str(db), read_only=True) as con:
+        wallets = con.execute("SELECT count(*) FROM addresses").fetchall()[0][0]
+    empty, known = step_write(db)
+    print(f"one sync step's write (50,000 transfers, 50,000 new addresses): {empty:.2f}s into an empty file, "
+          f"{known:.2f}s into one knowing {wallets:,} addresses")
 
 
 if __name__ == "__main__":
