@@ -232,8 +232,6 @@ class Store:
 
     def watch_addresses(self) -> None:
         """watch_addresses in a transaction of its own."""
-        if not unwatched_count(self.connection):
-            return
         self.connection.begin()
         try:
             watch_addresses(self.connection)
