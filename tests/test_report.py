@@ -119,3 +119,19 @@ def test_a_label_written_by_hand_counts_once_a_tracker_command_reads(tmp_path: P
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"entity,inflow\nExU,{received:.6f}\n" and received > 0
     assert rows(db, sql) == [("ExA",), ("ExB",), ("ExU",)]
+
+
+def test_synced_days_span_the_stored_blocks_up_to_the_sync_frontier(computed: Path) -> None:
+    """synced_days (migration 012) reads two blocks, not all: the same days as a min/max over every
+    stored block up to each chain's last synced block."""
+    from tests.helpers import rows
+
+    by_scan = rows(computed, """
+        SELECT s.chain, s.token, CAST(unnest(generate_series(
+                   CAST(timezone('UTC', min(b.block_time)) AS DATE),
+                   CAST(timezone('UTC', max(b.block_time)) AS DATE), INTERVAL 1 DAY)) AS DATE) AS day
+        FROM sync_state s JOIN blocks b ON b.chain = s.chain AND b.block_number <= s.last_block
+        GROUP BY s.chain, s.token ORDER BY ALL""")
+    assert rows(computed, "SELECT * FROM synced_days ORDER BY ALL") == by_scan
+    assert {(chain, len([d for c, _, d in by_scan if c == chain])) for chain, _, _ in by_scan} == {
+        ("ethereum", 41), ("tron", 3)}
