@@ -5,8 +5,9 @@
 Generates, in the tracker's own schema: `--transfers` Ethereum USDT transfers over 2 years (≈ 19 a block,
 a block every 12 s, ≈ 1.3 transfers a transaction), from and to a Zipf-like pool of 5M user wallets and
 2,000 labeled exchange wallets of 40 entities (≈ 35 % of transfers touch an exchange; some move between
-exchanges), mint/burn events, a balance anchor per exchange wallet, and 2 years of daily BTC/ETH market
-data on one venue. Then times, each in a fresh process (wall seconds, peak RSS), against a hand-written
+exchanges; addresses as random as real ones), amounts log-uniform from 0.01 to 1M USDT with 1 % from 1M to
+100M, block hashes for the newest `database.hashed_blocks` blocks only (as a sync keeps them), mint/burn
+events, a balance anchor per exchange wallet, and 2 years of daily BTC/ETH market data on one venue. Then times, each in a fresh process (wall seconds, peak RSS), against a hand-written
 DuckDB aggregate over the same rows (the floor any tool pays to read them):
 
   tracker report (the last day), tracker export daily_flows (every day), tracker signals, every
@@ -19,6 +20,7 @@ transfer, RSS bounded (nothing materializes the table in Python).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import statistics
 import subprocess
@@ -32,7 +34,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tracker.store import Store, configure_session, watch_addresses  # noqa: E402
+from tracker.store import Store, configure_session, hashed_blocks, watch_addresses  # noqa: E402
 
 TOKEN = "0xdac17f958d2ee523a2206206994597c13d831ec7"
 START = date(2024, 11, 1)
@@ -42,6 +44,8 @@ USERS = 5_000_000
 EXCHANGE_WALLETS = 2_000
 ENTITIES = 40
 REPEATS = 5
+# Wallet number n's address (DuckDB's sha256 of the decimal text, as hashlib gives it).
+ADDRESS_SQL = "'0x' || substr(sha256(CAST({n} AS VARCHAR)), 1, 40)"
 
 
 def generate(db: Path, transfers: int) -> float:
@@ -54,17 +58,16 @@ def generate(db: Path, transfers: int) -> float:
     configure_session(con)
     con.execute("SET preserve_insertion_order = false")
     # Every wallet once, as the writer interns them (migration 012): exchange wallet w is address id w + 1,
-    # user u is EXCHANGE_WALLETS + 1 + u; an address is derived from its number.
+    # user u is EXCHANGE_WALLETS + 1 + u. Addresses are as random as real ones (20 bytes of a hash): text
+    # that repeats itself would compress to less than a real wallet's 23 bytes.
     con.execute(f"""
         INSERT INTO addresses
-        SELECT CAST(1 + n AS INTEGER), '0x' || lpad(format('{{:x}}', CASE WHEN n < {EXCHANGE_WALLETS}
-                   THEN 1000000000 + n ELSE 2000000000 + n - {EXCHANGE_WALLETS} END), 40, '0')
+        SELECT CAST(1 + n AS INTEGER), {ADDRESS_SQL.format(n='n')}
         FROM range({EXCHANGE_WALLETS + USERS}) t(n)""")
     con.execute(f"""
         INSERT INTO labels
-        SELECT 'ethereum', '0x' || lpad(format('{{:x}}', 1000000000 + w), 40, '0'), 'Exchange ' || (w % {ENTITIES}),
-               'exchange', 'hot', 'bench', NULL, NULL
-        FROM range({EXCHANGE_WALLETS}) t(w)""")
+        SELECT 'ethereum', address, 'Exchange ' || ((address_id - 1) % {ENTITIES}), 'exchange', 'hot', 'bench', NULL, NULL
+        FROM addresses WHERE address_id <= {EXCHANGE_WALLETS}""")
     # Transfers in chunks of blocks, so memory stays bounded; rows arrive in block order like a sync. Within
     # a block, transfer k is in transaction k / 1.3 (a transaction never spans blocks) with log index
     # 4k + 0..3 (other contracts' logs sit between USDT's).
@@ -97,16 +100,20 @@ def generate(db: Path, transfers: int) -> float:
                    CAST(1 + CASE WHEN kind >= 97 THEN other_exchange_id
                                  WHEN kind BETWEEN 17 AND 34 THEN exchange_id
                                  ELSE {EXCHANGE_WALLETS} + ((user_id * 7919 + 13) % {USERS}) END AS INTEGER),
-                   CAST(pow(10, 4 + (h % 7)) + (h >> 20) % 1000000 AS DECIMAL(38, 0)),
+                   -- log-uniform from 0.01 to 1M USDT; 1 % are 1M-100M (whales set each storage group's width)
+                   CAST(floor(pow(10, CASE WHEN (h >> 56) % 100 = 0 THEN 12 + 2 * ((h >> 20) % 1000000) / 1e6
+                                           ELSE 4 + 8 * ((h >> 20) % 1000000) / 1e6 END)) AS DECIMAL(38, 0)),
                    NULL
             FROM sides""")
         first = last
     last_block = blocks - 1
     con.execute(f"""
         INSERT INTO blocks
-        SELECT 'ethereum', b, '0x' || md5(CAST(b AS VARCHAR)) || md5(CAST(b + 1 AS VARCHAR)),
+        SELECT 'ethereum', b,
+               -- what a sync keeps: every event block (here, every block), a hash only for the newest ones
+               CASE WHEN b >= {last_block - hashed_blocks()} THEN '0x' || md5(CAST(b AS VARCHAR)) || md5(CAST(b + 1 AS VARCHAR)) END,
                TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds(b * {BLOCK_SECONDS})
-        FROM range(0, {blocks}) t(b)""")  # every block holds transfers, and a sync keeps each one's header
+        FROM range(0, {blocks}) t(b)""")
     con.execute(f"INSERT INTO sync_state SELECT 'ethereum', '{TOKEN}', block_number, block_hash, now(), 'jsonrpc', 'all'"
                 f" FROM blocks WHERE block_number = {last_block}")
     con.execute(f"INSERT INTO sync_ranges VALUES ('ethereum', '{TOKEN}', 0, {last_block})")
@@ -226,6 +233,10 @@ def generated_file(description: str, transfers: int, db: str) -> Path:
     return path
 
 
+def generated_address(n: int | str) -> str:
+    return "0x" + hashlib.sha256(str(n).encode()).hexdigest()[:40]
+
+
 def step_write(db: Path, rows: int = 50_000) -> tuple[float, float]:
     """Seconds one sync step's write takes (`rows` transfers, half of their addresses new) into a fresh file,
     and into one that already knows the generated file's wallets: the cost of looking addresses up."""
@@ -239,8 +250,8 @@ def step_write(db: Path, rows: int = 50_000) -> tuple[float, float]:
         "chain": ["ethereum"] * rows, "token": [TOKEN] * rows, "block_number": [i // 20 for i in range(rows)],
         "tx_hash": [f"0x{i:064x}" for i in range(rows)], "log_index": [i % 20 for i in range(rows)],
         # known users (generated addresses) send to new wallets
-        "from_address": [f"0x{2_000_000_000 + i:040x}" for i in range(rows)],
-        "to_address": [f"0x{'e' * 8}{i:032x}" for i in range(rows)],
+        "from_address": [generated_address(EXCHANGE_WALLETS + i) for i in range(rows)],
+        "to_address": [generated_address(f"new {i}") for i in range(rows)],
         "amount_raw": pa.array([1_000_000 + i for i in range(rows)], pa.decimal128(38, 0)),
         "block_time": block_time,
     }), 6)

@@ -26,6 +26,7 @@ FILES = {
     "metrics_bad.csv": "create_time,symbol,sum_open_interest,sum_open_interest_value,count_long_short_ratio\n"
                        "2024-01-01 00:05:00,BTCUSDT,lots,1,1\n",
     "bad.toml": "[signals]\nfunding_hot = [\n",
+    "no_hashes.toml": "[database]\nhashed_blocks = 0\n",
 }
 
 CASES = [
@@ -79,6 +80,7 @@ CASES = [
     (["report", "--format", "pdf"], "Invalid value for '--format'"),
     (["report", "--date", "2026-02-09", "--chart", "/nonexistent/dir/c.png"], "cannot write"),
     (["--config", "{dir}/bad.toml", "report"], "config"),
+    (["--config", "{dir}/no_hashes.toml", "sync", "ethereum", "--rpc", NO_NODE], "hashed_blocks must be at least 1, got 0"),
     (["--config", "{dir}/none.toml", "report"], "cannot read config"),
 ]
 

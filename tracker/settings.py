@@ -61,6 +61,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("database.path", "TRACKER_DB", str(DEFAULT_DB_PATH), "DuckDB file"),
     Setting("database.busy_timeout", "TRACKER_BUSY_TIMEOUT", 10.0,
             "seconds a reading command waits for a file another process is writing"),
+    Setting("database.hashed_blocks", "TRACKER_HASHED_BLOCKS", 10_000,
+            "blocks below each chain's frontier that keep their hash (reorg detection); older keep number and time"),
     Setting("ethereum.rpc_url", "TRACKER_ETH_RPC", DEFAULT_ETH_RPC, "Ethereum JSON-RPC endpoint"),
     Setting("ethereum.token", "TRACKER_ETH_TOKEN", ETHEREUM_USDT, "`tracker run`: token contract"),
     Setting("ethereum.scope", "TRACKER_ETH_SCOPE", "all", "`tracker run`: all events or only labeled wallets'"),

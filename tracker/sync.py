@@ -31,7 +31,7 @@ from .days import day_after, day_start
 from .node import Node
 from .rpc import JsonRpcClient
 from .settings import KNOWN_DEPLOY_BLOCKS, USDT_DECIMALS
-from .store import WRITER_WAIT, Batch, Store
+from .store import WRITER_WAIT, Batch, Store, hashed_blocks
 
 # How often one step is re-fetched when the chain moves under it before giving up.
 CHAIN_MOVED_RETRIES = 3
@@ -101,6 +101,7 @@ ProgressCallback = Callable[[Progress], None]
 
 
 def check_options(options: SyncOptions) -> None:
+    hashed_blocks()  # a bad database.hashed_blocks is refused before anything is fetched
     if options.from_block is not None and options.since is not None:
         raise TrackerError("use either --from-block or --since, not both")
     if options.to_block is not None and options.until is not None:
@@ -208,6 +209,13 @@ def heal_reorg(store: Store, node: Node, chain: str, token: str, head: int) -> R
                 ancestor = on_node[number]
                 break
         below = candidates[-1][0]
+    if ancestor is None and store.has_forgotten_block_hashes(chain):
+        # Years of rows are not thrown away on a node that disagrees with every hash still kept.
+        raise TrackerError(
+            f"the {chain} node agrees with none of the block hashes kept (the newest {hashed_blocks():,} blocks "
+            f"up to {state.last_block:,}): a reorganization deeper than any chain makes, or a node of another "
+            f"network; check --rpc. Nothing was changed"
+        )
     if ancestor is None:
         # Nothing we stored survives: start over from just before the first indexed block.
         covered = store.sync_ranges(chain, token)
