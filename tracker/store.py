@@ -28,14 +28,18 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 def hashed_blocks() -> int:
     """How many blocks below a chain's frontier keep their hash (`database.hashed_blocks`).
 
-    The reorg walk-back is the one reader of block hashes, and a hash per event block cost 1.9 of the
-    41.7 bytes a transfer took at 100M (issue 8). Ethereum finalizes within 64-95 blocks and Tron solidifies
+    The reorg walk-back is the one reader of block hashes, and a hash per event block cost 1.9 bytes a
+    transfer at 100M (≈ 4 % of the file, issue 8). Ethereum finalizes within 64-95 blocks and Tron solidifies
     within ~19: the default 10,000 (33 h of Ethereum, 8 h of Tron) is far deeper than either reorganizes.
     """
     count = settings.get("database.hashed_blocks")
     if count < 1:
         raise TrackerError(f"database.hashed_blocks must be at least 1, got {count}")
     return count
+
+
+# `blocks` rows of a chain below its hashed window (parameters: chain, chain, hashed_blocks()).
+_BELOW_HASHED_WINDOW = "chain = ? AND block_number < (SELECT max(last_block) FROM sync_state WHERE chain = ?) - ?"
 
 
 @dataclass(frozen=True)
@@ -280,8 +284,7 @@ class Store:
     def has_forgotten_block_hashes(self, chain: str) -> bool:
         """Have stored blocks of `chain` below the hashed window lost their hash (see hashed_blocks)?"""
         return bool(self.connection.execute(
-            "SELECT count(*) FROM blocks WHERE chain = ? AND block_number < "
-            "(SELECT max(last_block) FROM sync_state WHERE chain = ?) - ? AND block_hash IS NULL",
+            f"SELECT count(*) FROM blocks WHERE {_BELOW_HASHED_WINDOW} AND block_hash IS NULL",
             [chain, chain, hashed_blocks()],
         ).fetchall()[0][0])
 
@@ -351,8 +354,7 @@ class Store:
         # Everything below the chain's frontier minus the window, not just what this step passed: a backfill
         # or a file from before the window existed is brought in line by its next step (≈ 2 ms at 5M blocks).
         self.connection.execute(
-            "UPDATE blocks SET block_hash = NULL WHERE chain = ? AND block_hash IS NOT NULL AND block_number < "
-            "(SELECT max(last_block) FROM sync_state WHERE chain = ?) - ?",
+            f"UPDATE blocks SET block_hash = NULL WHERE {_BELOW_HASHED_WINDOW} AND block_hash IS NOT NULL",
             [chain, chain, hashed_blocks()],
         )
 
