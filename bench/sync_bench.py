@@ -115,7 +115,7 @@ def main() -> None:
 
     anvil = Anvil(START_TIME)
     try:
-        token = TokenChain(anvil, compile_token(), 10**18)
+        token = TokenChain(anvil, compile_token(), 10**18, layout=options.chain)
         emit_seconds = emit(token, options.logs, options.per_tx)
         head = token.head()
         print(f"emitted {options.logs:,} Transfer logs in {head} blocks ({emit_seconds:.1f}s)")

@@ -28,6 +28,7 @@ from tests.trongrid_server import USDT_B58, Chain, TronGridServer  # noqa: E402
 from tracker.chains import TRON  # noqa: E402
 from tracker.sync import SyncOptions  # noqa: E402
 from tracker.trongrid import sync_trongrid  # noqa: E402
+from tracker.tokens import USDT_TRON_LAYOUT  # noqa: E402
 from tracker.trongrid_decode import EventWindow, decode_events, parse_events_page, split_rows  # noqa: E402
 
 
@@ -44,19 +45,19 @@ def main() -> None:
         json.dumps({"data": transfers[i : i + 200], "success": True, "meta": {"at": 0, "page_size": 200}}).encode()
         for i in range(0, len(transfers), 200)
     ]
-    window = EventWindow(USDT_B58, "Transfer", chain.first_block, chain.first_block + options.blocks)
+    window = EventWindow(USDT_B58, USDT_TRON_LAYOUT.event("transfer"), chain.first_block, chain.first_block + options.blocks)
     print(f"recorded pages: {len(pages):,} pages, {len(transfers):,} Transfer rows ({sum(map(len, pages)) / 1e6:,.0f} MB)")
     # As the sync does it: parse each page, decode a window's records together (here 30 pages, 6,000 rows).
     started = time.perf_counter()
     rows = 0
     for first in range(0, len(pages), 30):
         records = [record for raw in pages[first : first + 30] for record in parse_events_page(raw).records]
-        rows += split_rows(decode_events(records, window), TRON.format.address)[0].height
+        rows += split_rows(decode_events(records, window), USDT_TRON_LAYOUT, TRON.format.address)[0].height
     seconds = time.perf_counter() - started
     print(f"TronGrid page decoding:        {rows / seconds:>10,.0f} rows/s  ({seconds:.2f}s, 30 pages per decode)")
     started = time.perf_counter()
     for raw in pages:
-        split_rows(decode_events(parse_events_page(raw).records, window), TRON.format.address)
+        split_rows(decode_events(parse_events_page(raw).records, window), USDT_TRON_LAYOUT, TRON.format.address)
     seconds = time.perf_counter() - started
     print(f"  one page per decode:         {rows / seconds:>10,.0f} rows/s  ({seconds:.2f}s)")
 

@@ -49,9 +49,14 @@ class Compiled:
     bytecode: str
 
 
-def compile_token() -> Compiled:
-    """Compile contracts/TestTether.sol with the pinned solc-js."""
+# TokenChain layouts -> the contract in contracts/TestTether.sol that emits that token's events
+LAYOUT_CONTRACTS = {"ethereum": "TestTetherEthereum", "tron": "TestTetherTron"}
+
+
+def compile_token() -> dict[str, Compiled]:
+    """Compile contracts/TestTether.sol with the pinned solc-js: each layout's contract by layout name."""
     solcjs = find_tool("solcjs")
+    compiled = {}
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
             [solcjs, "--optimize", "--bin", "--abi", "--base-path", str(ROOT), "-o", out, str(CONTRACT)],
@@ -59,10 +64,12 @@ def compile_token() -> Compiled:
             capture_output=True,
             cwd=ROOT,
         )
-        stem = next(Path(out).glob("*TestTether.abi")).with_suffix("")
-        abi = json.loads(stem.with_suffix(".abi").read_text())
-        bytecode = "0x" + stem.with_suffix(".bin").read_text().strip()
-    return Compiled(abi, bytecode)
+        for layout, name in LAYOUT_CONTRACTS.items():
+            stem = next(Path(out).glob(f"*_{name}.abi")).with_suffix("")
+            abi = json.loads(stem.with_suffix(".abi").read_text())
+            bytecode = "0x" + stem.with_suffix(".bin").read_text().strip()
+            compiled[layout] = Compiled(abi, bytecode)
+    return compiled
 
 
 class Anvil:
@@ -125,18 +132,24 @@ class Tx:
 
 
 class TokenChain:
-    """The TestTether contract on an anvil node, with helpers that record the expected rows."""
+    """A TestTether contract on an anvil node, with helpers that record the expected rows.
 
-    def __init__(self, anvil: Anvil, compiled: Compiled, initial_supply: int, transfer_legs: bool = False) -> None:
+    `layout` "ethereum" deploys mainnet USDT's event layout, "tron" USDT-TRC20's
+    (supply Transfer legs, the blacklisted wallet indexed).
+    """
+
+    def __init__(self, anvil: Anvil, compiled: dict[str, Compiled], initial_supply: int, layout: str = "ethereum") -> None:
         self.anvil = anvil
         self.w3 = anvil.w3
         self.owner = self.w3.eth.accounts[0]
-        factory = self.w3.eth.contract(abi=compiled.abi, bytecode=compiled.bytecode)
-        receipt = self._wait(factory.constructor(initial_supply, transfer_legs).transact({"from": self.owner}))
+        contract = compiled[layout]
+        factory = self.w3.eth.contract(abi=contract.abi, bytecode=contract.bytecode)
+        receipt = self._wait(factory.constructor(initial_supply).transact({"from": self.owner}))
         self.address = receipt["contractAddress"].lower()
         self.deploy_block = receipt["blockNumber"]
-        self.contract = self.w3.eth.contract(address=receipt["contractAddress"], abi=compiled.abi)
-        self.transfer_legs = transfer_legs
+        self.contract = self.w3.eth.contract(address=receipt["contractAddress"], abi=contract.abi)
+        self.layout = layout
+        self.transfer_legs = layout == "tron"
         self.txs: list[Tx] = []
 
     def _wait(self, tx_hash: bytes) -> Any:

@@ -11,33 +11,67 @@ import pytest
 
 from tracker.decode import LogFilter, decode_logs, parse_logs_response, with_units
 from tracker.errors import BadResponse, RpcError
-from tracker.events import ALL_TOPICS, TRANSFER_TOPIC
 from tracker.http import RetryableRpcError, TruncatedBody
+from tracker.tokens import USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT, TokenLayout
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ethereum_getlogs_usdt.json"
 USDT = "0xdac17f958d2ee523a2206206994597c13d831ec7"
 BLOCK = 0x107D7B0
-ABI = Path(__file__).resolve().parent.parent / "contracts" / "usdt_events.abi.json"
+CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
+# The deployed contracts' event declarations (README, Protocol facts), as ABI.
+ABIS = {USDT_ETHEREUM_LAYOUT: CONTRACTS / "usdt_events.abi.json", USDT_TRON_LAYOUT: CONTRACTS / "usdt_trc20_events.abi.json"}
+TRANSFER_TOPIC = USDT_ETHEREUM_LAYOUT.event("transfer").topic0
+ZERO_WORD = "0x" + "00" * 32
 
 
 def fixture_body() -> dict:
     return json.loads(FIXTURE.read_text())
 
 
-def decode_body(body: dict | bytes, low: int = BLOCK, high: int = BLOCK + 1):
+def decode_body(body: dict | bytes, low: int = BLOCK, high: int = BLOCK + 1, layout: TokenLayout = USDT_ETHEREUM_LAYOUT):
     raw = body if isinstance(body, bytes) else orjson.dumps(body)
-    return decode_logs(parse_logs_response(raw), LogFilter("ethereum", USDT, low, high))
+    return decode_logs(parse_logs_response(raw), LogFilter("ethereum", USDT, low, high, layout))
 
 
-def test_event_topics_match_the_usdt_abi_file() -> None:
+@pytest.mark.parametrize("layout", [USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT], ids=lambda layout: layout.name)
+def test_layouts_match_the_deployed_contracts_abi(layout: TokenLayout) -> None:
     from eth_utils import keccak
 
-    events = json.loads(ABI.read_text())
+    events = json.loads(ABIS[layout].read_text())
+    declared = [(e["name"], [(i["name"], i["type"], i["indexed"]) for i in e["inputs"]]) for e in events]
+    assert declared == [(e.name, [(f.name, f.type, f.indexed) for f in e.fields]) for e in layout.events]
     signatures = [f"{e['name']}({','.join(i['type'] for i in e['inputs'])})" for e in events]
     assert signatures == ["Transfer(address,address,uint256)", "Issue(uint256)", "Redeem(uint256)", "DestroyedBlackFunds(address,uint256)"]
-    assert ALL_TOPICS == ["0x" + keccak(text=s).hex() for s in signatures]
-    # The mainnet sample's Transfer topic, as published on chain.
-    assert TRANSFER_TOPIC == "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+    assert layout.topics == ["0x" + keccak(text=s).hex() for s in signatures]
+    # The mainnet sample's Transfer topic, as published on chain; DestroyedBlackFunds' hash is the same on both chains.
+    assert layout.topics[0] == "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+    assert layout.topics[3] == "0x61e6e66b0d6339b2980aecc6ccc0039736791f0ccde9ed512e789a7fbdd698c6"
+    assert [e.topic_count for e in layout.events][3] == (2 if layout is USDT_TRON_LAYOUT else 1)
+
+
+def _tron_destroyed_black_funds(log: dict) -> dict:
+    """Ethereum's DestroyedBlackFunds log re-laid as Tron's USDT emits it: wallet in topic 1, balance the only word."""
+    data = log["data"][2:]
+    return {**log, "topics": [log["topics"][0], "0x" + data[:64]], "data": "0x" + data[64:]}
+
+
+def test_destroyed_black_funds_decodes_by_the_token_layout() -> None:
+    body = fixture_body()
+    ethereum_shaped = body["result"][3]
+    tron_shaped = _tron_destroyed_black_funds(ethereum_shaped)
+    expected = [("destroyed_black_funds", "0x901c7c311d39e0b26257219765e71e8db3107a81", Decimal("1000001"))]
+    for log, layout in ((ethereum_shaped, USDT_ETHEREUM_LAYOUT), (tron_shaped, USDT_TRON_LAYOUT)):
+        supply = decode_body({**body, "result": [log]}, layout=layout).supply_events.to_dicts()
+        assert [(s["kind"], s["address"], s["amount_raw"]) for s in supply] == expected
+    # Each layout refuses the other's shape: the declaration decides, not a guess.
+    with pytest.raises(BadResponse, match=r"do not match DestroyedBlackFunds as usdt-tron declares it \(2 topics, 1 data word\)"):
+        decode_body({**body, "result": [ethereum_shaped]}, layout=USDT_TRON_LAYOUT)
+    with pytest.raises(BadResponse, match=r"do not match DestroyedBlackFunds as usdt-ethereum declares it \(1 topics, 2 data words\)"):
+        decode_body({**body, "result": [tron_shaped]}, layout=USDT_ETHEREUM_LAYOUT)
+    # An indexed wallet must still be an address word.
+    not_address = {**tron_shaped, "topics": [tron_shaped["topics"][0], "0x" + "ff" * 32]}
+    with pytest.raises(BadResponse, match="do not match"):
+        decode_body({**body, "result": [not_address]}, layout=USDT_TRON_LAYOUT)
 
 
 def test_real_mainnet_transfer_decodes_exactly() -> None:
@@ -139,23 +173,34 @@ def test_compact_and_pretty_bodies_parse_the_same() -> None:
     assert compact.equals(pretty) and compact.equals(reordered)
 
 
-def test_zero_address_legs_are_marked_and_tron_format_applies() -> None:
+def test_zero_address_legs_follow_the_layout_and_tron_format_applies() -> None:
     from tracker.chains import TRON
     from tracker.tron_address import base58_from_hex20
 
     body = fixture_body()
-    transfer = body["result"][0]
-    zero_word = "0x" + "00" * 32
+    transfer, issue, redeem = body["result"][0], body["result"][1], body["result"][2]
     owner_word = transfer["topics"][2]
-    mint = {**transfer, "logIndex": "0x24f", "topics": [TRANSFER_TOPIC, zero_word, owner_word]}
-    burn = {**transfer, "logIndex": "0x250", "topics": [TRANSFER_TOPIC, owner_word, zero_word]}
-    body["result"] = [transfer, mint, burn]
+    issue_tx, redeem_tx, user_tx = "0x" + "44" * 32, "0x" + "55" * 32, "0x" + "66" * 32
+    at = {"blockNumber": hex(BLOCK), "blockHash": transfer["blockHash"]}
+    logs = [
+        transfer,
+        {**issue, **at, "transactionHash": issue_tx, "logIndex": "0x1"},
+        {**transfer, "transactionHash": issue_tx, "logIndex": "0x2", "topics": [TRANSFER_TOPIC, ZERO_WORD, owner_word]},
+        {**redeem, **at, "transactionHash": redeem_tx, "logIndex": "0x3"},
+        {**transfer, "transactionHash": redeem_tx, "logIndex": "0x4", "topics": [TRANSFER_TOPIC, owner_word, ZERO_WORD]},
+        # a user's own transfer to the zero address: no Redeem in its transaction, so not a supply leg
+        {**transfer, "transactionHash": user_tx, "logIndex": "0x5", "topics": [TRANSFER_TOPIC, owner_word, ZERO_WORD]},
+    ]
+    body["result"] = logs
+    # Ethereum's USDT emits no legs: a zero-address Transfer there is an ordinary transfer.
     ethereum = decode_body(body).transfers.sort("log_index")
-    assert ethereum["supply_leg"].to_list() == [None, "mint", "burn"]
+    assert ethereum["supply_leg"].to_list() == [None, None, None, None]
 
-    tron = decode_logs(parse_logs_response(orjson.dumps(body)), LogFilter("tron", USDT, BLOCK, BLOCK), TRON.format)
+    tron = decode_logs(parse_logs_response(orjson.dumps(body)),
+                       LogFilter("tron", USDT, BLOCK, BLOCK, USDT_TRON_LAYOUT), TRON.format)
     rows = tron.transfers.sort("log_index").to_dicts()
-    assert [r["supply_leg"] for r in rows] == [None, "mint", "burn"]
+    assert [(r["log_index"], r["supply_leg"]) for r in rows] == [(2, "mint"), (4, "burn"), (5, None), (0x24E, None)]
+    rows = [next(r for r in rows if r["log_index"] == index) for index in (0x24E, 2)]
     assert rows[1]["from_address"] == "T9yD14Nj9j7xAB4dbGeiX9h8unkKHxuWwb"  # Tron's zero address
     assert rows[0]["token"] == base58_from_hex20(USDT[2:])  # the tested conversion module, applied per column
     assert rows[0]["to_address"] == base58_from_hex20("901c7c311d39e0b26257219765e71e8db3107a81")

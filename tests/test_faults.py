@@ -83,7 +83,7 @@ def run_seeds(tmp_path: Path, sync, expected: dict, compare) -> Counter:
 @pytest.mark.parametrize("chain_name", ["ethereum", "tron"])
 def test_jsonrpc_paths(tmp_path: Path, anvil: Anvil, compiled, httpserver, chain_name: str) -> None:
     tron = chain_name == "tron"
-    chain = TokenChain(anvil, compiled, 10**13, transfer_legs=tron)
+    chain = TokenChain(anvil, compiled, 10**13, layout="tron" if tron else "ethereum")
     scenario(chain)
     spec = TRON if tron else ETHEREUM
     token = base58_from_hex20(chain.address.removeprefix("0x")) if tron else chain.address

@@ -83,7 +83,7 @@ def label_csv(chain_name: str, owner: str, spell) -> str:
 def synced(request, tmp_path: Path, anvil: Anvil, compiled):
     """The scenario indexed through the Ethereum path, or the Tron path (token with mint/burn legs)."""
     is_tron = request.param == "tron"
-    chain = TokenChain(anvil, compiled, 10**12, transfer_legs=is_tron)
+    chain = TokenChain(anvil, compiled, 10**12, layout=request.param)
     flow_scenario(chain)
     spec = TRON if is_tron else ETHEREUM
     spell = (lambda a: base58_from_hex20(a.lower()[2:])) if is_tron else (lambda a: a.lower())
@@ -191,7 +191,7 @@ def test_scope_labeled_fetches_only_labeled_transfers_and_same_flows(
     chain_name: str, tmp_path: Path, anvil: Anvil, compiled
 ) -> None:
     is_tron = chain_name == "tron"
-    chain = TokenChain(anvil, compiled, 10**12, transfer_legs=is_tron)
+    chain = TokenChain(anvil, compiled, 10**12, layout=chain_name)
     flow_scenario(chain)
     spec = TRON if is_tron else ETHEREUM
     spell = (lambda a: base58_from_hex20(a.lower()[2:])) if is_tron else (lambda a: a.lower())

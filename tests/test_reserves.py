@@ -32,7 +32,7 @@ def csv_rows(text: str) -> list[list[str]]:
 def world(request, tmp_path: Path, anvil: Anvil, compiled):
     chain_name = request.param
     is_tron = chain_name == "tron"
-    chain = TokenChain(anvil, compiled, usdt("10000000"), transfer_legs=is_tron)
+    chain = TokenChain(anvil, compiled, usdt("10000000"), layout=chain_name)
     spell = (lambda a: base58_from_hex20(a.lower()[2:])) if is_tron else (lambda a: a.lower())
     owner = chain.owner.lower()
     # Before the synced range: the wallets already hold USDT.
@@ -191,7 +191,7 @@ def test_latest_only_node_anchors_at_its_head_and_counts_it_once_synced(tmp_path
 
     httpserver.expect_request("/").respond_with_handler(forwarding_handler(anvil.url, java_tron))
     url = httpserver.url_for("/")
-    chain = TokenChain(anvil, compiled, usdt("1000000"), transfer_legs=True)
+    chain = TokenChain(anvil, compiled, usdt("1000000"), layout="tron")
     spell = lambda a: base58_from_hex20(a.lower()[2:])  # noqa: E731
     chain.transfer(chain.owner.lower(), A_HOT, usdt("5000"), timestamp=DAY0 + 100)  # before the synced range
     start = chain.head() + 1

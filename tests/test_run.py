@@ -32,7 +32,7 @@ def binance(httpserver) -> Binance:
 def test_run_syncs_everything_and_prints_the_report(tmp_path: Path, anvil: Anvil, compiled, binance: Binance,
                                                     httpserver) -> None:
     ethereum = TokenChain(anvil, compiled, 10**13)
-    tron = TokenChain(anvil, compiled, 10**13, transfer_legs=True)
+    tron = TokenChain(anvil, compiled, 10**13, layout="tron")
     exchange, tron_exchange = wallet(1), wallet(2)
     ethereum.transfer(ethereum.owner, exchange, 5_000_000, timestamp=DAY0 + DAY + 60)  # 5 USDT into ExA
     ethereum.issue(7_000_000, timestamp=DAY0 + DAY + 120)

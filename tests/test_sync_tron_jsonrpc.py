@@ -13,7 +13,7 @@ from werkzeug import Response
 
 from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import all_contents, forwarding_handler, rows, run_cli, units
+from tests.helpers import all_contents, file_digest, forwarding_handler, rows, run_cli, units
 from tracker.chains import TRON
 from tracker.sync import SyncOptions, sync_chain
 from tracker.tron_address import base58_from_hex20
@@ -27,7 +27,7 @@ def b58(address: str) -> str:
 
 @pytest.fixture
 def tron_token(anvil: Anvil, compiled) -> TokenChain:
-    return TokenChain(anvil, compiled, 10**13, transfer_legs=True)
+    return TokenChain(anvil, compiled, 10**13, layout="tron")
 
 
 def tron_scenario(chain: TokenChain) -> None:
@@ -152,14 +152,22 @@ def test_cli_tron_token_spellings_and_bad_checksum(tmp_path: Path, tron_token: T
     assert first.returncode == 1 and "needs --from-block or --since" in first.stderr
 
 
-def test_layout_without_transfer_legs_counts_supply_once_too(tmp_path: Path, anvil: Anvil, compiled) -> None:
-    plain = TokenChain(anvil, compiled, 10**13, transfer_legs=False)  # Ethereum-style: Issue/Redeem only
-    tron_scenario(plain)
+def test_a_log_outside_the_tokens_layout_is_refused_and_nothing_written(tmp_path: Path, anvil: Anvil, compiled) -> None:
+    """Mainnet USDT's DestroyedBlackFunds (wallet not indexed) is not what USDT-TRC20 emits: refused on Tron."""
+    foreign = TokenChain(anvil, compiled, 10**13, layout="ethereum")
+    tron_scenario(foreign)
+    ((destroyed,),) = [tx.block_number for tx in foreign.txs if tx.kind == "destroyed_black_funds"],
     db = tmp_path / "t.duckdb"
-    sync_chain(db, TRON, options(plain))
+    sync = ["--db", str(db), "sync", "tron", "--rpc", anvil.url, "--token", b58(foreign.address), "--confirmations", "0", "-q"]
+    before = run_cli(*sync, "--from-block", "0", "--to-block", str(destroyed - 1))
+    assert before.returncode == 0, before.stderr
+    digest = file_digest(db)
+    refused = run_cli(*sync)
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and refused.stderr.startswith("error: ")
+    assert (f"event fields do not match DestroyedBlackFunds as usdt-tron declares it (2 topics, 1 data word) "
+            f"(block {hex(destroyed)}") in refused.stderr
+    assert file_digest(db) == digest
+    # Everything before the destruction was kept, with the Issue/Redeem of a legless layout counted once.
+    assert rows(db, "SELECT last_block FROM sync_state") == [(destroyed - 1,)]
     assert rows(db, "SELECT count(*) FROM transfers WHERE supply_leg IS NOT NULL") == [(0,)]
-    assert {r[:6] for r in rows(db, "SELECT block_number, epoch(block_time)::BIGINT, tx_hash, log_index, from_address, to_address FROM transfers")} == {
-        t[:6] for t in expected_tron_transfers(plain)
-    }
-    ((net,),) = rows(db, "SELECT sum(CASE kind WHEN 'issue' THEN amount_raw ELSE -amount_raw END) FROM supply_events")
-    assert 10**13 + int(net) == plain.total_supply()

@@ -15,6 +15,7 @@ from tracker.errors import BadResponse, TrackerError
 from tracker.sync import SyncOptions
 from tracker.tron_address import base58_from_hex20
 from tracker.trongrid import sync_trongrid
+from tracker.tokens import USDT_TRON_LAYOUT
 from tracker.trongrid_decode import EventWindow, decode_events, parse_block
 
 BLOCKS = 120
@@ -169,7 +170,7 @@ def test_cli_trongrid_end_to_end(tmp_path: Path, httpserver, chain: Chain) -> No
 
 
 def test_decode_rejects_bad_values() -> None:
-    window = EventWindow(USDT_B58, "Transfer", 10, 20)
+    window = EventWindow(USDT_B58, USDT_TRON_LAYOUT.event("transfer"), 10, 20)
     good = {"block_number": 10, "block_timestamp": 1, "contract_address": USDT_B58, "event_index": 0,
             "event_name": "Transfer", "transaction_id": "ab" * 32,
             "result": {"from": "0x" + "11" * 20, "to": "41" + "22" * 20, "value": "123456789"}}

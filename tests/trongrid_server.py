@@ -26,7 +26,7 @@ SIGNATURES = {
     "Transfer": "Transfer(address indexed from, address indexed to, uint256 value)",
     "Issue": "Issue(uint256 amount)",
     "Redeem": "Redeem(uint256 amount)",
-    "DestroyedBlackFunds": "DestroyedBlackFunds(address _blackListedUser, uint256 _balance)",
+    "DestroyedBlackFunds": "DestroyedBlackFunds(address indexed _blackListedUser, uint256 _balance)",
 }
 
 

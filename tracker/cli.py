@@ -37,6 +37,7 @@ sync, trongrid, http = (_Lazy(n) for n in ("sync", "trongrid", "http"))
 
 
 from .days import parse_day  # noqa: E402 (light: the report path must not load the RPC stack)
+from .tokens import DEFAULT_TOKENS  # noqa: E402 (light: names and addresses only)
 
 
 class OutputFormat(str, Enum):
@@ -211,7 +212,7 @@ def _sync_options(
 def sync_ethereum(
     ctx: typer.Context,
     rpc: Optional[str] = typer.Option(None, help="JSON-RPC URL (default: $TRACKER_ETH_RPC or a public node)."),
-    token: str = typer.Option(settings.ETHEREUM_USDT, help="Token contract address."),
+    token: str = typer.Option(DEFAULT_TOKENS["ethereum"].address, help="Token contract address."),
     from_block: Optional[int] = FROM_BLOCK,
     to_block: Optional[int] = TO_BLOCK,
     since: Optional[str] = SINCE,
@@ -237,7 +238,7 @@ def sync_tron(
         None, help="JSON-RPC URL, or TronGrid base URL with --source trongrid "
         "(default: $TRACKER_TRON_RPC / $TRACKER_TRONGRID_URL or api.trongrid.io)."
     ),
-    token: str = typer.Option(settings.TRON_USDT, help="Token contract: base58 T…, 41… or 0x… hex."),
+    token: str = typer.Option(DEFAULT_TOKENS["tron"].address, help="Token contract: base58 T…, 41… or 0x… hex."),
     from_block: Optional[int] = FROM_BLOCK,
     to_block: Optional[int] = TO_BLOCK,
     since: Optional[str] = SINCE,
@@ -404,7 +405,7 @@ def verify(
         raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(chains.CHAINS)})")
     spec = chains.CHAINS[chain]
     url = settings.eth_rpc_url(rpc) if chain == "ethereum" else settings.tron_rpc_url(rpc)
-    default_token = settings.ETHEREUM_USDT if chain == "ethereum" else settings.TRON_USDT
+    default_token = DEFAULT_TOKENS[chain].address
     at, checks = anchors.verify(ctx.obj["db"], spec, url, spec.normalize_token(token or default_token, "--token"), block)
     print(queries.render(anchors.checks_result(checks), "table"), end="")
     wrong = [c for c in checks if c.difference != 0]

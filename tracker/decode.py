@@ -3,7 +3,7 @@
 No IO here: bytes or frames in, frames out, so every rule is tested on its own.
 Decoding is vectorized with polars over the columns of the whole response;
 nothing loops over logs in Python. `classify_logs` is the single check of what
-a USDT Transfer / Issue / Redeem / DestroyedBlackFunds log looks like.
+an event of the token's declared layout (`tokens.py`) looks like.
 """
 
 from __future__ import annotations
@@ -11,20 +11,15 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
 from .errors import BadResponse
-from .events import (
-    DESTROYED_BLACK_FUNDS_TOPIC,
-    ISSUE_TOPIC,
-    REDEEM_TOPIC,
-    SUPPLY_KINDS,
-    TRANSFER_TOPIC,
-)
 from .http import TruncatedBody
 from .rpc import rpc_error
+from .tokens import AMOUNT, FROM, TO, WALLET, EventSpec, TokenLayout
 
 # Largest raw amount that fits DECIMAL(38,0) (and, scaled by 10^-6, DECIMAL(38,6)).
 MAX_AMOUNT_RAW = 10**38 - 1
@@ -72,6 +67,7 @@ class LogFilter:
     token: str  # the contract as it appears in logs: 0x + 40 lower-case hex digits
     from_block: int
     to_block: int
+    layout: TokenLayout  # the token's events: what a log may look like
 
 
 @dataclass(frozen=True)
@@ -153,8 +149,37 @@ def _amount_raw(word: pl.Expr) -> pl.Expr:
     return word.str.slice(32, 32).str.to_integer(base=16, dtype=pl.UInt128, strict=False)
 
 
+def _field_word(event: EventSpec, role: str, topics: pl.Expr, data: pl.Expr) -> pl.Expr | None:
+    """64 hex digits of the field with `role`, read where the event's declaration puts it."""
+    position = event.position(role)
+    if position is None:
+        return None
+    place, index = position
+    if place == "topic":
+        return topics.list.get(index, null_on_oob=True).str.to_lowercase().str.slice(2)
+    return _word(data, index)
+
+
+def _by_event(layout: TokenLayout, topic0: pl.Expr, value: Callable[[EventSpec], pl.Expr | None],
+              dtype: pl.DataType = pl.String) -> pl.Expr:
+    """`value(event)` for the event each log's topic0 names; null where that event has none."""
+    chain: Any = pl
+    for event in layout.events:
+        expr = value(event)
+        if expr is not None:
+            chain = chain.when(topic0 == event.topic0).then(expr)
+    if chain is pl:
+        return pl.lit(None, dtype=dtype)
+    return chain.otherwise(pl.lit(None, dtype=dtype))
+
+
 def classify_logs(raw_logs: pl.DataFrame, log_filter: LogFilter) -> pl.DataFrame:
-    """Add `kind` and `problem` (null when the log is a well-formed USDT event within the request)."""
+    """Add `kind` and `problem` (null when the log is a well-formed event of the token's layout within the request).
+
+    Each event's shape (topic count, data words, which of them hold addresses) comes from the
+    token's declared layout: a log with another shape is refused, not guessed at.
+    """
+    layout = log_filter.layout
     topics = pl.col("topics")
     topic_count = topics.list.len()
     topic0 = topics.list.get(0, null_on_oob=True).str.to_lowercase()
@@ -163,30 +188,25 @@ def classify_logs(raw_logs: pl.DataFrame, log_filter: LogFilter) -> pl.DataFrame
     block_hex = pl.col("blockNumber").str.to_lowercase()
     block_number = block_hex.str.slice(2).str.to_integer(base=16, strict=False)
 
-    def address_topic_ok(index: int) -> pl.Expr:
-        topic = topics.list.get(index, null_on_oob=True).str.to_lowercase()
-        return topic.str.contains(_HEX32) & topic.str.starts_with("0x" + _ZERO_PAD)
+    def shape(event: EventSpec) -> pl.Expr:
+        ok = (topic_count == event.topic_count) & (data_len == 2 + 64 * event.data_words)
+        for index in range(1, event.topic_count):
+            ok = ok & topics.list.get(index, null_on_oob=True).str.to_lowercase().str.contains(_HEX32)
+        for role in event.address_roles:  # an address is 20 bytes: the word's first 12 must be zero
+            ok = ok & _field_word(event, role, topics, data).str.starts_with(_ZERO_PAD)
+        return ok
 
-    kind = (
-        pl.when(topic0 == TRANSFER_TOPIC)
-        .then(pl.lit("transfer"))
-        .when(topic0.is_in(list(SUPPLY_KINDS)))
-        .then(topic0.replace_strict(SUPPLY_KINDS, default=None))
-        .otherwise(pl.lit(None, dtype=pl.String))
-    )
-    amount_word = (
-        pl.when(topic0 == DESTROYED_BLACK_FUNDS_TOPIC).then(_word(data, 1)).otherwise(_word(data, 0))
-    )
+    kinds = {event.topic0: event.kind for event in layout.events}
+    kind = topic0.replace_strict(kinds, default=None, return_dtype=pl.String)
+    amount_word = _by_event(layout, topic0, lambda event: _field_word(event, AMOUNT, topics, data))
     amount_high_zero = amount_word.str.slice(0, 32) == "0" * 32
-    shape_ok = (
-        pl.when(topic0 == TRANSFER_TOPIC)
-        .then((topic_count == 3) & (data_len == 66) & address_topic_ok(1) & address_topic_ok(2))
-        .when(topic0.is_in([ISSUE_TOPIC, REDEEM_TOPIC]))
-        .then((topic_count == 1) & (data_len == 66))
-        .when(topic0 == DESTROYED_BLACK_FUNDS_TOPIC)
-        .then((topic_count == 1) & (data_len == 130) & _word(data, 0).str.starts_with(_ZERO_PAD))
-        .otherwise(pl.lit(False))
-    )
+    shape_ok = _by_event(layout, topic0, shape, pl.Boolean)
+    declared = {
+        event.topic0: f"{event.name} as {layout.name} declares it ({event.topic_count} topics, "
+                      f"{event.data_words} data word{'s' if event.data_words != 1 else ''})"
+        for event in layout.events
+    }
+    names = "/".join(event.name for event in layout.events)
     problem = (
         pl.when(pl.col("removed").fill_null(False))
         .then(pl.lit("log is marked removed (reorged out)"))
@@ -203,9 +223,9 @@ def classify_logs(raw_logs: pl.DataFrame, log_filter: LogFilter) -> pl.DataFrame
         .when(~pl.col("logIndex").str.to_lowercase().str.contains(_QUANTITY).fill_null(False))
         .then(pl.lit("malformed logIndex"))
         .when(kind.is_null())
-        .then(pl.lit("event that is not Transfer/Issue/Redeem/DestroyedBlackFunds"))
-        .when(~data.str.contains(r"^0x(?:[0-9a-f]{64})+$").fill_null(False) | ~shape_ok)
-        .then(pl.lit("event fields do not match the USDT signature"))
+        .then(pl.lit(f"event that is not {names}"))
+        .when(~data.str.contains(r"^0x(?:[0-9a-f]{64})*$").fill_null(False) | ~shape_ok.fill_null(False))
+        .then(pl.lit("event fields do not match ") + topic0.replace_strict(declared, default="", return_dtype=pl.String))
         .when(~amount_high_zero)
         .then(pl.lit("amount does not fit DECIMAL(38,0)"))
         .otherwise(pl.lit(None, dtype=pl.String))
@@ -218,7 +238,10 @@ def classify_logs(raw_logs: pl.DataFrame, log_filter: LogFilter) -> pl.DataFrame
         tx_hash=pl.col("transactionHash").str.to_lowercase(),
         log_index=pl.col("logIndex").str.slice(2).str.to_integer(base=16, strict=False),
         amount_raw_u128=_amount_raw(amount_word),
-        word0=_word(data, 0),
+        # 40 hex digits of each address the event names (null where it names none)
+        from_hex40=_by_event(layout, topic0, lambda event: _field_word(event, FROM, topics, data)).str.slice(24),
+        to_hex40=_by_event(layout, topic0, lambda event: _field_word(event, TO, topics, data)).str.slice(24),
+        wallet_hex40=_by_event(layout, topic0, lambda event: _field_word(event, WALLET, topics, data)).str.slice(24),
     )
 
 
@@ -235,19 +258,49 @@ def _raise_first_problem(classified: pl.DataFrame, log_filter: LogFilter) -> Non
     )
 
 
-def supply_leg(from_hex40: pl.Expr, to_hex40: pl.Expr) -> pl.Expr:
-    """'mint' for a Transfer from the zero address, 'burn' for one to it, else null.
+def supply_leg(from_hex40: pl.Expr, to_hex40: pl.Expr, tx_hash: pl.Expr, supply: pl.DataFrame,
+               layout: TokenLayout) -> pl.Expr:
+    """'mint' / 'burn' for the zero-address Transfer leg of an Issue / Redeem, else null.
 
-    Tron's USDT emits such a Transfer next to every Issue/Redeem; marking it keeps
-    supply counted once (from the supply events) and out of exchange flows.
+    Only layouts that declare such legs have them (Tron's USDT), and a leg is the Transfer
+    from (to) the zero address in a transaction holding an Issue (Redeem): supply is counted
+    once, from the supply events, and the legs stay out of exchange flows. A user's own
+    Transfer to the zero address is an ordinary transfer.
     """
+    if not layout.supply_transfer_legs:
+        return pl.lit(None, dtype=pl.String)
+    issued = supply.filter(pl.col("kind") == "issue")["tx_hash"].unique().implode()
+    redeemed = supply.filter(pl.col("kind") == "redeem")["tx_hash"].unique().implode()
     return (
-        pl.when(from_hex40 == ZERO_HEX40)
+        pl.when((from_hex40 == ZERO_HEX40) & tx_hash.is_in(issued))
         .then(pl.lit("mint"))
-        .when(to_hex40 == ZERO_HEX40)
+        .when((to_hex40 == ZERO_HEX40) & tx_hash.is_in(redeemed))
         .then(pl.lit("burn"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
+
+
+def split_events(events: pl.DataFrame, layout: TokenLayout, address: Callable[[pl.Expr], pl.Expr],
+                 keys: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(transfers, supply_events) rows from decoded events with `kind`, `from_hex40`, `to_hex40`,
+    `wallet_hex40` and `amount_raw`: one function for the JSON-RPC and TronGrid paths."""
+    supply_events = events.filter(pl.col("kind") != "transfer").select(
+        *keys,
+        kind="kind",
+        # Issue/Redeem carry no address; DestroyedBlackFunds names the blacklisted wallet.
+        address=pl.when(pl.col("wallet_hex40").is_not_null())
+        .then(address(pl.col("wallet_hex40")))
+        .otherwise(pl.lit(None, dtype=pl.String)),
+        amount_raw="amount_raw",
+    )
+    transfers = events.filter(pl.col("kind") == "transfer").select(
+        *keys,
+        from_address=address(pl.col("from_hex40")),
+        to_address=address(pl.col("to_hex40")),
+        amount_raw="amount_raw",
+        supply_leg=supply_leg(pl.col("from_hex40"), pl.col("to_hex40"), pl.col("tx_hash"), supply_events, layout),
+    )
+    return transfers, supply_events
 
 
 def decode_logs(raw_logs: pl.DataFrame, log_filter: LogFilter, chain_format: ChainFormat = ETHEREUM_FORMAT) -> DecodedLogs:
@@ -267,25 +320,7 @@ def decode_logs(raw_logs: pl.DataFrame, log_filter: LogFilter, chain_format: Cha
         amount_raw=pl.col("amount_raw_u128").cast(pl.Decimal(38, 0)),
     )
     keys = ["chain", "token", "block_number", "tx_hash", "log_index"]
-    topics = pl.col("topics")
-    from_hex40 = topics.list.get(1).str.to_lowercase().str.slice(26)
-    to_hex40 = topics.list.get(2).str.to_lowercase().str.slice(26)
-    transfers = base.filter(pl.col("kind") == "transfer").select(
-        *keys,
-        from_address=address(from_hex40),
-        to_address=address(to_hex40),
-        amount_raw="amount_raw",
-        supply_leg=supply_leg(from_hex40, to_hex40),
-    )
-    supply_events = base.filter(pl.col("kind") != "transfer").select(
-        *keys,
-        kind="kind",
-        # Issue/Redeem carry no address; DestroyedBlackFunds names the blacklisted wallet.
-        address=pl.when(pl.col("kind") == "destroyed_black_funds")
-        .then(address(pl.col("word0").str.slice(24)))
-        .otherwise(pl.lit(None, dtype=pl.String)),
-        amount_raw="amount_raw",
-    )
+    transfers, supply_events = split_events(base, log_filter.layout, address, keys)
     block_hashes = base.select("block_number", "block_hash").unique()
     if block_hashes["block_number"].n_unique() != block_hashes.height:
         raise BadResponse(

@@ -16,20 +16,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import TrackerError
+from .tokens import DEFAULT_TOKENS
 
 DEFAULT_DB_PATH = Path("data") / "tracker.duckdb"
 
-# Mainnet USDT (Tether USD) and the block it was deployed in (tx 0x2f1c5c2b...).
-ETHEREUM_USDT = "0xdac17f958d2ee523a2206206994597c13d831ec7"
-KNOWN_DEPLOY_BLOCKS = {("ethereum", ETHEREUM_USDT): 4_634_748}
-
 # A keyless public endpoint; users with their own node set TRACKER_ETH_RPC.
 DEFAULT_ETH_RPC = "https://ethereum-rpc.publicnode.com"
-
-USDT_DECIMALS = 6
-
-# USDT-TRC20 (Tether USD on Tron).
-TRON_USDT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 # TronGrid's Ethereum-compatible JSON-RPC and its REST API; a key (TRONGRID_API_KEY) lifts the rate limit.
 DEFAULT_TRON_RPC = "https://api.trongrid.io/jsonrpc"
 DEFAULT_TRONGRID_URL = "https://api.trongrid.io"
@@ -64,13 +56,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("database.hashed_blocks", "TRACKER_HASHED_BLOCKS", 10_000,
             "blocks below each chain's frontier that keep their hash (reorg detection); older keep number and time"),
     Setting("ethereum.rpc_url", "TRACKER_ETH_RPC", DEFAULT_ETH_RPC, "Ethereum JSON-RPC endpoint"),
-    Setting("ethereum.token", "TRACKER_ETH_TOKEN", ETHEREUM_USDT, "`tracker run`: token contract"),
+    Setting("ethereum.token", "TRACKER_ETH_TOKEN", DEFAULT_TOKENS["ethereum"].address, "`tracker run`: token contract"),
     Setting("ethereum.scope", "TRACKER_ETH_SCOPE", "all", "`tracker run`: all events or only labeled wallets'"),
     Setting("ethereum.confirmations", "TRACKER_ETH_CONFIRMATIONS", 12, "`tracker run`: blocks behind head"),
     Setting("tron.rpc_url", "TRACKER_TRON_RPC", DEFAULT_TRON_RPC, "Tron JSON-RPC endpoint"),
     Setting("tron.trongrid_url", "TRACKER_TRONGRID_URL", DEFAULT_TRONGRID_URL, "TronGrid REST API"),
     Setting("tron.api_key", "TRONGRID_API_KEY", "", "TronGrid API key (TRON-PRO-API-KEY)", secret=True),
-    Setting("tron.token", "TRACKER_TRON_TOKEN", TRON_USDT, "`tracker run`: token contract"),
+    Setting("tron.token", "TRACKER_TRON_TOKEN", DEFAULT_TOKENS["tron"].address, "`tracker run`: token contract"),
     Setting("tron.source", "TRACKER_TRON_SOURCE", "jsonrpc", "`tracker run`: jsonrpc or trongrid"),
     Setting("tron.confirmations", "TRACKER_TRON_CONFIRMATIONS", -1,
             "`tracker run`: blocks behind head (-1: the node's finalized block)"),

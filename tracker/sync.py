@@ -25,13 +25,12 @@ from . import ranges
 from .chains import ChainSpec
 from .decode import DecodedLogs, LogFilter, decode_logs, parse_logs_response, with_units
 from .errors import BadResponse, RpcError, RpcTimeout, TrackerError
-from .events import ALL_TOPICS, DESTROYED_BLACK_FUNDS_TOPIC, ISSUE_TOPIC, REDEEM_TOPIC, TRANSFER_TOPIC
 from .http import HttpClient, HttpStatusError
 from .days import day_after, day_start
 from .node import Node
 from .rpc import JsonRpcClient
-from .settings import KNOWN_DEPLOY_BLOCKS, USDT_DECIMALS
 from .store import WRITER_WAIT, Batch, Store, hashed_blocks
+from .tokens import STORED_DECIMALS, TokenLayout, TokenSpec, token_spec
 
 # How often one step is re-fetched when the chain moves under it before giving up.
 CHAIN_MOVED_RETRIES = 3
@@ -120,16 +119,18 @@ def check_options(options: SyncOptions) -> None:
     ranges.first_plan(options.chunk_size)
 
 
-def _check_token(node: Node, spec: ChainSpec, token: str) -> None:
-    address = spec.log_address(token)
+def _check_token(node: Node, spec: ChainSpec, token: TokenSpec) -> None:
+    address = spec.log_address(token.address)
     if not node.has_code(address):
-        raise TrackerError(f"no contract at token address {token} on this {spec.name} node")
+        raise TrackerError(f"no contract at token address {token.address} on this {spec.name} node")
     try:
         decimals = node.decimals(address)
     except (RpcError, BadResponse) as error:
-        raise TrackerError(f"token {token} does not answer decimals(): {error}") from error
-    if decimals != USDT_DECIMALS:
-        raise TrackerError(f"token {token} has {decimals} decimals; the tracker stores USDT's {USDT_DECIMALS}")
+        raise TrackerError(f"token {token.address} does not answer decimals(): {error}") from error
+    if decimals != token.decimals:
+        raise TrackerError(f"token {token.address} has {decimals} decimals; expected {token.decimals}")
+    if decimals != STORED_DECIMALS:
+        raise TrackerError(f"token {token.address} has {decimals} decimals; the tracker stores USDT's {STORED_DECIMALS}")
 
 
 def _confirmed_head(node: Node, options: SyncOptions, head: int) -> tuple[int, str]:
@@ -152,7 +153,7 @@ def _end_block(node: Node, options: SyncOptions, head: int) -> int:
     return safe_head
 
 
-def _start_block(node: Node, spec: ChainSpec, options: SyncOptions, head: int, store: Store) -> int:
+def _start_block(node: Node, spec: ChainSpec, token: TokenSpec, options: SyncOptions, head: int, store: Store) -> int:
     if options.from_block is not None:
         return options.from_block
     if options.since is not None:
@@ -163,9 +164,8 @@ def _start_block(node: Node, spec: ChainSpec, options: SyncOptions, head: int, s
     state = store.sync_state(spec.name, options.token)
     if state is not None:
         return state.last_block + 1
-    known = KNOWN_DEPLOY_BLOCKS.get((spec.name, options.token))
-    if known is not None:
-        return known
+    if token.deployment_block is not None:
+        return token.deployment_block
     if not spec.finds_deployment:
         raise TrackerError(f"{spec.name}: the first sync of {options.token} needs --from-block or --since")
     return node.deployment_block(spec.log_address(options.token), head)
@@ -236,25 +236,28 @@ class RawStep:
     raw_logs: pl.DataFrame
 
 
-# Topic filters of one step: scope "all" asks once for every USDT event.
-ALL_EVENTS: list[list[Any]] = [[ALL_TOPICS]]
+def all_events(layout: TokenLayout) -> list[list[Any]]:
+    """Topic filters of one step for scope "all": one request for every event of the token's layout."""
+    return [[layout.topics]]
 
 
-def labeled_topic_filters(address_words: list[str], max_subtopics: int = MAX_SUBTOPICS) -> list[list[Any]]:
+def labeled_topic_filters(layout: TokenLayout, address_words: list[str],
+                          max_subtopics: int = MAX_SUBTOPICS) -> list[list[Any]]:
     """Topic filters for scope "labeled": all supply events, and Transfers from or to a labeled wallet.
 
     `address_words` are 32-byte topic words (0x + 24 zeros + the 20 address bytes); they are
     chunked so no request names more than `max_subtopics` of them.
     """
-    filters: list[list[Any]] = [[[ISSUE_TOPIC, REDEEM_TOPIC, DESTROYED_BLACK_FUNDS_TOPIC]]]
+    transfer = layout.event("transfer").topic0
+    filters: list[list[Any]] = [[layout.supply_topics]]
     for first in range(0, len(address_words), max_subtopics):
         chunk = address_words[first : first + max_subtopics]
-        filters.append([[TRANSFER_TOPIC], chunk])
-        filters.append([[TRANSFER_TOPIC], None, chunk])
+        filters.append([[transfer], chunk])
+        filters.append([[transfer], None, chunk])
     return filters
 
 
-def _get_logs(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[Any]] = ALL_EVENTS) -> pl.DataFrame:
+def _get_logs(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[Any]]) -> pl.DataFrame:
     frames = []
     for topics in topic_filters:
         params = [{
@@ -280,8 +283,8 @@ def _refusal_text(error: Exception) -> str | None:
 
 
 def fetch_raw_steps(
-    rpc: JsonRpcClient, spec: ChainSpec, token: str, start: int, end: int, chunk_size: int,
-    summary: SyncSummary, stop: threading.Event, topic_filters: list[list[Any]] = ALL_EVENTS,
+    rpc: JsonRpcClient, spec: ChainSpec, token: TokenSpec, start: int, end: int, chunk_size: int,
+    summary: SyncSummary, stop: threading.Event, topic_filters: list[list[Any]],
 ) -> Iterator[RawStep]:
     """Answered eth_getLogs requests covering [start, end] in order, each sized by `ranges`."""
     plan = ranges.first_plan(chunk_size)
@@ -289,7 +292,7 @@ def fetch_raw_steps(
     single_block_refusals = 0
     while cursor <= end and not stop.is_set():
         high = min(end, cursor + plan.size - 1)
-        log_filter = LogFilter(spec.name, spec.log_address(token), cursor, high)
+        log_filter = LogFilter(spec.name, spec.log_address(token.address), cursor, high, token.layout)
         summary.requests += len(topic_filters)  # one eth_getLogs per topic filter
         try:
             raw_logs = _get_logs(rpc, log_filter, topic_filters)
@@ -312,8 +315,8 @@ def fetch_raw_steps(
 
 
 def build_batch(
-    rpc: JsonRpcClient, node: Node, spec: ChainSpec, token: str, step: RawStep,
-    topic_filters: list[list[Any]] = ALL_EVENTS, scope: str = "all",
+    rpc: JsonRpcClient, node: Node, spec: ChainSpec, token: TokenSpec, step: RawStep,
+    topic_filters: list[list[Any]], scope: str = "all",
 ) -> Batch:
     """Decode one step, timestamp it from block headers, and check the chain did not move under it."""
     raw_logs = step.raw_logs
@@ -329,7 +332,7 @@ def build_batch(
 
 
 def _timestamped_batch(
-    node: Node, spec: ChainSpec, token: str, log_filter: LogFilter, decoded: DecodedLogs, scope: str
+    node: Node, spec: ChainSpec, token: TokenSpec, log_filter: LogFilter, decoded: DecodedLogs, scope: str
 ) -> Batch:
     high = log_filter.to_block
     numbers = sorted(set(decoded.block_hashes["block_number"].to_list()) | {high})
@@ -342,13 +345,13 @@ def _timestamped_batch(
     times = headers.select("block_number", "block_time")
     return Batch(
         chain=spec.name,
-        token=token,
+        token=token.address,
         from_block=log_filter.from_block,
         to_block=high,
         to_block_hash=headers.filter(pl.col("block_number") == high)["block_hash"][0],
-        transfers=with_units(decoded.transfers.join(times, on="block_number", how="left").to_arrow(), USDT_DECIMALS),
+        transfers=with_units(decoded.transfers.join(times, on="block_number", how="left").to_arrow(), token.decimals),
         supply_events=with_units(
-            decoded.supply_events.join(times, on="block_number", how="left").to_arrow(), USDT_DECIMALS
+            decoded.supply_events.join(times, on="block_number", how="left").to_arrow(), token.decimals
         ),
         blocks=headers.to_arrow(),
         source="jsonrpc",
@@ -526,26 +529,27 @@ def sync_chain(
     rpc = JsonRpcClient(options.rpc_url, http)
     node = Node(rpc)
     head = node.head()  # the first call: an unreachable node fails here, before the database is touched
-    _check_token(node, spec, options.token)
+    token = token_spec(spec.name, options.token)
+    _check_token(node, spec, token)
     end = _end_block(node, options, head)
     summary = SyncSummary(chain=spec.name, token=options.token)
 
-    topic_filters = ALL_EVENTS
+    topic_filters = all_events(token.layout)
 
     def prepare(store: Store) -> tuple[int, int]:
         nonlocal topic_filters
         check_source(store, spec.name, options.token, options.source, options.scope)
         if options.scope == "labeled":
-            topic_filters = labeled_topic_filters(_labeled_words(store, spec), options.max_subtopics)
+            topic_filters = labeled_topic_filters(token.layout, _labeled_words(store, spec), options.max_subtopics)
         summary.reorg = heal_reorg(store, node, spec.name, options.token, head)
-        return _start_block(node, spec, options, head, store), end
+        return _start_block(node, spec, token, options, head, store), end
 
     plan = SyncPlan(
         prepare=prepare,
         fetch=lambda start, stop_at, stop: fetch_raw_steps(
-            rpc, spec, options.token, start, stop_at, options.chunk_size, summary, stop, topic_filters
+            rpc, spec, token, start, stop_at, options.chunk_size, summary, stop, topic_filters
         ),
-        build=lambda step: build_batch(rpc, node, spec, options.token, step, topic_filters, options.scope),
+        build=lambda step: build_batch(rpc, node, spec, token, step, topic_filters, options.scope),
     )
     summary.seconds = time.perf_counter() - started
     run_sync(db_path, summary, plan, on_progress)

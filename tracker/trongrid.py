@@ -38,8 +38,8 @@ from .sync import (
     check_source,
     run_sync,
 )
+from .tokens import TokenSpec, token_spec
 from .trongrid_decode import (
-    EVENT_NAMES,
     EventsPage,
     EventWindow,
     TronBlock,
@@ -104,10 +104,10 @@ def fetch_window_events(client: TronGridClient, window: EventWindow, min_ms: int
     events: list[dict[str, Any]] = []
     lower, fingerprint = min_ms, None
     while True:
-        page = client.events_page(window.token, window.event_name, lower, max_ms, fingerprint)
+        page = client.events_page(window.token, window.event.name, lower, max_ms, fingerprint)
         stamps = [record.get("block_timestamp") if isinstance(record, dict) else None for record in page.records]
         if any(not isinstance(stamp, int) for stamp in stamps) or stamps != sorted(stamps):
-            raise BadResponse(f"TronGrid {window.event_name} events are not in ascending block_timestamp order")
+            raise BadResponse(f"TronGrid {window.event.name} events are not in ascending block_timestamp order")
         fresh = [record for record in page.records if _event_key(record) not in seen]
         seen.update(_event_key(record) for record in fresh)
         events.extend(fresh)
@@ -118,7 +118,7 @@ def fetch_window_events(client: TronGridClient, window: EventWindow, min_ms: int
             return events
         if not fresh:
             raise TrackerError(
-                f"TronGrid returned a full page of already-seen {window.event_name} events at block timestamp "
+                f"TronGrid returned a full page of already-seen {window.event.name} events at block timestamp "
                 f"{lower} without a fingerprint (over {PAGE_LIMIT} events in one block); retry later or use --source jsonrpc"
             )
         lower, fingerprint = stamps[-1], None
@@ -133,7 +133,7 @@ class WindowStep:
 
 
 def fetch_windows(
-    client: TronGridClient, token: str, start: int, end: int, window_blocks: int, summary: SyncSummary,
+    client: TronGridClient, token: TokenSpec, start: int, end: int, window_blocks: int, summary: SyncSummary,
     stop: threading.Event,
 ) -> Iterator[WindowStep]:
     low = start
@@ -143,8 +143,8 @@ def fetch_windows(
         # Tron blocks sit in 3-second slots, so [first - 1 ms, last + 1 ms] holds exactly these blocks
         # whether TronGrid's bounds are inclusive or not; decode_events rejects anything else.
         frames = []
-        for event_name in EVENT_NAMES:
-            window = EventWindow(token, event_name, low, high)
+        for event in token.layout.events:
+            window = EventWindow(token.address, event, low, high)
             records = fetch_window_events(client, window, first.timestamp_ms - 1, last.timestamp_ms + 1)
             frames.append(decode_events(records, window))
         summary.requests = client.pages
@@ -152,8 +152,8 @@ def fetch_windows(
         low = high + 1
 
 
-def build_window_batch(step: WindowStep, token: str) -> Batch:
-    transfers, supply = split_rows(step.events, TRON.format.address)
+def build_window_batch(step: WindowStep, token: TokenSpec) -> Batch:
+    transfers, supply = split_rows(step.events, token.layout, TRON.format.address)
     event_blocks = step.events.select(
         chain=pl.lit("tron"), block_number="block_number", block_hash=pl.lit(None, dtype=pl.String), block_time="block_time"
     ).unique("block_number")
@@ -170,12 +170,12 @@ def build_window_batch(step: WindowStep, token: str) -> Batch:
     blocks = pl.concat([event_blocks.filter(pl.col("block_number") != last.number), last_row])
     return Batch(
         chain="tron",
-        token=token,
+        token=token.address,
         from_block=step.window_from,
         to_block=step.window_to,
         to_block_hash="0x" + last.block_id,
-        transfers=with_units(transfers.to_arrow(), settings.USDT_DECIMALS),
-        supply_events=with_units(supply.to_arrow(), settings.USDT_DECIMALS),
+        transfers=with_units(transfers.to_arrow(), token.decimals),
+        supply_events=with_units(supply.to_arrow(), token.decimals),
         blocks=blocks.to_arrow(),
         source="trongrid",
     )
@@ -210,6 +210,7 @@ def sync_trongrid(
     else:
         end = confirmed
     summary = SyncSummary(chain="tron", token=options.token)
+    token = token_spec("tron", options.token)
 
     def prepare(store: Store) -> tuple[int, int]:
         check_source(store, "tron", options.token, "trongrid")
@@ -231,9 +232,9 @@ def sync_trongrid(
     plan = SyncPlan(
         prepare=prepare,
         fetch=lambda start, stop_at, stop: fetch_windows(
-            client, options.token, start, stop_at, options.chunk_size, summary, stop
+            client, token, start, stop_at, options.chunk_size, summary, stop
         ),
-        build=lambda step: build_window_batch(step, options.token),
+        build=lambda step: build_window_batch(step, token),
     )
     run_sync(db_path, summary, plan, on_progress)
     if anchor_rpc:

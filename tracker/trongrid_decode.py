@@ -16,21 +16,13 @@ from typing import Any
 
 import polars as pl
 
-from .decode import MAX_AMOUNT_RAW, supply_leg
+from .decode import MAX_AMOUNT_RAW, split_events
 from .errors import BadResponse, TrackerError
 from .rpc import parse_json
+from .tokens import AMOUNT, FROM, TO, WALLET, EventSpec, TokenLayout
 from .tron_address import hex20_from_base58, normalize_tron_address
 
-EVENT_NAMES = ("Transfer", "Issue", "Redeem", "DestroyedBlackFunds")
 _HEX_SPELLING = re.compile(r"^(0x|0X|41)[0-9a-fA-F]{40}$")
-SUPPLY_KIND = {"Issue": "issue", "Redeem": "redeem", "DestroyedBlackFunds": "destroyed_black_funds"}
-# Named fields of each event's decoded `result`, with the positional keys TronGrid also sends.
-_FIELDS = {
-    "Transfer": (("from", "0"), ("to", "1"), ("value", "2")),
-    "Issue": (("amount", "0"),),
-    "Redeem": (("amount", "0"),),
-    "DestroyedBlackFunds": (("_blackListedUser", "0"), ("_balance", "1")),
-}
 
 
 @dataclass(frozen=True)
@@ -51,7 +43,7 @@ class EventWindow:
     """What one events query asked for."""
 
     token: str  # base58
-    event_name: str
+    event: EventSpec  # one event of the token's layout: its name and its fields' names
     from_block: int
     to_block: int
 
@@ -101,19 +93,23 @@ def _address_hex40(value: Any) -> str | None:
         return None
 
 
-def _field(result: Any, names: tuple[str, str]) -> Any:
+def _field(result: Any, event: EventSpec, role: str) -> Any:
+    """The decoded value of the field with `role`, by its declared name (or TronGrid's positional key)."""
     if not isinstance(result, dict):
         return None
-    named, positional = names
-    return result.get(named, result.get(positional))
+    return result.get(event.field_name(role), result.get(event.positional_key(role)))
+
+
+_ADDRESS_COLUMNS = {FROM: "from_hex40", TO: "to_hex40", WALLET: "wallet_hex40"}
 
 
 def decode_events(records: list[dict[str, Any]], window: EventWindow) -> pl.DataFrame:
-    """Rows of one event kind: checked, exact, addresses in base58. Raises on anything off."""
-    fields = _FIELDS[window.event_name]
+    """Rows of one event kind: checked, exact, addresses as 40 hex digits. Raises on anything off."""
+    event = window.event
+    roles = [role for role in _ADDRESS_COLUMNS if role in event.address_roles]
     columns: dict[str, list[Any]] = {
         "block_number": [], "block_ms": [], "tx_id": [], "log_index": [], "contract": [], "event_name": [],
-        "address1": [], "address2": [], "amount_text": [],
+        "amount_text": [], **{_ADDRESS_COLUMNS[role]: [] for role in _ADDRESS_COLUMNS},
     }
     for record in records:
         record = record if isinstance(record, dict) else {}
@@ -124,25 +120,24 @@ def decode_events(records: list[dict[str, Any]], window: EventWindow) -> pl.Data
         columns["log_index"].append(record.get("event_index"))
         columns["contract"].append(_address_hex40(record.get("contract_address")))
         columns["event_name"].append(record.get("event_name"))
-        addresses = [_field(result, f) for f in fields[:-1]]
-        columns["address1"].append(_address_hex40(addresses[0]) if addresses else "")
-        columns["address2"].append(_address_hex40(addresses[1]) if len(addresses) > 1 else "")
-        columns["amount_text"].append(_field(result, fields[-1]))
+        for role, column in _ADDRESS_COLUMNS.items():
+            columns[column].append(_address_hex40(_field(result, event, role)) if role in roles else None)
+        columns["amount_text"].append(_field(result, event, AMOUNT))
     schema = {
         "block_number": pl.Int64, "block_ms": pl.Int64, "tx_id": pl.String, "log_index": pl.Int64,
-        "contract": pl.String, "event_name": pl.String, "address1": pl.String, "address2": pl.String,
-        "amount_text": pl.String,
+        "contract": pl.String, "event_name": pl.String, "amount_text": pl.String,
+        **{column: pl.String for column in _ADDRESS_COLUMNS.values()},
     }
     try:
         frame = pl.DataFrame(columns, schema=schema, strict=False)
     except (TypeError, pl.exceptions.PolarsError) as error:
-        raise BadResponse(f"TronGrid {window.event_name} events: fields of the wrong type") from error
+        raise BadResponse(f"TronGrid {event.name} events: fields of the wrong type") from error
     token_hex = hex20_from_base58(window.token)
     amount = pl.col("amount_text").str.to_integer(base=10, dtype=pl.UInt128, strict=False)
     problem = (
         pl.when(pl.col("contract").is_null() | (pl.col("contract") != token_hex))
         .then(pl.lit("event from another contract"))
-        .when(pl.col("event_name") != window.event_name)
+        .when(pl.col("event_name") != event.name)
         .then(pl.lit("event of another name"))
         .when(pl.col("block_number").is_null() | pl.col("block_ms").is_null())
         .then(pl.lit("event without block number or timestamp"))
@@ -152,7 +147,7 @@ def decode_events(records: list[dict[str, Any]], window: EventWindow) -> pl.Data
         .then(pl.lit("malformed transaction_id"))
         .when(pl.col("log_index").is_null() | (pl.col("log_index") < 0))
         .then(pl.lit("malformed event_index"))
-        .when(pl.col("address1").is_null() | pl.col("address2").is_null())
+        .when(pl.any_horizontal([pl.col(_ADDRESS_COLUMNS[role]).is_null() for role in roles] or [pl.lit(False)]))
         .then(pl.lit("malformed address"))
         .when(~pl.col("amount_text").str.contains(r"^[0-9]{1,38}$").fill_null(False) | (amount > MAX_AMOUNT_RAW))
         .then(pl.lit("amount is not a whole number below 10^38"))
@@ -163,7 +158,7 @@ def decode_events(records: list[dict[str, Any]], window: EventWindow) -> pl.Data
     if bad.height:
         first = bad.row(0, named=True)
         raise BadResponse(
-            f"TronGrid returned an invalid {window.event_name} event for blocks {window.from_block}-"
+            f"TronGrid returned an invalid {event.name} event for blocks {window.from_block}-"
             f"{window.to_block} ({bad.height} bad of {frame.height}): {first['problem']} "
             f"(block {first['block_number']}, tx {first['tx_id']}, index {first['log_index']})"
         )
@@ -174,29 +169,15 @@ def decode_events(records: list[dict[str, Any]], window: EventWindow) -> pl.Data
         block_time=(pl.col("block_ms") * 1000).cast(pl.Datetime("us", "UTC")),
         tx_hash=pl.col("tx_id").str.to_lowercase().str.strip_prefix("0x"),
         log_index="log_index",
-        kind=pl.lit(SUPPLY_KIND.get(window.event_name, "transfer")),
-        from_hex40="address1",
-        to_hex40="address2",
+        kind=pl.lit(event.kind),
+        from_hex40="from_hex40",
+        to_hex40="to_hex40",
+        wallet_hex40="wallet_hex40",
         amount_raw=pl.col("amount_raw").cast(pl.Decimal(38, 0)),
     )
 
 
-def split_rows(events: pl.DataFrame, format_address: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_rows(events: pl.DataFrame, layout: TokenLayout, format_address: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(transfers, supply_events) in the shape the store writes, from decoded events of all kinds."""
     keys = ["chain", "token", "block_number", "block_time", "tx_hash", "log_index"]
-    transfers = events.filter(pl.col("kind") == "transfer").select(
-        *keys,
-        from_address=format_address(pl.col("from_hex40")),
-        to_address=format_address(pl.col("to_hex40")),
-        amount_raw="amount_raw",
-        supply_leg=supply_leg(pl.col("from_hex40"), pl.col("to_hex40")),
-    )
-    supply = events.filter(pl.col("kind") != "transfer").select(
-        *keys,
-        kind="kind",
-        address=pl.when(pl.col("kind") == "destroyed_black_funds")
-        .then(format_address(pl.col("from_hex40")))
-        .otherwise(pl.lit(None, dtype=pl.String)),
-        amount_raw="amount_raw",
-    )
-    return transfers, supply
+    return split_events(events, layout, format_address, keys)
