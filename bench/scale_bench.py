@@ -315,7 +315,7 @@ def main() -> None:
         ("export daily_flows", ["export", "daily_flows", "--format", "csv", "--out", "/dev/null"], floor_all),
         ("signals", ["signals", "--since", str(report_day)], floor_all),
     ]
-    for query in sorted((ROOT / "queries").glob("*.sql")):
+    for query in sorted((ROOT / "tracker" / "sql" / "queries").glob("*.sql")):
         params = ["-p", "day", str(report_day)] if query.stem == "report_status" else []
         runs.append((f"query {query.stem}", ["query", query.stem, *params, "--format", "csv"], floor_all))
     print(f"{'what':34} {'wall s':>8} {'bare s':>8} {'ratio':>6} {'peak RSS':>9}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import file_digest, rows, run_cli
-from tracker.labels import BUNDLED_DIR, read_labels
+from tracker.labels import BUNDLED_DIR, bundled_files, read_labels
 from tracker.errors import TrackerError
 
 HEADER = "chain,address,entity,category,wallet_type,source,valid_from,valid_to\n"
@@ -113,8 +113,8 @@ def test_dune_spellbook_format(tmp_path: Path) -> None:
 
 
 def test_bundled_set_is_valid_curated_and_loaded_on_first_use(tmp_path: Path) -> None:
-    files = sorted(BUNDLED_DIR.glob("*.csv"))
-    assert files
+    files = bundled_files()  # package data: tracker/data/labels/*.csv
+    assert files and [f.name for f in files] == ["default.csv"] and (BUNDLED_DIR / "default.csv").is_file()
     labels = [label for path in files for label in read_labels(path.read_text(), str(path))]
     assert len({(l.chain, l.address) for l in labels}) == len(labels)  # no address twice
     assert all(l.source for l in labels)

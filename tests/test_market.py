@@ -111,7 +111,7 @@ def test_market_daily_by_hand(tmp_path: Path) -> None:
     assert day["oi_drawdown_90d"] == pytest.approx(1100 / 1200 - 1)
     assert day["long_short_ratio"] == pytest.approx(1.5) and Decimal(day["close"]) == Decimal("1.75")
     # The file runs unchanged in DuckDB itself.
-    sql = (Path(__file__).resolve().parent.parent / "queries" / "market_daily.sql").read_text()
+    sql = (Path(__file__).resolve().parent.parent / "tracker" / "sql" / "queries" / "market_daily.sql").read_text()
     with duckdb.connect(str(db), read_only=True) as con:
         con.execute(f"PREPARE q AS {sql}")
         found = con.execute("EXECUTE q(symbol := 'BTC', since := DATE '2026-03-10', until := NULL)").fetchall()

@@ -224,7 +224,7 @@ def test_signal_queries_run_unchanged_in_duckdb(built: Path) -> None:
     import duckdb
 
     run_cli("--db", str(built), "signals")
-    queries = Path(__file__).resolve().parent.parent / "queries"
+    queries = Path(__file__).resolve().parent.parent / "tracker" / "sql" / "queries"
     with duckdb.connect(str(built), read_only=True) as con:
         con.execute("SET TimeZone = 'Asia/Tokyo'")  # days stay UTC days
 
@@ -250,7 +250,7 @@ def test_reserves_on_a_day_equal_the_all_days_view(built: Path) -> None:
     """exchange_reserves_on (anchor read after the day, minus the changes since) = exchange_reserves_by_day."""
     import duckdb
 
-    sql = (Path(__file__).resolve().parent.parent / "queries" / "exchange_reserves_on.sql").read_text()
+    sql = (Path(__file__).resolve().parent.parent / "tracker" / "sql" / "queries" / "exchange_reserves_on.sql").read_text()
     with duckdb.connect(str(built), read_only=True) as con:
         con.execute("SET TimeZone = 'Pacific/Auckland'")
         con.execute(f"PREPARE q AS {sql}")

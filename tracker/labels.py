@@ -13,6 +13,8 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,8 @@ CATEGORIES = ("exchange", "issuer", "bridge", "other")
 WALLET_TYPES = ("hot", "cold", "deposit", "treasury", "unknown")
 COLUMNS = ("chain", "address", "entity", "category", "wallet_type", "source", "valid_from", "valid_to")
 DUNE_COLUMNS = ("blockchain", "address", "cex_name", "distinct_name", "added_by", "added_date")
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "data" / "labels"
+# The bundled label set: package data (a Traversable), present in an installed wheel as in the checkout.
+BUNDLED_DIR = resources.files("tracker") / "data" / "labels"
 # Errors shown in the one error line before "…and N more".
 SHOWN_ERRORS = 8
 
@@ -251,10 +254,19 @@ def ensure_bundled(store: Store) -> int:
     if store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0]:
         return 0
     loaded = 0
-    for path in sorted(BUNDLED_DIR.glob("*.csv")):
-        labels = read_labels(path.read_text(encoding="utf-8"), str(path), "csv")
-        loaded += store_labels(store, labels, str(path)).rows
+    for entry in bundled_files():
+        labels = read_labels(entry.read_text(encoding="utf-8"), str(entry), "csv")
+        loaded += store_labels(store, labels, str(entry)).rows
     return loaded
+
+
+def bundled_files() -> list[Traversable]:
+    """The bundled label CSVs (Traversables), by name; refused loudly when the installed package lacks them."""
+    files = sorted((entry for entry in BUNDLED_DIR.iterdir() if entry.name.endswith(".csv") and entry.is_file()),
+                   key=lambda entry: entry.name) if BUNDLED_DIR.is_dir() else []
+    if not files:
+        raise TrackerError(f"the bundled label set is missing from the installed package ({BUNDLED_DIR}): reinstall it")
+    return files
 
 
 LIST_SQL = (

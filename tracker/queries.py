@@ -1,8 +1,10 @@
 """Running SQL against the database: named queries, files, inline SQL; results as table, CSV, JSON, Parquet.
 
-Named queries are `queries/<name>.sql` with `$param` placeholders. A placeholder
-the caller does not set is bound to NULL, which every bundled query reads as
-"no filter".
+Named queries are `<name>.sql` files with `$param` placeholders, shipped inside the
+package (`tracker/sql/queries/`, package data read through importlib.resources, so
+they work from an installed wheel; the checkout's `queries/` is a symlink to them).
+A placeholder the caller does not set is bound to NULL, which every bundled query
+reads as "no filter".
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +28,8 @@ from .store import Store, unwatched_count
 if TYPE_CHECKING:
     import pyarrow as pa
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
+# Package data (a Traversable: a directory in an installed wheel or the checkout alike).
+QUERIES_DIR = resources.files("tracker") / "sql" / "queries"
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
@@ -48,7 +52,11 @@ class Result:
 
 
 def named_queries() -> list[str]:
-    return sorted(path.stem for path in QUERIES_DIR.glob("*.sql"))
+    """Names of the bundled queries (refused loudly when the installed package lacks them)."""
+    if not QUERIES_DIR.is_dir():
+        raise TrackerError(f"the bundled queries are missing from the installed package ({QUERIES_DIR}): reinstall it")
+    return sorted(entry.name.removesuffix(".sql") for entry in QUERIES_DIR.iterdir()
+                  if entry.name.endswith(".sql") and entry.is_file())
 
 
 def resolve_sql(target: str, stdin_text: str | None = None) -> str:
@@ -58,9 +66,9 @@ def resolve_sql(target: str, stdin_text: str | None = None) -> str:
             raise TrackerError("no SQL on standard input")
         return stdin_text
     if _NAME.match(target):
-        path = QUERIES_DIR / f"{target}.sql"
-        if path.exists():
-            return path.read_text(encoding="utf-8")
+        bundled = QUERIES_DIR / f"{target}.sql"
+        if bundled.is_file():
+            return bundled.read_text(encoding="utf-8")
         if " " not in target:
             raise TrackerError(f"no query named {target!r} (bundled: {', '.join(named_queries())})")
     path = Path(target)
