@@ -6,12 +6,15 @@ import csv
 import io
 import json
 import struct
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests import dataset
 from tests.helpers import file_digest, run_cli
+from tracker.report import readable
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 DAY = "2026-02-09"  # dataset day 39
@@ -26,14 +29,16 @@ def computed(tmp_path_factory) -> Path:
     return db
 
 
-@pytest.mark.parametrize("file_format", ["md", "json"])
+@pytest.mark.parametrize("file_format", ["md", "json", "table"])
 def test_golden(computed: Path, file_format: str) -> None:
     """Figures checked by hand: ExA +3M in, -10M out (9M to a user, 1M to ExB); ExB +3M; reserves 100M
-    (-7M, -6.54 %) and 10M (+3M from 7M); supply 1,000M; regime risk_off at -1.5 after neutral at -0.5."""
+    (-7M, -6.54 %) and 10M (+3M from 7M); supply 1,000M; regime risk_off at -1.5 after neutral at -0.5.
+    md and table show the json's figures for a person (the .txt golden is the table format)."""
     before = file_digest(computed)
     done = run_cli("--db", str(computed), "report", "--date", DAY, "--format", file_format)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == (GOLDEN / f"report_{DAY}.{file_format}").read_text(encoding="utf-8")
+    extension = {"table": "txt"}.get(file_format, file_format)
+    assert done.stdout == (GOLDEN / f"report_{DAY}.{extension}").read_text(encoding="utf-8")
     assert file_digest(computed) == before  # read-only
 
 
@@ -41,13 +46,61 @@ def test_table_and_csv(computed: Path) -> None:
     table = run_cli("--db", str(computed), "report", "--date", DAY).stdout
     assert table.startswith(f"USDT flows and risk report — {DAY} (UTC)\n")
     assert "regime: risk_off (score -1.50, confidence 83%) — shifted today" in table
-    assert "ExA     100000000.000000  -7000000.000000  -0.0654206" in table
+    assert "ExA     100,000,000  -7,000,000      -6.54%" in table
+    assert "ExB      10,000,000  +3,000,000     +42.86%" in table
+    assert "tron      2026-02-09       0         0          0             0                 —" in table
+    assert "funding_rate                      -0.0050%" in table and "-5.48%" in table and "$800.00M" in table
+    assert "all       risk_off  -1.50         83%" in table
+    # No line runs across the screen: the regime's sentences wrap under its table, wide tables turn.
+    assert max(map(len, table.splitlines())) <= 100
+    assert "           missing: OI 7-day change (no BTC open interest for the day or for 7 days before)" in table
     cells = list(csv.DictReader(io.StringIO(run_cli("--db", str(computed), "report", "--date", DAY,
                                                     "--format", "csv").stdout)))
     lookup = {(c["section"], c["row"], c["column"]): c["value"] for c in cells}
     assert lookup[("exchange reserves", "1", "change")] == "-7000000.000000"
     assert lookup[("exchange flows by chain", "1", "netflow")] == "-4000000.000000"
     assert lookup[("regime", "1", "regime")] == "risk_off"
+
+
+@pytest.mark.parametrize(("column", "value", "shown"), [
+    ("reserve_end", Decimal("45041023.000000"), "45,041,023"),
+    ("reserve_end", Decimal("45041023.500000"), "45,041,024"),  # whole USDT from 1,000 up, half up
+    ("inflow", Decimal("999.994"), "999.99"),  # cents below 1,000
+    ("inflow", Decimal("0.500000"), "0.50"),
+    ("inflow", Decimal("0.000001"), "0.000001"),  # never a non-zero amount as 0
+    ("inflow", Decimal("0.000000"), "0"),
+    ("outflow", Decimal("-1234.5"), "-1,235"),
+    ("change", Decimal("3000000"), "+3,000,000"),
+    ("change", Decimal("-7000000"), "-7,000,000"),
+    ("change", Decimal("0"), "0"),
+    ("reserve_end", None, "—"),
+    ("total_supply_end", None, "—"),
+    ("oi_usd", Decimal("45041023.000000000000"), "$45.04M"),
+    ("total_supply_end", Decimal("1000000000.000000"), "$1.00B"),
+    ("total_supply_end", Decimal("999999999"), "$1.00B"),  # rounded before the unit is chosen
+    ("oi_usd", Decimal("-4000000"), "-$4.00M"),
+    ("oi_usd", Decimal("950"), "$950.00"),
+    ("change_pct", -0.06542056074766354, "-6.54%"),
+    ("change_pct", 0.42857142857142855, "+42.86%"),
+    ("change_pct", 0.0000001, "+0.00001%"),
+    ("oi_drawdown_90d", -0.36, "-36.00%"),
+    ("confidence", 0.8333, "83%"),
+    ("funding_rate", -4.9999999999999996e-05, "-0.0050%"),
+    ("funding_annualized", -0.05474999999999999, "-5.48%"),  # float noise of -0.05475
+    ("score", -1.5, "-1.50"),
+    ("score", 1.0, "+1.00"),
+    ("long_short_ratio", 1.2, "1.20"),
+    ("close", Decimal("97123.456000000000"), "97,123.46"),
+    ("transfers", 12345, "12,345"),
+    ("synced_until", datetime(2026, 2, 10, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),
+     "2026-02-10 00:00 UTC"),
+    ("day", date(2026, 2, 9), "2026-02-09"),
+    ("entity", "ExA", "ExA"),
+    ("symbol", None, ""),  # text, not a figure
+    ("some_new_float", 0.123456789, "0.123457"),  # no kind: as stored
+])
+def test_readable_cells(column: str, value: object, shown: str) -> None:
+    assert readable(column, value) == shown
 
 
 def test_missing_and_partial_days_are_said_not_zeroed(computed: Path) -> None:

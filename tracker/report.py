@@ -9,16 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta, timezone
-from decimal import Decimal
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 from .errors import TrackerError
-from .queries import Result, _json_value, _text, execute, open_for_reading, render, resolve_sql
+from .queries import Result, _json_value, _text, execute, open_for_reading, resolve_sql
 from .store import configure_session
 
 TOP = 5
@@ -110,7 +112,7 @@ def _notes(report: Report, status: Result) -> None:
     if not chains:
         report.notes.append("no chain is synced yet: run `tracker sync ethereum` / `tracker sync tron`")
     for chain in chains:
-        until = chain["synced_until"].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if chain["synced_until"] else "?"
+        until = _utc_minute(chain["synced_until"]) if chain["synced_until"] else "?"
         if chain["status"] == "partial":
             report.notes.append(f"{chain['source']}: synced only to {until}: its flows and supply for "
                                 f"{report.day} are partial")
@@ -198,30 +200,182 @@ def _regime(report: Report, signals: Result) -> None:
                      "since_yesterday": "; ".join(changes)}
 
 
-def _headline(report: Report) -> str:
+def _headline(report: Report) -> list[str]:
+    """The regime, then what changed since yesterday: one line in md, two in `table`."""
     if not report.regime:
-        return "regime: unknown (no signal for the day)"
+        return ["regime: unknown (no signal for the day)"]
     regime = report.regime
-    return (f"regime: {regime['regime']} (score {regime['score']:+.2f}, confidence {regime['confidence']:.0%})"
-            f"{' — shifted today' if regime['shift'] else ''}; since yesterday: {regime['since_yesterday']}")
+    return [f"regime: {regime['regime']} (score {regime['score']:+.2f}, confidence {regime['confidence']:.0%})"
+            f"{' — shifted today' if regime['shift'] else ''}", f"since yesterday: {regime['since_yesterday']}"]
+
+
+# How a person reads each column in `table` and `md`; csv and json keep the exact stored values.
+# A new section gets readable figures by naming its columns after these; other columns print as stored.
+KINDS = {
+    **dict.fromkeys(("inflow", "outflow", "cross_exchange", "minted", "redeemed", "destroyed", "reserve_end",
+                     "amount"), "usdt"),
+    **dict.fromkeys(("netflow", "net_issuance", "change"), "usdt_change"),
+    **dict.fromkeys(("total_supply_end", "oi_usd"), "usd_size"),
+    **dict.fromkeys(("change_pct", "oi_change_1d", "oi_change_7d"), "pct_change"),
+    **dict.fromkeys(("funding_annualized", "funding_annualized_oi_weighted", "oi_drawdown_90d"), "pct"),
+    "funding_rate": "rate", "confidence": "share", "score": "score", "long_short_ratio": "number",
+    "close": "number", "transfers": "count", "day": "date", "synced_until": "time",
+    "reasons": "note", "missing": "note",  # sentences: printed under the table, not in a cell
+}
+UNKNOWN = "—"  # a NULL figure (no anchor, no supply yet): never printed as 0
+WIDTH = 100  # text wraps here in `table`; a table wider than this is printed turned (one line per column)
+
+
+def _decimal(value: Any) -> Decimal:
+    # Floats from SQL carry binary noise (-0.05474999999999999 is -0.05475): 15 digits first, so that
+    # rounding half up gives the figure a person computes (-5.48 %, not -5.47 %).
+    return value if isinstance(value, Decimal) else Decimal(f"{value:.15g}" if isinstance(value, float) else value)
+
+
+def _fixed(value: Any, places: int) -> str:
+    """Thousands separators, rounded half up; a non-zero value that would read as 0 keeps its first digit."""
+    number = _decimal(value)
+    if not number.is_finite():
+        return str(value)
+    rounded = number.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    if not rounded and number:
+        rounded = number.quantize(Decimal(1).scaleb(number.adjusted()), ROUND_HALF_UP)
+    return f"{rounded if rounded else abs(rounded):,f}"
+
+
+def _usdt(value: Any) -> str:
+    """Whole USDT from 1,000 up (cents are noise next to millions), cents below; 0.000001 stays visible."""
+    number = _decimal(value)
+    return "0" if not number else _fixed(number, 0 if abs(number) >= 1000 else 2)
+
+
+def _usd_size(value: Any) -> str:
+    """$45.04M / $1.00B for columns about size (supply, open interest); the exact figure is in csv/json."""
+    number = _decimal(value)
+    sign = "-" if number < 0 else ""
+    for exponent, suffix in ((12, "T"), (9, "B"), (6, "M"), (3, "K")):
+        scaled = abs(number).scaleb(-exponent).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        if scaled >= 1:  # after rounding: 999,999,999 is $1.00B, not $1000.00M
+            return f"{sign}${scaled:,f}{suffix}"
+    return f"{sign}${_usdt(abs(number))}"
+
+
+def _signed(text: str, value: Any) -> str:
+    return f"+{text}" if value > 0 else text
+
+
+def _percent(value: Any, places: int) -> str:
+    return _fixed(_decimal(value) * 100, places) + "%"
+
+
+def _utc_minute(value: datetime) -> str:
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC")
+
+
+_BY_KIND: dict[str, Callable[[Any], str]] = {
+    "usdt": _usdt,
+    "usdt_change": lambda value: _signed(_usdt(value), value),
+    "usd_size": _usd_size,
+    "pct": lambda value: _percent(value, 2),
+    "pct_change": lambda value: _signed(_percent(value, 2), value),
+    "rate": lambda value: _percent(value, 4),  # funding per 8 h is a tiny fraction: -0.0050 %
+    "share": lambda value: _percent(value, 0),
+    "score": lambda value: _signed(_fixed(value, 2), value),
+    "number": lambda value: _fixed(value, 2),
+    "count": lambda value: f"{int(value):,}",
+    "date": lambda value: value.strftime("%Y-%m-%d"),
+    "time": _utc_minute,
+}
+
+
+def readable(column: str, value: Any) -> str:
+    """One cell as a person reads it, by the column's kind (KINDS)."""
+    kind = KINDS.get(column)
+    if value is None:
+        return UNKNOWN if kind in _BY_KIND else ""
+    if kind in _BY_KIND:
+        return _BY_KIND[kind](value)
+    return _cell(value)
 
 
 def _cell(value: Any) -> str:
-    """Floats (features, means) to 6 significant digits for reading; exact decimals stay as stored."""
+    """Columns of no known kind: floats to 6 significant digits; exact decimals stay as stored."""
     return f"{value:.6g}" if isinstance(value, float) else _text(value)
 
 
-def _readable(result: Result) -> Result:
-    return table(result.columns, [tuple(_cell(value) for value in row) for row in result.rows])
+def _right_aligned(result: Result, index: int) -> bool:
+    kind = KINDS.get(result.columns[index])
+    if kind is not None:
+        return kind in _BY_KIND and kind not in ("date", "time")
+    values = [row[index] for row in result.rows if row[index] is not None]
+    return bool(values) and all(isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) for v in values)
 
 
-def _md_table(result: Result) -> str:
+@dataclass
+class _Laid:
+    """A section ready to print: the table's columns and cells, and its sentences (scope, column, text)."""
+    columns: list[str]
+    right: list[bool]
+    rows: list[list[str]]
+    notes: list[tuple[str, str, str]]
+
+
+def _lay_out(result: Result) -> _Laid:
+    kept = [i for i, column in enumerate(result.columns) if KINDS.get(column) != "note"]
+    said = [i for i, column in enumerate(result.columns) if KINDS.get(column) == "note"]
+    return _Laid(
+        [result.columns[i] for i in kept],
+        [_right_aligned(result, i) for i in kept],
+        [[readable(result.columns[i], row[i]) for i in kept] for row in result.rows],
+        [(readable(result.columns[0], row[0]), result.columns[i], row[i]) for row in result.rows for i in said
+         if row[i]],
+    )
+
+
+def _md_section(result: Result) -> str:
     if not result.rows:
         return "_no data_\n"
-    cells = [[_cell(value).replace("|", "\\|") for value in row] for row in result.rows]
-    lines = ["| " + " | ".join(result.columns) + " |", "|" + "---|" * len(result.columns)]
-    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    laid = _lay_out(result)
+    lines = ["| " + " | ".join(laid.columns) + " |", "|" + "".join("---:|" if r else "---|" for r in laid.right)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in laid.rows]
+    if laid.notes:
+        lines.append("")
+        lines += [f"- {key} — {column}: {text}" for key, column, text in laid.notes]
     return "\n".join(lines) + "\n"
+
+
+def _aligned(columns: list[str], right: list[bool], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in [columns, *rows]) for i in range(len(columns))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right)).rstrip()
+
+    return [line(columns), "  ".join("-" * w for w in widths), *map(line, rows)]
+
+
+def _wrap(text: str, indent: int = 0) -> list[str]:
+    # never inside a word or at a hyphen: "risk-off" and addresses stay whole
+    return textwrap.wrap(text, WIDTH, subsequent_indent=" " * indent, break_long_words=False,
+                         break_on_hyphens=False)
+
+
+def _table_section(result: Result) -> list[str]:
+    if not result.rows:
+        return ["no data"]
+    laid = _lay_out(result)
+    lines = _aligned(laid.columns, laid.right, laid.rows)
+    if max(map(len, lines)) > WIDTH:  # many columns (market): one line per column, one column per row
+        lines = _aligned([laid.columns[0], *(row[0] for row in laid.rows)], [False] + [True] * len(laid.rows),
+                         [[column, *(row[i] for row in laid.rows)] for i, column in enumerate(laid.columns) if i])
+    keys = max((len(key) for key, _, _ in laid.notes), default=0)
+    last = None
+    for key, column, text in laid.notes:
+        # "all      — reasons: …" then "           missing: …": the key once, every text starting in one column
+        lead = f"{key:<{keys}} — " if key != last else " " * (keys + 3)
+        lines += ([""] if last is None else []) + _wrap(f"{lead}{column}: {text}", len(lead) + len(column) + 2)
+        last = key
+    return lines
 
 
 def render_report(report: Report, file_format: str) -> str:
@@ -247,16 +401,18 @@ def render_report(report: Report, file_format: str) -> str:
                     writer.writerow([name, number, column, _text(value)])
         return buffer.getvalue()
     if file_format == "md":
-        parts = [f"# {title}\n", f"**{_headline(report)}**\n"]
+        parts = [f"# {title}\n", f"**{'; '.join(_headline(report))}**\n"]
         parts += [f"> {note}\n" for note in report.notes]
         for name, result in report.sections.items():
-            parts.append(f"## {name}\n\n{_md_table(result)}")
+            parts.append(f"## {name}\n\n{_md_section(result)}")
         return "\n".join(parts)
     if file_format == "table":
-        parts = [title, "=" * len(title), _headline(report)]
-        parts += [f"note: {note}" for note in report.notes]
+        lines = [title, "=" * len(title)]
+        for line in _headline(report):
+            lines += _wrap(line, 2)
+        for note in report.notes:
+            lines += _wrap(f"note: {note}", 6)
         for name, result in report.sections.items():
-            parts.append(f"\n{name}\n{'-' * len(name)}")
-            parts.append(render(_readable(result), "table").rstrip("\n") if result.rows else "no data")
-        return "\n".join(parts) + "\n"
+            lines += ["", name, "-" * len(name), *_table_section(result)]
+        return "\n".join(lines) + "\n"
     raise TrackerError(f"unknown report format {file_format!r} (expected {', '.join(FORMATS)})")
