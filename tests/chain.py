@@ -205,7 +205,8 @@ class TokenChain:
 
     def destroy_black_funds(self, user: str, timestamp: int | None = None) -> Tx:
         checksum = Web3.to_checksum_address(user)
-        self._send(self.contract.functions.addBlackList(checksum), timestamp=None)
+        # Its own second, like every other block, when the scenario places blocks in time.
+        self._send(self.contract.functions.addBlackList(checksum), None if timestamp is None else timestamp - 1)
         balance = self.balance(user)
         receipt = self._send(self.contract.functions.destroyBlackFunds(checksum), timestamp)
         return self._record(receipt, "destroyed_black_funds", [(user.lower(), None, balance)])

@@ -52,6 +52,10 @@ def flow_scenario(chain: TokenChain) -> None:
     chain.transfer(USER1, C_WALLET, usdt("3"), timestamp=DAY0 + DAY + 50)  # C's label expired: other
     chain.issue(usdt("5000"), timestamp=DAY0 + 2 * DAY + 10)
     chain.redeem(usdt("1"), timestamp=DAY0 + 2 * DAY + 20)
+    # Blacklist destructions, on an exchange wallet (B's 250.000001) and on an unlabeled one (USER3's 10):
+    # no Transfer, so no flow; B's reserve drops to zero.
+    chain.destroy_black_funds(B_HOT, timestamp=DAY0 + 2 * DAY + 40)
+    chain.destroy_black_funds(USER3, timestamp=DAY0 + 2 * DAY + 60)
     chain.transfer(USER1, A_HOT, usdt("10"), timestamp=DAY0 + 3 * DAY - 1)  # 2026-03-03 23:59:59
     chain.transfer(USER1, B_HOT, usdt("7"), timestamp=DAY0 + 3 * DAY)  # 2026-03-04 00:00:00
 
@@ -112,8 +116,14 @@ def daily(db: Path, chain_name: str) -> list[tuple]:
 
 
 def test_daily_flows_are_exact_on_both_chains(synced) -> None:
-    chain_name, db, _, _ = synced
+    chain_name, db, chain, spell = synced
     assert daily(db, chain_name) == EXPECTED_DAILY
+    # The destroyed funds left ExB's reserve without a flow: 7 received on 03-04 is all it holds.
+    done = run_cli("--db", str(db), "export", "daily_flows", "--chain", chain_name, "--since", "2026-03-04")
+    assert list(csv.reader(io.StringIO(done.stdout)))[1][2::7] == ["ExB", "7.000000"]
+    destroyed = rows(db, "SELECT address, amount_raw FROM supply_events WHERE kind = 'destroyed_black_funds' ORDER BY 2")
+    assert [(a, int(r)) for a, r in destroyed] == [(spell(USER3), usdt("10")), (spell(B_HOT), usdt("250.000001"))]
+    assert chain.balance(B_HOT) == usdt("7") and chain.balance(USER3) == 0
 
 
 def test_flow_types(synced) -> None:
@@ -146,7 +156,7 @@ def test_queries_run_by_name_and_unchanged_in_duckdb(synced, tmp_path: Path) -> 
     con = duckdb.connect(str(db), read_only=True)
     try:
         con.execute("SET TimeZone = 'America/New_York'")  # days must stay UTC days whatever the session says
-        for path in sorted((ROOT / "queries").glob("*.sql")):
+        for path in sorted((ROOT / "tracker" / "sql" / "queries").glob("*.sql")):
             con.execute(f"PREPARE q AS {path.read_text()}")
             names = sorted(set(__import__("re").findall(r"\$([a-z_]+)", path.read_text())))
             args = ", ".join(f"{name} := NULL" for name in names)
@@ -156,7 +166,7 @@ def test_queries_run_by_name_and_unchanged_in_duckdb(synced, tmp_path: Path) -> 
             assert answer or path.name in ("market_daily.sql", "signal_evaluation.sql", "signals_daily.sql",
                                            "exchange_reserves_on.sql"), path.name
             con.execute("DEALLOCATE q")
-        con.execute(f"PREPARE q AS {(ROOT / 'queries' / 'exchange_netflow_daily.sql').read_text()}")
+        con.execute(f"PREPARE q AS {(ROOT / 'tracker' / 'sql' / 'queries' / 'exchange_netflow_daily.sql').read_text()}")
         got = con.execute(f"EXECUTE q(chain := '{chain_name}', since := DATE '2026-03-02', until := DATE '2026-03-02')").fetchall()
     finally:
         con.close()
@@ -204,7 +214,7 @@ def test_scope_labeled_fetches_only_labeled_transfers_and_same_flows(
     summary = sync_chain(db, spec, options)
     # Two transfers touch no labeled wallet (user3 -> user3, user1 -> user2): they are not fetched.
     assert summary.transfers == (17 if is_tron else 15)
-    assert summary.supply_events == 2
+    assert summary.supply_events == 4  # every supply event: Issue, Redeem, both DestroyedBlackFunds
     assert daily(db, chain_name) == EXPECTED_DAILY
     assert rows(db, "SELECT count(*) FROM transfers WHERE from_address = ? AND to_address = ?", [spell(USER3), spell(USER3)]) == [(0,)]
     assert rows(db, "SELECT DISTINCT scope FROM sync_state") == [("labeled",)]

@@ -13,11 +13,12 @@ import pytest
 from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
 from tests.helpers import rows, run_cli
+from tests.trongrid_server import Chain, TronGridServer, mirror, serve
 from tracker.tron_address import base58_from_hex20
 
 DAY = 86_400
 BUNDLED_ENTITIES = {"Binance", "OKX", "Bybit", "Coinbase", "Kraken", "HTX", "Bitfinex", "KuCoin", "Gate", "Bitget"}
-A_HOT, B_HOT, DEPOSIT, USER1, USER2 = wallet(10), wallet(20), wallet(40), wallet(1), wallet(2)
+A_HOT, B_HOT, DEPOSIT, USER1, USER2, USER3 = wallet(10), wallet(20), wallet(40), wallet(1), wallet(2), wallet(3)
 
 
 def usdt(text: str) -> int:
@@ -28,9 +29,11 @@ def csv_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-@pytest.fixture(params=["ethereum", "tron"])
-def world(request, tmp_path: Path, anvil: Anvil, compiled):
-    chain_name = request.param
+@pytest.fixture(params=["ethereum", "tron", "tron-trongrid"])
+def world(request, tmp_path: Path, anvil: Anvil, compiled, httpserver, monkeypatch):
+    """One scenario on each path: Ethereum JSON-RPC, Tron JSON-RPC, and Tron through a TronGrid stand-in that
+    mirrors the same anvil chain (anchors and `verify` then read the node through $TRACKER_TRON_RPC)."""
+    chain_name, _, source = request.param.partition("-")
     is_tron = chain_name == "tron"
     chain = TokenChain(anvil, compiled, usdt("10000000"), layout=chain_name)
     spell = (lambda a: base58_from_hex20(a.lower()[2:])) if is_tron else (lambda a: a.lower())
@@ -39,6 +42,7 @@ def world(request, tmp_path: Path, anvil: Anvil, compiled):
     chain.transfer(owner, A_HOT, usdt("5000"), timestamp=DAY0 + 100)
     chain.transfer(owner, B_HOT, usdt("700"), timestamp=DAY0 + 200)
     chain.transfer(owner, USER1, usdt("1000"), timestamp=DAY0 + 300)
+    chain.transfer(owner, USER3, usdt("250"), timestamp=DAY0 + 400)
     first_synced = chain.head() + 1
     db = tmp_path / f"{chain_name}.duckdb"
     labels = tmp_path / "labels.csv"
@@ -51,6 +55,10 @@ def world(request, tmp_path: Path, anvil: Anvil, compiled):
     assert run_cli("--db", str(db), "labels", "import", str(labels)).returncode == 0
     sync = ["--db", str(db), "sync", chain_name, "--rpc", anvil.url, "--token", spell(chain.address),
             "--confirmations", "0", "-q"]
+    if source == "trongrid":
+        server = TronGridServer(Chain(), solidified=0, refresh=lambda: mirror(chain))
+        sync[4:6] = ["--source", "trongrid", "--rpc", serve(httpserver, server, spell(chain.address))]
+        monkeypatch.setenv("TRACKER_TRON_RPC", anvil.url)  # balance anchors: the node itself
 
     chain.issue(usdt("2000000"), timestamp=DAY0 + DAY + 100)  # 2026-03-02: treasury mint
     chain.transfer(owner, A_HOT, usdt("1000"), timestamp=DAY0 + DAY + 200)
@@ -58,6 +66,7 @@ def world(request, tmp_path: Path, anvil: Anvil, compiled):
     chain.transfer(DEPOSIT, A_HOT, usdt("300"), timestamp=DAY0 + DAY + 400)  # which sweeps to the hot wallet
     chain.transfer(A_HOT, USER2, usdt("200"), timestamp=DAY0 + DAY + 500)
     chain.destroy_black_funds(B_HOT, timestamp=DAY0 + DAY + 600)  # B's 700 vanish without a Transfer
+    chain.destroy_black_funds(USER3, timestamp=DAY0 + DAY + 700)  # and an unlabeled wallet's 250
     first = run_cli(*sync, "--from-block", str(first_synced))
     assert first.returncode == 0, first.stderr
     assert "anchored balanceOf of" in first.stdout
@@ -93,15 +102,17 @@ def test_reserves_start_from_balances_held_before_the_synced_range(world) -> Non
 
 
 def test_daily_supply_is_exact(world) -> None:
-    chain_name, db, chain, _, _ = world
+    chain_name, db, chain, spell, _ = world
     done = run_cli("--db", str(db), "export", "daily_supply", "--chain", chain_name)
     assert done.returncode == 0, done.stderr
     assert csv_rows(done.stdout) == [
         ["chain", "day", "minted", "redeemed", "destroyed", "net_issuance", "total_supply_end"],
-        [chain_name, "2026-03-02", "2000000.000000", "0.000000", "700.000000", "1999300.000000", "11999300.000000"],
-        [chain_name, "2026-03-03", "0.000000", "500000.000000", "0.000000", "-500000.000000", "11499300.000000"],
+        [chain_name, "2026-03-02", "2000000.000000", "0.000000", "950.000000", "1999050.000000", "11999050.000000"],
+        [chain_name, "2026-03-03", "0.000000", "500000.000000", "0.000000", "-500000.000000", "11499050.000000"],
     ]
-    assert Decimal(chain.total_supply()).scaleb(-6) == Decimal("11499300")
+    assert Decimal(chain.total_supply()).scaleb(-6) == Decimal("11499050")
+    destroyed = rows(db, "SELECT address, amount FROM supply_events WHERE kind = 'destroyed_black_funds' ORDER BY 1")
+    assert sorted(destroyed) == sorted([(spell(B_HOT), Decimal("700")), (spell(USER3), Decimal("250"))])
 
 
 def test_verify_matches_the_node_and_catches_a_tampered_row(world) -> None:

@@ -12,9 +12,11 @@ import base64
 import bisect
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_utils import event_abi_to_log_topic
 from werkzeug import Request, Response
 
 from tracker.tron_address import base58_from_hex20
@@ -126,6 +128,53 @@ class Chain:
         return self.blocks[offset] if 0 <= offset < len(self.blocks) else None
 
 
+def mirror(token: Any) -> Chain:
+    """What TronGrid would serve for a TestTetherTron contract on an anvil node (tests.chain.TokenChain).
+
+    Every block and every log of the contract, decoded with the contract's own ABI by web3 (not by
+    the tracker), in TronGrid's shape: base58 `contract_address`, `event_index` counted within the
+    transaction, `result` keyed by field name and by position with addresses as 0x hex and numbers as
+    decimal strings, timestamps in ms, transaction ids without 0x. So a TronGrid sync of it can be
+    checked against the node itself (balanceOf, totalSupply).
+    """
+    w3 = token.w3
+    head = w3.eth.block_number
+    chain = Chain(first_block=0)
+    chain.blocks = [Block(n, w3.eth.get_block(n)["timestamp"] * 1000) for n in range(head + 1)]
+    stamps = [block.timestamp_ms for block in chain.blocks[token.deploy_block:]]  # anvil's genesis shares DAY0
+    assert stamps == sorted(set(stamps)), "TronGrid blocks sit in distinct slots: give every block its own timestamp"
+    events = {"0x" + event_abi_to_log_topic(item).hex(): item for item in token.contract.abi if item["type"] == "event"}
+    per_tx: dict[str, int] = {}
+    logs = w3.eth.get_logs({"address": token.contract.address, "fromBlock": 0, "toBlock": head})
+    for log in sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"])):
+        abi = events["0x" + bytes(log["topics"][0]).hex()]
+        name, inputs = abi["name"], abi["inputs"]
+        decoded = getattr(token.contract.events, name)().process_log(log)
+        result: dict[str, str] = {}
+        for position, field_abi in enumerate(inputs):
+            value = decoded["args"][field_abi["name"]]
+            text = "0x" + value.lower()[2:] if field_abi["type"] == "address" else str(value)
+            result[str(position)] = result[field_abi["name"]] = text
+        txid = bytes(log["transactionHash"]).hex().removeprefix("0x")
+        index = per_tx.get(txid, 0)
+        per_tx[txid] = index + 1
+        record = {
+            "block_number": log["blockNumber"],
+            "block_timestamp": chain.blocks[log["blockNumber"]].timestamp_ms,
+            "caller_contract_address": base58_from_hex20(token.address[2:]),
+            "contract_address": base58_from_hex20(token.address[2:]),
+            "event_index": index,
+            "event_name": name,
+            "result": result,
+            "result_type": {field_abi["name"]: field_abi["type"] for field_abi in inputs},
+            "event": f"{name}(" + ", ".join(
+                f"{f['type']}{' indexed' if f['indexed'] else ''} {f['name']}" for f in inputs) + ")",
+            "transaction_id": txid,
+        }
+        chain.records.append(record)
+    return chain
+
+
 def _block_json(block: Block) -> dict[str, Any]:
     return {
         "blockID": block.block_id,
@@ -144,6 +193,7 @@ class TronGridServer:
     drop_fingerprint_on: set[int] = field(default_factory=set)  # 1-based count of event pages served
     faults: list[Response] = field(default_factory=list)  # answered before anything else, in order
     foreign_event_on_page: int | None = None
+    refresh: Callable[[], Chain] | None = None  # rebuild the chain (and the solidified head) at each head request
     pages_served: int = 0
     seen_keys: list[str | None] = field(default_factory=list)
     _index: dict[str, tuple[list[dict[str, Any]], list[int]]] = field(default_factory=dict)
@@ -161,6 +211,9 @@ class TronGridServer:
         if self.faults:
             return self.faults.pop(0)
         if request.path == "/walletsolidity/getnowblock":
+            if self.refresh is not None:
+                self.chain, self._index = self.refresh(), {}
+                self.solidified = self.chain.blocks[-1].number
             return Response(json.dumps(_block_json(self.chain.block(self.solidified))), content_type="application/json")
         if request.path == "/walletsolidity/getblockbynum":
             number = request.get_json()["num"]
@@ -196,9 +249,9 @@ class TronGridServer:
         return Response(json.dumps({"data": page, "success": True, "meta": meta}), content_type="application/json")
 
 
-def serve(httpserver, server: TronGridServer) -> str:
+def serve(httpserver, server: TronGridServer, contract: str = USDT_B58) -> str:
     """Route a pytest-httpserver's TronGrid paths (and /jsonrpc-style POSTs) to `server`; its base URL."""
     httpserver.expect_request("/", method="POST").respond_with_handler(server.handler)
-    for path in ("/walletsolidity/getnowblock", "/walletsolidity/getblockbynum", f"/v1/contracts/{USDT_B58}/events"):
+    for path in ("/walletsolidity/getnowblock", "/walletsolidity/getblockbynum", f"/v1/contracts/{contract}/events"):
         httpserver.expect_request(path).respond_with_handler(server.handler)
     return httpserver.url_for("/").rstrip("/")
