@@ -16,7 +16,8 @@ from tracker.sync import SyncOptions
 from tracker.tron_address import base58_from_hex20
 from tracker.trongrid import sync_trongrid
 from tracker.tokens import USDT_TRON_LAYOUT
-from tracker.trongrid_decode import EventWindow, decode_events, parse_block
+from tracker.chains import TRON
+from tracker.trongrid_decode import EventWindow, decode_events, parse_block, split_rows
 
 BLOCKS = 120
 
@@ -187,6 +188,28 @@ def test_decode_rejects_bad_values() -> None:
     ]:
         with pytest.raises(BadResponse, match=message):
             decode_events([{**good, **change}], window)
+
+
+def test_destroyed_black_funds_records_decode_by_the_layout() -> None:
+    """USDT-TRC20's DestroyedBlackFunds as TronGrid decodes it: the wallet by its declared name (or position)."""
+    window = EventWindow(USDT_B58, USDT_TRON_LAYOUT.event("destroyed_black_funds"), 10, 20)
+    wallet = "0x" + "3c" * 20
+    named = {"block_number": 12, "block_timestamp": 36_000, "contract_address": USDT_B58, "event_index": 0,
+             "event_name": "DestroyedBlackFunds", "transaction_id": "cd" * 32,
+             "result": {"0": wallet, "1": "4200000001", "_blackListedUser": wallet, "_balance": "4200000001"}}
+    positional = {**named, "event_index": 1, "result": {"0": wallet, "1": "7"}}
+    frame = decode_events([named, positional], window)
+    assert [(r["kind"], r["wallet_hex40"], r["amount_raw"]) for r in frame.to_dicts()] == [
+        ("destroyed_black_funds", "3c" * 20, 4200000001), ("destroyed_black_funds", "3c" * 20, 7)]
+    _, supply = split_rows(frame, USDT_TRON_LAYOUT, TRON.format.address)
+    assert supply["address"].to_list() == [base58_from_hex20("3c" * 20)] * 2
+    for change, message in [
+        ({"result": {"_balance": "5"}}, "malformed address"),
+        ({"result": {"_blackListedUser": "0x" + "3c" * 19, "_balance": "5"}}, "malformed address"),
+        ({"result": {"_blackListedUser": wallet}}, "whole number"),
+    ]:
+        with pytest.raises(BadResponse, match=message):
+            decode_events([{**named, **change}], window)
 
 
 def test_parse_block_checks_its_number() -> None:

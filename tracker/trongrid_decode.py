@@ -93,36 +93,42 @@ def _address_hex40(value: Any) -> str | None:
         return None
 
 
-def _field(result: Any, event: EventSpec, role: str) -> Any:
-    """The decoded value of the field with `role`, by its declared name (or TronGrid's positional key)."""
-    if not isinstance(result, dict):
-        return None
-    return result.get(event.field_name(role), result.get(event.positional_key(role)))
-
-
 _ADDRESS_COLUMNS = {FROM: "from_hex40", TO: "to_hex40", WALLET: "wallet_hex40"}
+
+
+def _field_keys(event: EventSpec, role: str) -> tuple[str, str] | None:
+    """Where `result` holds the field with `role`: its declared name, and TronGrid's positional key."""
+    name, positional = event.field_name(role), event.positional_key(role)
+    return None if name is None or positional is None else (name, positional)
 
 
 def decode_events(records: list[dict[str, Any]], window: EventWindow) -> pl.DataFrame:
     """Rows of one event kind: checked, exact, addresses as 40 hex digits. Raises on anything off."""
     event = window.event
     roles = [role for role in _ADDRESS_COLUMNS if role in event.address_roles]
+    # (column, (name, positional key)) for each address the event names, looked up once per call
+    address_keys = [(_ADDRESS_COLUMNS[role], _field_keys(event, role)) for role in roles]
+    amount_named, amount_positional = _field_keys(event, AMOUNT)
     columns: dict[str, list[Any]] = {
         "block_number": [], "block_ms": [], "tx_id": [], "log_index": [], "contract": [], "event_name": [],
-        "amount_text": [], **{_ADDRESS_COLUMNS[role]: [] for role in _ADDRESS_COLUMNS},
+        "amount_text": [], **{column: [] for column in _ADDRESS_COLUMNS.values()},
     }
+    absent = [columns[column] for role, column in _ADDRESS_COLUMNS.items() if role not in roles]
     for record in records:
         record = record if isinstance(record, dict) else {}
         result = record.get("result")
+        result = result if isinstance(result, dict) else {}
         columns["block_number"].append(record.get("block_number"))
         columns["block_ms"].append(record.get("block_timestamp"))
         columns["tx_id"].append(record.get("transaction_id"))
         columns["log_index"].append(record.get("event_index"))
         columns["contract"].append(_address_hex40(record.get("contract_address")))
         columns["event_name"].append(record.get("event_name"))
-        for role, column in _ADDRESS_COLUMNS.items():
-            columns[column].append(_address_hex40(_field(result, event, role)) if role in roles else None)
-        columns["amount_text"].append(_field(result, event, AMOUNT))
+        for column, (named, positional) in address_keys:
+            columns[column].append(_address_hex40(result.get(named, result.get(positional))))
+        for values in absent:
+            values.append(None)
+        columns["amount_text"].append(result.get(amount_named, result.get(amount_positional)))
     schema = {
         "block_number": pl.Int64, "block_ms": pl.Int64, "tx_id": pl.String, "log_index": pl.Int64,
         "contract": pl.String, "event_name": pl.String, "amount_text": pl.String,
