@@ -1,4 +1,4 @@
-"""Shared fixtures: a compiled test token and a fresh anvil node per test.
+"""Shared fixtures: a compiled test token, a fresh anvil node per test, the hand-built dataset with signals.
 
 Under CI (CI=true) a missing anvil or solc-js fails the test instead of skipping it:
 CI must prove the real-node tests ran.
@@ -11,7 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from pathlib import Path
+
+from tests import dataset
 from tests.chain import Anvil, Compiled, ToolMissing, compile_token
+from tests.helpers import run_cli
 
 # 2026-03-01 00:00:00 UTC: scenarios place blocks on known UTC days from here.
 DAY0 = 1_772_323_200
@@ -43,3 +47,13 @@ def anvil() -> Iterator[Anvil]:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="module")
+def computed(tmp_path_factory) -> Path:
+    """tests/dataset.py's hand-built database with its signals computed (day 2026-02-09 is the golden day)."""
+    db = tmp_path_factory.mktemp("dataset") / "r.duckdb"
+    dataset.build(db)
+    done = run_cli("--db", str(db), "signals")
+    assert done.returncode == 0, done.stderr
+    return db

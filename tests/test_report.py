@@ -20,15 +20,6 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 DAY = "2026-02-09"  # dataset day 39
 
 
-@pytest.fixture(scope="module")
-def computed(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("report") / "r.duckdb"
-    dataset.build(db)
-    done = run_cli("--db", str(db), "signals")
-    assert done.returncode == 0, done.stderr
-    return db
-
-
 @pytest.mark.parametrize("file_format", ["md", "json", "table"])
 def test_golden(computed: Path, file_format: str) -> None:
     """Figures checked by hand: ExA +3M in, -10M out (9M to a user, 1M to ExB); ExB +3M; reserves 100M

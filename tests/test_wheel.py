@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from tests import dataset
 from tests.helpers import run_cli
 from tracker.queries import EXPORT_COLUMNS
 
@@ -82,16 +81,6 @@ def installed(wheel: Path, tmp_path_factory) -> Iterator[tuple[Path, Path, dict[
                if not k.startswith("TRACKER_") and k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
         env["PYTHONNOUSERSITE"] = "1"
         yield WHEEL_VENV / "bin" / "tracker", elsewhere, env
-
-
-@pytest.fixture(scope="module")
-def computed(tmp_path_factory) -> Path:
-    """tests/dataset.py's hand-built database with signals computed (by the checkout's tracker)."""
-    db = tmp_path_factory.mktemp("wheel-db") / "r.duckdb"
-    dataset.build(db)
-    done = run_cli("--db", str(db), "signals")
-    assert done.returncode == 0, done.stderr
-    return db
 
 
 def test_wheel_ships_every_run_time_file(wheel: Path) -> None:
