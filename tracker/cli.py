@@ -329,7 +329,7 @@ def labels_discover(
 @app.command("query", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def query(
     ctx: typer.Context,
-    target: str = typer.Argument(..., help="A name in queries/, a .sql file, inline SQL, or - for stdin."),
+    target: str = typer.Argument(..., help="A bundled query name (the files in queries/, shipped in the package), a .sql file, inline SQL, or - for stdin."),
     format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
     with_discovered: bool = typer.Option(False, "--with-discovered", help="Count discovered deposit addresses."),
 ) -> None:
