@@ -33,6 +33,9 @@ abstract contract TestTether {
     event Transfer(address indexed from, address indexed to, uint256 value);
     event Issue(uint256 amount);
     event Redeem(uint256 amount);
+    event Deprecate(address newAddress);
+
+    address public upgradedAddress;
 
     modifier onlyOwner() {
         require(msg.sender == owner, "not owner");
@@ -91,6 +94,13 @@ abstract contract TestTether {
     function removeBlackList(address user) external onlyOwner {
         isBlackListed[user] = false;
         _emitRemovedBlackList(user);
+    }
+
+    /// Retire the contract in favour of `upgraded`, as Tether's deprecate() does (the forwarding itself
+    /// is not reproduced: an indexer only sees this event, then no more Transfers here).
+    function deprecate(address upgraded) external onlyOwner {
+        upgradedAddress = upgraded;
+        emit Deprecate(upgraded);
     }
 
     function destroyBlackFunds(address user) external onlyOwner {

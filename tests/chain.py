@@ -211,6 +211,11 @@ class TokenChain:
         receipt = self._send(self.contract.functions.destroyBlackFunds(checksum), timestamp)
         return self._record(receipt, "destroyed_black_funds", [(user.lower(), None, balance)])
 
+    def deprecate(self, successor: str, timestamp: int | None = None) -> int:
+        """Retire the token in favour of `successor`; the block it happened in."""
+        fn = self.contract.functions.deprecate(Web3.to_checksum_address(successor))
+        return self._send(fn, timestamp)["blockNumber"]
+
     def spray(self, count: int, base: int, wallets: int, timestamp: int | None = None) -> Any:
         """`count` transfers from the owner in one transaction (benchmark load; not recorded row by row)."""
         return self._send(self.contract.functions.spray(count, base, wallets), timestamp, gas=900_000_000)

@@ -41,7 +41,8 @@ def test_layouts_match_the_deployed_contracts_abi(layout: TokenLayout) -> None:
     declared = [(e["name"], [(i["name"], i["type"], i["indexed"]) for i in e["inputs"]]) for e in events]
     assert declared == [(e.name, [(f.name, f.type, f.indexed) for f in e.fields]) for e in layout.events]
     signatures = [f"{e['name']}({','.join(i['type'] for i in e['inputs'])})" for e in events]
-    assert signatures == ["Transfer(address,address,uint256)", "Issue(uint256)", "Redeem(uint256)", "DestroyedBlackFunds(address,uint256)"]
+    assert signatures == ["Transfer(address,address,uint256)", "Issue(uint256)", "Redeem(uint256)",
+                          "DestroyedBlackFunds(address,uint256)", "Deprecate(address)"]
     assert layout.topics == ["0x" + keccak(text=s).hex() for s in signatures]
     # The mainnet sample's Transfer topic, as published on chain; DestroyedBlackFunds' hash is the same on both chains.
     assert layout.topics[0] == "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -171,6 +172,23 @@ def test_compact_and_pretty_bodies_parse_the_same() -> None:
     reordered = parse_logs_response(orjson.dumps({"result": body["result"], "id": 1, "jsonrpc": "2.0"}))
     assert compact.height == 4
     assert compact.equals(pretty) and compact.equals(reordered)
+
+
+def test_a_deprecated_token_stops_the_sync_naming_its_successor() -> None:
+    from tracker.errors import TrackerError
+
+    body = fixture_body()
+    successor = "0x" + "00" * 12 + "c6cde7c39eb2f0f0095f41570af89efc2c1ea828"
+    deprecate = {**body["result"][2], "logIndex": "0x7", "topics": [USDT_ETHEREUM_LAYOUT.event("deprecate").topic0],
+                 "data": successor}
+    body["result"].append(deprecate)
+    with pytest.raises(TrackerError, match=r"^ethereum token 0xdac17f958d2ee523a2206206994597c13d831ec7 was deprecated "
+                       r"in block 17,291,185: Tether moved it to 0xc6cde7c39eb2f0f0095f41570af89efc2c1ea828, .*"
+                       r"--to-block 17291184 and the new one with --token 0xc6cde7c39eb2f0f0095f41570af89efc2c1ea828$"):
+        decode_body(body)
+    body["result"][-1] = {**deprecate, "data": "0x" + "ff" * 32}  # not an address: a lie, refused as such
+    with pytest.raises(BadResponse, match="do not match Deprecate"):
+        decode_body(body)
 
 
 def test_zero_address_legs_follow_the_layout_and_tron_format_applies() -> None:

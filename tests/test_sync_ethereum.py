@@ -15,7 +15,7 @@ from werkzeug import Response
 import tracker.http
 from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import all_contents, forwarding_handler, rows, run_cli, units
+from tests.helpers import all_contents, file_digest, forwarding_handler, rows, run_cli, units
 from tracker.errors import TrackerError
 from tracker.chains import ETHEREUM
 from tracker.sync import SyncOptions, sync_chain
@@ -312,3 +312,26 @@ def test_block_times_are_utc(tmp_path: Path, token: TokenChain) -> None:
     sync_chain(db, ETHEREUM, options(token))
     ((when,),) = rows(db, "SELECT block_time FROM transfers")
     assert when.astimezone(timezone.utc) == datetime(2026, 3, 1, 23, 59, 59, tzinfo=timezone.utc)
+
+
+def test_a_deprecated_token_stops_with_one_line_naming_its_successor(tmp_path: Path, token: TokenChain) -> None:
+    """Tether's deprecate(): the old contract emits Deprecate, then no more Transfers. Stop there, say where to go."""
+    scenario(token)
+    successor = wallet(99)
+    deprecated_in = token.deprecate(successor, timestamp=DAY0 + 3 * DAY)
+    token.mine(2)
+    db = tmp_path / "d.duckdb"
+    sync = ["--db", str(db), "sync", "ethereum", "--rpc", token.anvil.url, "--token", token.address,
+            "--confirmations", "0", "-q"]
+    assert run_cli(*sync, "--from-block", "0", "--to-block", str(deprecated_in - 2)).returncode == 0
+    digest = file_digest(db)
+    stopped = run_cli(*sync)
+    assert stopped.returncode == 1 and stopped.stderr.count("\n") == 1
+    assert stopped.stderr.startswith(f"error: ethereum token {token.address} was deprecated in block {deprecated_in:,}: "
+                                     f"Tether moved it to {successor},")
+    assert stopped.stderr.rstrip().endswith(f"--to-block {deprecated_in - 1} and the new one with --token {successor}")
+    assert file_digest(db) == digest
+    # As told: up to the block before, everything is indexed.
+    done = run_cli(*sync, "--to-block", str(deprecated_in - 1))
+    assert done.returncode == 0, done.stderr
+    assert stored_transfers(db) == token.expected_transfers()

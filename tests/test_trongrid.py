@@ -219,3 +219,27 @@ def test_parse_block_checks_its_number() -> None:
         parse_block(raw.encode(), 6)
     with pytest.raises(BadResponse, match="no solidified block"):
         parse_block(b"{}", 7)
+
+
+def test_a_deprecated_token_stops_the_trongrid_sync(tmp_path: Path, httpserver, anvil, compiled) -> None:
+    """The same Deprecate event, as TronGrid serves it (mirrored from a real node): one line, nothing written."""
+    from tests.chain import TokenChain, wallet
+    from tests.conftest import DAY0
+    from tests.trongrid_server import mirror
+
+    token = TokenChain(anvil, compiled, 10**12, layout="tron")
+    token.transfer(token.owner.lower(), wallet(1), 5_000_000, timestamp=DAY0 + 100)
+    deprecated_in = token.deprecate(wallet(99), timestamp=DAY0 + 200)
+    token_b58 = base58_from_hex20(token.address[2:])
+    server = TronGridServer(mirror(token), solidified=deprecated_in)
+    url = serve(httpserver, server, token_b58)
+    db = tmp_path / "t.duckdb"
+    sync = ["--db", str(db), "sync", "tron", "--source", "trongrid", "--rpc", url, "--token", token_b58, "-q"]
+    env = {"TRACKER_TRON_RPC": anvil.url}
+    assert run_cli(*sync, "--from-block", "0", "--to-block", str(deprecated_in - 1), env=env).returncode == 0
+    digest = file_digest(db)
+    stopped = run_cli(*sync, env=env)
+    assert stopped.returncode == 1 and stopped.stderr.count("\n") == 1
+    assert stopped.stderr.startswith(f"error: tron token {token_b58} was deprecated in block {deprecated_in:,}: "
+                                     f"Tether moved it to {base58_from_hex20(wallet(99)[2:])},")
+    assert file_digest(db) == digest

@@ -16,10 +16,10 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from .errors import BadResponse
+from .errors import BadResponse, TrackerError
 from .http import TruncatedBody
 from .rpc import rpc_error
-from .tokens import AMOUNT, FROM, TO, WALLET, EventSpec, TokenLayout
+from .tokens import AMOUNT, FROM, SUCCESSOR, SUPPLY_KINDS, TO, WALLET, EventSpec, TokenLayout
 
 # Largest raw amount that fits DECIMAL(38,0) (and, scaled by 10^-6, DECIMAL(38,6)).
 MAX_AMOUNT_RAW = 10**38 - 1
@@ -242,6 +242,8 @@ def classify_logs(raw_logs: pl.DataFrame, log_filter: LogFilter) -> pl.DataFrame
         from_hex40=_by_event(layout, topic0, lambda event: _field_word(event, FROM, topics, data)).str.slice(24),
         to_hex40=_by_event(layout, topic0, lambda event: _field_word(event, TO, topics, data)).str.slice(24),
         wallet_hex40=_by_event(layout, topic0, lambda event: _field_word(event, WALLET, topics, data)).str.slice(24),
+        successor_hex40=_by_event(layout, topic0,
+                                  lambda event: _field_word(event, SUCCESSOR, topics, data)).str.slice(24),
     )
 
 
@@ -255,6 +257,25 @@ def _raise_first_problem(classified: pl.DataFrame, log_filter: LogFilter) -> Non
         f"{log_filter.from_block}-{log_filter.to_block} ({bad.height} bad of {classified.height}): "
         f"{first['problem']} (block {first['blockNumber']}, tx {first['transactionHash']}, "
         f"log {first['logIndex']})"
+    )
+
+
+def refuse_deprecation(events: pl.DataFrame, chain: str, token_hex40: str,
+                       address: Callable[[pl.Expr], pl.Expr]) -> None:
+    """Stop at a Deprecate event: the token's Transfers continue in its successor contract, not here.
+
+    `events` has `kind`, `block_number` and `successor_hex40`; `address` spells an address as the chain stores it.
+    """
+    deprecated = events.filter(pl.col("kind") == "deprecate").sort("block_number")
+    if deprecated.height == 0:
+        return
+    first = deprecated.select(
+        "block_number", token=address(pl.lit(token_hex40)), successor=address(pl.col("successor_hex40"))
+    ).row(0, named=True)
+    raise TrackerError(
+        f"{chain} token {first['token']} was deprecated in block {first['block_number']:,}: Tether moved it to "
+        f"{first['successor']}, which emits its transfers from then on; nothing from that step was written. "
+        f"Sync this token with --to-block {first['block_number'] - 1} and the new one with --token {first['successor']}"
     )
 
 
@@ -284,7 +305,7 @@ def split_events(events: pl.DataFrame, layout: TokenLayout, address: Callable[[p
                  keys: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(transfers, supply_events) rows from decoded events with `kind`, `from_hex40`, `to_hex40`,
     `wallet_hex40` and `amount_raw`: one function for the JSON-RPC and TronGrid paths."""
-    supply_events = events.filter(pl.col("kind") != "transfer").select(
+    supply_events = events.filter(pl.col("kind").is_in(SUPPLY_KINDS)).select(
         *keys,
         kind="kind",
         # Issue/Redeem carry no address; DestroyedBlackFunds names the blacklisted wallet.
@@ -307,6 +328,7 @@ def decode_logs(raw_logs: pl.DataFrame, log_filter: LogFilter, chain_format: Cha
     """Validate every log and split them into transfer rows, supply-event rows and block hashes."""
     classified = classify_logs(raw_logs, log_filter)
     _raise_first_problem(classified, log_filter)
+    refuse_deprecation(classified, log_filter.chain, log_filter.token[2:], chain_format.address)
     too_large = classified.filter(pl.col("amount_raw_u128") > MAX_AMOUNT_RAW)
     if too_large.height:
         _raise_first_problem(

@@ -243,13 +243,13 @@ def all_events(layout: TokenLayout) -> list[list[Any]]:
 
 def labeled_topic_filters(layout: TokenLayout, address_words: list[str],
                           max_subtopics: int = MAX_SUBTOPICS) -> list[list[Any]]:
-    """Topic filters for scope "labeled": all supply events, and Transfers from or to a labeled wallet.
+    """Topic filters for scope "labeled": all supply events (and deprecation), and Transfers from or to a labeled wallet.
 
     `address_words` are 32-byte topic words (0x + 24 zeros + the 20 address bytes); they are
     chunked so no request names more than `max_subtopics` of them.
     """
     transfer = layout.event("transfer").topic0
-    filters: list[list[Any]] = [[layout.supply_topics]]
+    filters: list[list[Any]] = [[layout.topics_but_transfer]]
     for first in range(0, len(address_words), max_subtopics):
         chunk = address_words[first : first + max_subtopics]
         filters.append([[transfer], chunk])

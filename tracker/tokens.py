@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-# What a field stands for in the rows the tracker writes.
-FROM, TO, AMOUNT, WALLET = "from", "to", "amount", "wallet"
+# What a field stands for in the rows the tracker writes (SUCCESSOR: the contract a deprecated token moved to).
+FROM, TO, AMOUNT, WALLET, SUCCESSOR = "from", "to", "amount", "wallet", "successor"
+SUPPLY_KINDS = ("issue", "redeem", "destroyed_black_funds")
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class EventField:
 @dataclass(frozen=True)
 class EventSpec:
     name: str
-    kind: str  # transfer / issue / redeem / destroyed_black_funds (supply_events.kind)
+    kind: str  # transfer, a supply_events.kind (SUPPLY_KINDS), or deprecate
     fields: tuple[EventField, ...]
 
     @property
@@ -92,7 +93,8 @@ class TokenLayout:
         return [event.topic0 for event in self.events]
 
     @property
-    def supply_topics(self) -> list[str]:
+    def topics_but_transfer(self) -> list[str]:
+        """Supply events and deprecation: what scope "labeled" still fetches for every wallet."""
         return [event.topic0 for event in self.events if event.kind != "transfer"]
 
 
@@ -111,6 +113,9 @@ def _usdt_layout(name: str, blacklisted_indexed: bool, legs: bool) -> TokenLayou
                 EventField("_blackListedUser", "address", blacklisted_indexed, WALLET),
                 EventField("_balance", "uint256", False, AMOUNT),
             )),
+            # Tether can retire the contract: from then on it forwards to `newAddress`, which emits the
+            # Transfers. Indexing stops there with a clear error instead of going quiet.
+            EventSpec("Deprecate", "deprecate", (EventField("newAddress", "address", False, SUCCESSOR),)),
         ),
         supply_transfer_legs=legs,
     )

@@ -21,7 +21,7 @@ import polars as pl
 
 from . import settings
 from .chains import TRON
-from .decode import with_units
+from .decode import refuse_deprecation, with_units
 from .errors import BadResponse, TrackerError
 from .http import HttpClient
 from .days import day_after, day_start
@@ -39,6 +39,7 @@ from .sync import (
     run_sync,
 )
 from .tokens import TokenSpec, token_spec
+from .tron_address import hex20_from_base58
 from .trongrid_decode import (
     EventsPage,
     EventWindow,
@@ -153,6 +154,7 @@ def fetch_windows(
 
 
 def build_window_batch(step: WindowStep, token: TokenSpec) -> Batch:
+    refuse_deprecation(step.events, "tron", hex20_from_base58(token.address), TRON.format.address)
     transfers, supply = split_rows(step.events, token.layout, TRON.format.address)
     event_blocks = step.events.select(
         chain=pl.lit("tron"), block_number="block_number", block_hash=pl.lit(None, dtype=pl.String), block_time="block_time"

@@ -19,7 +19,7 @@ import polars as pl
 from .decode import MAX_AMOUNT_RAW, split_events
 from .errors import BadResponse, TrackerError
 from .rpc import parse_json
-from .tokens import AMOUNT, FROM, TO, WALLET, EventSpec, TokenLayout
+from .tokens import AMOUNT, FROM, SUCCESSOR, TO, WALLET, EventSpec, TokenLayout
 from .tron_address import hex20_from_base58, normalize_tron_address
 
 _HEX_SPELLING = re.compile(r"^(0x|0X|41)[0-9a-fA-F]{40}$")
@@ -93,7 +93,7 @@ def _address_hex40(value: Any) -> str | None:
         return None
 
 
-_ADDRESS_COLUMNS = {FROM: "from_hex40", TO: "to_hex40", WALLET: "wallet_hex40"}
+_ADDRESS_COLUMNS = {FROM: "from_hex40", TO: "to_hex40", WALLET: "wallet_hex40", SUCCESSOR: "successor_hex40"}
 
 
 def _field_keys(event: EventSpec, role: str) -> tuple[str, str] | None:
@@ -108,7 +108,7 @@ def decode_events(records: list[dict[str, Any]], window: EventWindow) -> pl.Data
     roles = [role for role in _ADDRESS_COLUMNS if role in event.address_roles]
     # (column, (name, positional key)) for each address the event names, looked up once per call
     address_keys = [(_ADDRESS_COLUMNS[role], _field_keys(event, role)) for role in roles]
-    amount_named, amount_positional = _field_keys(event, AMOUNT)
+    amount_keys = _field_keys(event, AMOUNT)  # None: the event carries no amount (Deprecate)
     columns: dict[str, list[Any]] = {
         "block_number": [], "block_ms": [], "tx_id": [], "log_index": [], "contract": [], "event_name": [],
         "amount_text": [], **{column: [] for column in _ADDRESS_COLUMNS.values()},
@@ -128,7 +128,8 @@ def decode_events(records: list[dict[str, Any]], window: EventWindow) -> pl.Data
             columns[column].append(_address_hex40(result.get(named, result.get(positional))))
         for values in absent:
             values.append(None)
-        columns["amount_text"].append(result.get(amount_named, result.get(amount_positional)))
+        columns["amount_text"].append(
+            None if amount_keys is None else result.get(amount_keys[0], result.get(amount_keys[1])))
     schema = {
         "block_number": pl.Int64, "block_ms": pl.Int64, "tx_id": pl.String, "log_index": pl.Int64,
         "contract": pl.String, "event_name": pl.String, "amount_text": pl.String,
@@ -155,7 +156,8 @@ def decode_events(records: list[dict[str, Any]], window: EventWindow) -> pl.Data
         .then(pl.lit("malformed event_index"))
         .when(pl.any_horizontal([pl.col(_ADDRESS_COLUMNS[role]).is_null() for role in roles] or [pl.lit(False)]))
         .then(pl.lit("malformed address"))
-        .when(~pl.col("amount_text").str.contains(r"^[0-9]{1,38}$").fill_null(False) | (amount > MAX_AMOUNT_RAW))
+        .when(pl.lit(amount_keys is not None)
+              & (~pl.col("amount_text").str.contains(r"^[0-9]{1,38}$").fill_null(False) | (amount > MAX_AMOUNT_RAW)))
         .then(pl.lit("amount is not a whole number below 10^38"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
@@ -179,6 +181,7 @@ def decode_events(records: list[dict[str, Any]], window: EventWindow) -> pl.Data
         from_hex40="from_hex40",
         to_hex40="to_hex40",
         wallet_hex40="wallet_hex40",
+        successor_hex40="successor_hex40",
         amount_raw=pl.col("amount_raw").cast(pl.Decimal(38, 0)),
     )
 
