@@ -14,7 +14,7 @@ import pytest
 from tests.helpers import all_contents, rows
 from tracker.decode import with_units
 from tracker.errors import TrackerError
-from tracker.store import Batch, Store, migrations
+from tracker.store import Batch, Store, migrations, views
 
 WHEN = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
 
@@ -181,3 +181,43 @@ def test_logs_stored_twice_are_found_slice_by_slice(tmp_path: Path, monkeypatch)
                                                r"re-sync those blocks with --from-block 7 --to-block 140$"):
             anchors._refuse_logs_stored_twice(store, "ethereum", "0x" + "aa" * 20)
         anchors._refuse_logs_stored_twice(store, "tron", "0x" + "aa" * 20)  # another chain: nothing to find
+
+
+def test_views_are_defined_once_and_reapplied_when_their_text_changes(tmp_path: Path, monkeypatch) -> None:
+    import re
+
+    import tracker.store as store_module
+
+    created = re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:VIEW|MACRO)\s+([a-z_]+)", re.I)
+    # One home for each view and macro: its own file; no migration creates one.
+    assert [version for version, _, sql in migrations() if created.search(sql)] == []
+    bundled = views()
+    assert [created.findall(sql) for _, sql in bundled] == [[name] for name, _ in bundled]
+    db = tmp_path / "v.duckdb"
+    with Store.open(db) as store:
+        assert store.is_current()
+        con = store.connection
+        made = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        made |= {r[0] for r in con.execute("SELECT function_name FROM duckdb_functions() WHERE NOT internal"
+                                           " AND function_type IN ('macro', 'table_macro')").fetchall()}
+        assert made == {name for name, _ in bundled}
+        assert store.apply_views() == []  # nothing changed: nothing re-applied
+
+    # A view whose file changed: a reader sees the file is not current; the next writable open applies that one.
+    edited = [(name, sql.replace("SELECT * FROM", "SELECT *, 1 AS marker FROM")
+               if name == "exchange_flows_by_hour" else sql) for name, sql in bundled]
+    monkeypatch.setattr(store_module, "views", lambda: edited)
+    with Store.open(db, read_only=True) as reader:
+        assert not reader.is_current()
+    with Store.open(db) as store:
+        assert store.is_current()
+    assert "marker" in [r[0] for r in rows(db, "DESCRIBE exchange_flows_by_hour")]
+
+    # A file from before views had their own files (created by migrations, no schema_views): all applied once.
+    monkeypatch.undo()
+    with duckdb.connect(str(db)) as con:
+        con.execute("DROP TABLE schema_views")
+    with Store.open(db) as store:
+        assert store.is_current()
+        columns = [r[0] for r in store.connection.execute("DESCRIBE exchange_flows_by_hour").fetchall()]
+    assert "marker" not in columns

@@ -95,6 +95,9 @@ def test_wheel_ships_every_run_time_file(wheel: Path) -> None:
     ] == ["tracker/data/labels/default.csv"]
     migrations = sorted(path.name for path in SOURCE_MIGRATIONS.glob("*.sql"))
     assert migrations and all(f"tracker/migrations/{name}" in names for name in migrations)
+    for folder in ("views", "analytics"):  # every view/macro and analytic statement the store and anchors read
+        source = sorted(f"tracker/sql/{folder}/{path.name}" for path in (ROOT / "tracker" / "sql" / folder).glob("*.sql"))
+        assert source and sorted(n for n in names if n.startswith(f"tracker/sql/{folder}/")) == source
     assert "tracker/cli.py" in names and not any(n.startswith(("tests/", "bench/", "queries/", "data/")) for n in names)
 
 

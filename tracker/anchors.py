@@ -21,7 +21,7 @@ from .errors import BadResponse, RpcError, TrackerError
 from .http import HttpClient
 from .node import Node, parse_quantity
 from .rpc import JsonRpcClient
-from .store import Store, watch_addresses
+from .store import Store, analytic_sql, watch_addresses
 
 BALANCE_OF = "0x70a08231"  # balanceOf(address)
 TOTAL_SUPPLY = "0x18160ddd"  # totalSupply()
@@ -139,55 +139,16 @@ def anchor_after_sync(store: Store, node: Node, spec: ChainSpec, token: str, pro
     return reading.block, len(reading.balances)
 
 
-DERIVED_BALANCES = """
-WITH first_anchor AS (
-    SELECT address, min(block_number) AS anchor_block, arg_min(balance_raw, block_number) AS anchor_raw
-    FROM balance_anchors WHERE chain = $chain AND token = $token AND block_number <= $synced GROUP BY address
-)
-SELECT a.address, a.anchor_block,
-       a.anchor_raw + coalesce(sum(CASE
-           WHEN c.block_number > a.anchor_block AND c.block_number <= $block THEN c.delta
-           WHEN c.block_number <= a.anchor_block AND c.block_number > $block THEN -c.delta
-           ELSE 0 END), 0) AS derived_raw
-FROM first_anchor a
-LEFT JOIN watched_balance_changes c ON c.chain = $chain AND c.token = $token AND c.address = a.address
-GROUP BY a.address, a.anchor_block, a.anchor_raw
-"""
+DERIVED_BALANCES = analytic_sql("derived_balances")
 
-DERIVED_SUPPLY = """
-WITH first_anchor AS (
-    SELECT min(block_number) AS anchor_block, arg_min(total_supply_raw, block_number) AS anchor_raw
-    FROM supply_anchors WHERE chain = $chain AND token = $token AND block_number <= $synced
-),
-change AS (
-    SELECT block_number, CASE kind WHEN 'issue' THEN amount_raw ELSE -amount_raw END AS delta
-    FROM supply_events WHERE chain = $chain AND token = $token
-)
-SELECT a.anchor_block, a.anchor_raw + coalesce(sum(CASE
-           WHEN c.block_number > a.anchor_block AND c.block_number <= $block THEN c.delta
-           WHEN c.block_number <= a.anchor_block AND c.block_number > $block THEN -c.delta
-           ELSE 0 END), 0) AS derived_raw
-FROM first_anchor a LEFT JOIN change c ON true
-WHERE a.anchor_block IS NOT NULL
-GROUP BY a.anchor_block, a.anchor_raw
-"""
+DERIVED_SUPPLY = analytic_sql("derived_supply")
 
 
 # Logs stored more than once, within one block range (nothing indexes (tx_hash, log_index) as unique; see
 # migration 011). A log lives in one block, and a sync replaces whole block ranges and rolls reorgs back,
 # so a second copy could only sit in the same block: grouping by block in slices of ≈ 2M rows keeps memory
 # bounded (at 100M transfers: ≈ 10 s; one group over the whole table took 34 s and 18 GB).
-STORED_TWICE = """
-SELECT count(*), min(block_number), max(block_number) FROM (
-    SELECT block_number FROM transfer_logs
-    WHERE chain = $chain AND token = $token AND block_number BETWEEN $low AND $high
-    GROUP BY block_number, tx_hash, log_index HAVING count(*) > 1
-    UNION ALL
-    SELECT block_number FROM supply_events
-    WHERE chain = $chain AND token = $token AND block_number BETWEEN $low AND $high
-    GROUP BY block_number, tx_hash, log_index HAVING count(*) > 1
-)
-"""
+STORED_TWICE = analytic_sql("stored_twice")
 ROWS_PER_SLICE = 2_000_000
 
 

@@ -6,6 +6,7 @@ says they are there, so a crash leaves either both or neither.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+# Views and macros: one file each, `NN_name.sql`, applied in NN order (a view is bound when created, so
+# what it reads comes first).
+_VIEW_NAME = re.compile(r"^(\d{2})_([a-z0-9_]+)\.sql$")
+_COMMENT = re.compile(r"--[^\n]*")
 
 
 def hashed_blocks() -> int:
@@ -76,6 +81,25 @@ def migrations() -> list[tuple[int, str, str]]:
         if match:
             found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def views() -> list[tuple[str, str]]:
+    """(name, sql) for every bundled view and macro, in the order they are created."""
+    found = []
+    for entry in (resources.files("tracker") / "sql" / "views").iterdir():
+        match = _VIEW_NAME.match(entry.name)
+        if match:
+            found.append((match.group(1), match.group(2), entry.read_text(encoding="utf-8")))
+    return [(name, sql) for _, name, sql in sorted(found)]
+
+
+def analytic_sql(name: str) -> str:
+    """One bundled analytic statement (`tracker/sql/analytics/NAME.sql`, `$param` placeholders)."""
+    return (resources.files("tracker") / "sql" / "analytics" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _digest(sql: str) -> str:
+    return hashlib.sha256(sql.encode()).hexdigest()
 
 
 # DuckDB lets one process write a file, and no other process read it meanwhile. Writers hold it briefly
@@ -215,12 +239,14 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
 
     def is_current(self) -> bool:
-        """Has the file every bundled migration (so a reader need not open it for writing)?"""
+        """Has the file every bundled migration and view as bundled (so a reader need not open it for writing)?"""
         try:
             done = {row[0] for row in self.connection.execute("SELECT version FROM schema_migrations").fetchall()}
+            applied = dict(self.connection.execute("SELECT name, sql_sha256 FROM schema_views").fetchall())
         except duckdb.Error:
             return False
-        return {version for version, _, _ in migrations()} <= done
+        return ({version for version, _, _ in migrations()} <= done
+                and applied == {name: _digest(sql) for name, sql in views()})
 
     def migrate(self) -> list[int]:
         """Apply bundled migrations the file has not seen yet; return the versions applied."""
@@ -236,7 +262,8 @@ class Store:
                 continue
             con.begin()
             try:
-                con.execute(sql)
+                if _COMMENT.sub("", sql).strip():  # a migration whose views moved out may hold only comments
+                    con.execute(sql)
                 con.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, datetime.now(timezone.utc)]
                 )
@@ -245,7 +272,31 @@ class Store:
                 con.rollback()
                 raise
             applied.append(version)
+        self.apply_views()
         return applied
+
+    def apply_views(self) -> list[str]:
+        """(Re)create every bundled view and macro whose text the file does not have yet; return their names.
+
+        Views live outside the migrations, one file each, so each has one definition; a changed file is
+        applied on the next writable open, in one transaction with the record of what was applied.
+        """
+        con = self.connection
+        con.execute("CREATE TABLE IF NOT EXISTS schema_views (name VARCHAR PRIMARY KEY, sql_sha256 VARCHAR NOT NULL)")
+        applied = dict(con.execute("SELECT name, sql_sha256 FROM schema_views").fetchall())
+        wanted = [(name, sql) for name, sql in views() if applied.get(name) != _digest(sql)]
+        if not wanted:
+            return []
+        con.begin()
+        try:
+            for name, sql in wanted:
+                con.execute(sql)
+                con.execute("INSERT OR REPLACE INTO schema_views VALUES (?, ?)", [name, _digest(sql)])
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        return [name for name, _ in wanted]
 
     def watch_addresses(self) -> None:
         """watch_addresses in a transaction of its own."""
