@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-
-from pathlib import Path
 
 from tests import dataset
 from tests.chain import Anvil, Compiled, ToolMissing, compile_token
