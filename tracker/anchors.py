@@ -21,7 +21,7 @@ from .errors import BadResponse, RpcError, TrackerError
 from .http import HttpClient
 from .node import Node, parse_quantity
 from .rpc import JsonRpcClient
-from .store import Store, analytic_sql, watch_addresses
+from .store import Store, analytic_sql, transaction, watch_addresses
 
 BALANCE_OF = "0x70a08231"  # balanceOf(address)
 TOTAL_SUPPLY = "0x18160ddd"  # totalSupply()
@@ -92,8 +92,7 @@ def labeled_addresses(store: Store, chain: str) -> list[str]:
 
 def store_reading(store: Store, chain: str, token: str, reading: Reading) -> None:
     con = store.connection
-    con.begin()
-    try:
+    with transaction(con):
         con.execute(
             "INSERT OR REPLACE INTO supply_anchors VALUES (?, ?, ?, ?, ?, ?)",
             [chain, token, reading.block, Decimal(reading.total_supply), units(reading.total_supply), reading.owner],
@@ -104,10 +103,6 @@ def store_reading(store: Store, chain: str, token: str, reading: Reading) -> Non
                 [[chain, token, a, reading.block, Decimal(b), units(b)] for a, b in reading.balances.items()],
             )
             watch_addresses(con)
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
 
 
 def anchor_after_sync(store: Store, node: Node, spec: ChainSpec, token: str, progressed: bool) -> tuple[int, int] | None:

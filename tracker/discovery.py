@@ -19,7 +19,7 @@ from pathlib import Path
 from .chains import CHAINS
 from .errors import TrackerError
 from .labels import ensure_bundled
-from .store import Store, analytic_sql, watch_addresses
+from .store import Store, analytic_sql, transaction, watch_addresses
 
 DISCOVER_SQL = analytic_sql("discover_deposits")
 
@@ -42,8 +42,7 @@ def discover_deposits(db_path: Path, chain: str | None, since: date | None, min_
                 DISCOVER_SQL, {"chain": name, "since": since.isoformat() if since else None, "min_sweeps": min_sweeps}
             ).fetchall()
             now = datetime.now(timezone.utc)
-            con.begin()
-            try:
+            with transaction(con):
                 con.execute("DELETE FROM labels WHERE chain = ? AND source = 'discovered'", [name])
                 con.execute("DELETE FROM discovered_deposits WHERE chain = ?", [name])
                 for address, entity, sweeps, received, forwarded, first_seen, last_seen in rows:
@@ -56,10 +55,6 @@ def discover_deposits(db_path: Path, chain: str | None, since: date | None, min_
                         [name, address, entity, sweeps, received, forwarded, first_seen, last_seen, now],
                     )
                 watch_addresses(con)
-                con.commit()
-            except Exception:
-                con.rollback()
-                raise
             found[name] = len(rows)
     return found
 

@@ -23,7 +23,7 @@ import polars as pl
 from . import settings
 from .chains import CHAINS
 from .errors import TrackerError
-from .store import Store, watch_addresses
+from .store import Store, transaction, watch_addresses
 
 CATEGORIES = ("exchange", "issuer", "bridge", "other")
 WALLET_TYPES = ("hot", "cold", "deposit", "treasury", "unknown")
@@ -215,8 +215,7 @@ def store_labels(store: Store, labels: list[Label], name: str, skip_conflicts: b
             " AND l.source = i.source AND l.valid_from IS NOT DISTINCT FROM i.valid_from"
             " AND l.valid_to IS NOT DISTINCT FROM i.valid_to"
         ).fetchall()[0][0]
-        con.begin()
-        try:
+        with transaction(con):
             # A row replaces the stored rows of its address whose validity overlaps it (same entity,
             # or the conflict check above would have stopped the import): one owner at any moment.
             replaced = con.execute(
@@ -226,10 +225,6 @@ def store_labels(store: Store, labels: list[Label], name: str, skip_conflicts: b
             ).fetchall()[0][0]
             con.execute("INSERT INTO labels BY NAME SELECT * FROM incoming_labels")
             watch_addresses(con)
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
     finally:
         con.unregister("incoming_labels")
     return ImportReport(rows=len(labels), added=len(labels) - replaced, unchanged=unchanged,

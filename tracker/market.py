@@ -19,7 +19,7 @@ from .errors import TrackerError
 from .exchanges import CLIENTS, Series
 from .http import HttpClient
 from .days import day_after, day_start
-from .store import Store
+from .store import Store, transaction
 
 EXCHANGES = tuple(CLIENTS)
 DEFAULT_SYMBOLS = ("BTC", "ETH")
@@ -57,12 +57,8 @@ def upsert(store: Store, rows: list[Any]) -> int:
     con = store.connection
     con.register("incoming_market", frame.to_arrow())
     try:
-        con.begin()
-        con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM incoming_market")
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
+        with transaction(con):
+            con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM incoming_market")
     finally:
         con.unregister("incoming_market")
     return len(unique)

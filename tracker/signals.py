@@ -21,7 +21,7 @@ import pyarrow as pa
 from . import settings
 from .errors import TrackerError
 from .queries import Result, execute, open_for_reading, prepare_database, resolve_sql
-from .store import Store
+from .store import Store, transaction
 
 REGIMES = ("risk_on", "neutral", "risk_off")
 # The inputs the rules read; confidence is the share of them present (times the share of chains synced).
@@ -231,13 +231,9 @@ def compute_signals(db_path: Path, since: date | None = None, until: date | None
         table = pa.table({name: [row[i] for row in rows] for i, name in enumerate(SIGNAL_COLUMNS)})
         con.register("computed_signals", table)
         try:
-            con.begin()
-            con.execute("DELETE FROM signals")
-            con.execute("INSERT INTO signals BY NAME SELECT * FROM computed_signals")
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
+            with transaction(con):
+                con.execute("DELETE FROM signals")
+                con.execute("INSERT INTO signals BY NAME SELECT * FROM computed_signals")
         finally:
             con.unregister("computed_signals")
         return execute(con, "SELECT * FROM signals WHERE ($since IS NULL OR day >= CAST($since AS DATE)) "

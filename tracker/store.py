@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
@@ -91,6 +93,18 @@ def views() -> list[tuple[str, str]]:
         if match:
             found.append((match.group(1), match.group(2), entry.read_text(encoding="utf-8")))
     return [(name, sql) for _, name, sql in sorted(found)]
+
+
+@contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One DuckDB transaction: committed when the block ends, rolled back (and the error re-raised) if it fails."""
+    connection.begin()
+    try:
+        yield connection
+        connection.commit()
+    except Exception:
+        connection.rollback()
+        raise
 
 
 def analytic_sql(name: str) -> str:
@@ -260,17 +274,12 @@ class Store:
         for version, name, sql in migrations():
             if version in done:
                 continue
-            con.begin()
-            try:
+            with transaction(con):
                 if _COMMENT.sub("", sql).strip():  # a migration whose views moved out may hold only comments
                     con.execute(sql)
                 con.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, datetime.now(timezone.utc)]
                 )
-                con.commit()
-            except Exception:
-                con.rollback()
-                raise
             applied.append(version)
         self.apply_views()
         return applied
@@ -287,26 +296,16 @@ class Store:
         wanted = [(name, sql) for name, sql in views() if applied.get(name) != _digest(sql)]
         if not wanted:
             return []
-        con.begin()
-        try:
+        with transaction(con):
             for name, sql in wanted:
                 con.execute(sql)
                 con.execute("INSERT OR REPLACE INTO schema_views VALUES (?, ?)", [name, _digest(sql)])
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
         return [name for name, _ in wanted]
 
     def watch_addresses(self) -> None:
         """watch_addresses in a transaction of its own."""
-        self.connection.begin()
-        try:
+        with transaction(self.connection):
             watch_addresses(self.connection)
-            self.connection.commit()
-        except Exception:
-            self.connection.rollback()
-            raise
 
     # -- sync state -----------------------------------------------------------------------------
 
@@ -357,8 +356,7 @@ class Store:
     def _replace_range(self, batch: Batch) -> None:
         con = self.connection
         key = [batch.chain, batch.token, batch.from_block, batch.to_block]
-        con.begin()
-        try:
+        with transaction(con):
             # Re-syncing a range replaces it, so overlapping runs never double rows.
             for table in ("transfer_logs", "supply_events"):
                 con.execute(
@@ -369,10 +367,6 @@ class Store:
             con.execute("INSERT OR REPLACE INTO blocks BY NAME SELECT * FROM batch_blocks")
             self._advance(batch)
             self._forget_old_block_hashes(batch.chain)
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
 
     def _refuse_unstorable_logs(self, batch: Batch) -> None:
         # Transaction hashes are stored as bytes (migration 012): one that would not read back as it came
@@ -438,8 +432,7 @@ class Store:
     def rewind(self, chain: str, ancestor: int, ancestor_hash: str, ancestor_time: datetime) -> int:
         """Drop everything above `ancestor` on `chain` (a reorg); return how many event rows went."""
         con = self.connection
-        con.begin()
-        try:
+        with transaction(con):
             removed = 0
             for table in ("transfer_logs", "supply_events"):
                 removed += con.execute(
@@ -460,8 +453,4 @@ class Store:
             con.execute(
                 "UPDATE sync_ranges SET to_block = ? WHERE chain = ? AND to_block > ?", [ancestor, chain, ancestor]
             )
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
         return removed
