@@ -242,7 +242,7 @@ def step_write(db: Path, rows: int = 50_000) -> tuple[float, float]:
     and into one that already knows the generated file's wallets: the cost of looking addresses up."""
     import pyarrow as pa
 
-    from tracker.decode import with_units
+    from tracker.ingest.evm.decode import with_units
     from tracker.store import Batch
 
     block_time = pa.array([datetime(2026, 11, 1, tzinfo=timezone.utc)] * rows, pa.timestamp("us", tz="UTC"))

@@ -26,10 +26,15 @@ from pytest_httpserver import HTTPServer  # noqa: E402
 
 from tests.trongrid_server import USDT_B58, Chain, TronGridServer  # noqa: E402
 from tracker.chains import TRON  # noqa: E402
-from tracker.sync import SyncOptions  # noqa: E402
-from tracker.trongrid import sync_trongrid  # noqa: E402
+from tracker.ingest.sync import SyncOptions  # noqa: E402
+from tracker.ingest.tron.decode import (  # noqa: E402
+    EventWindow,
+    decode_events,
+    parse_events_page,
+    split_rows,
+)
+from tracker.ingest.tron.trongrid import sync_trongrid  # noqa: E402
 from tracker.tokens import USDT_TRON_LAYOUT  # noqa: E402
-from tracker.trongrid_decode import EventWindow, decode_events, parse_events_page, split_rows  # noqa: E402
 
 
 def main() -> None:

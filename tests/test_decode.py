@@ -9,9 +9,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tracker.decode import LogFilter, decode_logs, parse_logs_response, with_units
 from tracker.errors import BadResponse, RpcError
 from tracker.http import RetryableRpcError, TruncatedBody
+from tracker.ingest.evm.decode import (
+    LogFilter,
+    decode_logs,
+    parse_logs_response,
+    with_units,
+)
 from tracker.tokens import USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT, TokenLayout
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ethereum_getlogs_usdt.json"
@@ -193,7 +198,7 @@ def test_a_deprecated_token_stops_the_sync_naming_its_successor() -> None:
 
 def test_zero_address_legs_follow_the_layout_and_tron_format_applies() -> None:
     from tracker.chains import TRON
-    from tracker.tron_address import base58_from_hex20
+    from tracker.ingest.tron.address import base58_from_hex20
 
     body = fixture_body()
     transfer, issue, redeem = body["result"][0], body["result"][1], body["result"][2]

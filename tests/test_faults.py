@@ -13,16 +13,22 @@ from pytest_httpserver import HTTPServer
 import tracker.http
 from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.faults import JSONRPC_FAULTS, REST_FAULTS, FaultPlan, jsonrpc_proxy, rest_wrapper
+from tests.faults import (
+    JSONRPC_FAULTS,
+    REST_FAULTS,
+    FaultPlan,
+    jsonrpc_proxy,
+    rest_wrapper,
+)
 from tests.helpers import all_contents, table_contents
 from tests.trongrid_server import USDT_B58, Chain, TronGridServer
-from tests.venues import today, Binance, Bybit, Okx, json_response
+from tests.venues import Binance, Bybit, Okx, json_response, today
 from tracker.chains import ETHEREUM, TRON
 from tracker.http import HttpClient, RetryPolicy
-from tracker.market import sync_market
-from tracker.sync import SyncOptions, sync_chain
-from tracker.tron_address import base58_from_hex20
-from tracker.trongrid import sync_trongrid
+from tracker.ingest.sync import SyncOptions, sync_chain
+from tracker.ingest.tron.address import base58_from_hex20
+from tracker.ingest.tron.trongrid import sync_trongrid
+from tracker.market.sync import sync_market
 
 SEEDS = range(20)
 MARKET_TABLES = ("funding_rates", "open_interest", "long_short_ratio", "prices")

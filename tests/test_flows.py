@@ -19,8 +19,8 @@ from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
 from tests.helpers import rows, run_cli
 from tracker.chains import ETHEREUM, TRON
-from tracker.sync import SyncOptions, sync_chain
-from tracker.tron_address import base58_from_hex20
+from tracker.ingest.sync import SyncOptions, sync_chain
+from tracker.ingest.tron.address import base58_from_hex20
 
 DAY = 86_400
 A_HOT, A_COLD, B_HOT, C_WALLET = wallet(10), wallet(11), wallet(20), wallet(30)
@@ -250,7 +250,8 @@ def test_query_command_inputs_and_errors(synced, tmp_path: Path) -> None:
 def test_csv_neutralizes_formula_cells_but_not_negative_numbers() -> None:
     import pyarrow as pa
 
-    from tracker.queries import Result, render
+    from tracker.output import render
+    from tracker.queries import Result
 
     result = Result(["entity", "netflow"], [("=cmd|' /C calc'!A0", Decimal("-300.000000")), ("@SUM(A1)", Decimal("1.5"))], pa.table({}))
     assert render(result, "csv") == "entity,netflow\n'=cmd|' /C calc'!A0,-300.000000\n'@SUM(A1),1.5\n"

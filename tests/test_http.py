@@ -11,7 +11,7 @@ from werkzeug import Response
 import tracker.http
 from tracker.errors import RpcError, TrackerError
 from tracker.http import HttpClient, RetryPolicy, parse_retry_after
-from tracker.rpc import JsonRpcClient
+from tracker.ingest.evm.rpc import JsonRpcClient
 
 
 @pytest.fixture

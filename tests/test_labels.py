@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import file_digest, rows, run_cli
-from tracker.labels import BUNDLED_DIR, bundled_files, read_labels
+from tracker.analytics.labels import BUNDLED_DIR, bundled_files, read_labels
 from tracker.errors import TrackerError
 
 HEADER = "chain,address,entity,category,wallet_type,source,valid_from,valid_to\n"

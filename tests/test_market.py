@@ -12,9 +12,9 @@ from werkzeug import Response
 
 import tracker.http
 from tests.helpers import file_digest, rows, run_cli
-from tests.venues import today, Binance
+from tests.venues import Binance, today
 from tracker.errors import TrackerError
-from tracker.market import sync_market
+from tracker.market.sync import sync_market
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import pytest
 
 import tracker.http
 from tests.helpers import file_digest, rows, run_cli
-from tests.venues import today, Bybit, Okx, json_response, ms
+from tests.venues import Bybit, Okx, json_response, ms, today
 from tracker.errors import TrackerError
-from tracker.market import sync_market
+from tracker.market.sync import sync_market
 
 
 @pytest.fixture

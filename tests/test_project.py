@@ -46,6 +46,6 @@ def test_run_time_files_are_package_data() -> None:
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert {"sql/queries/*.sql", "data/labels/*.csv"} <= set(package_data["tracker"])
     assert package_data["tracker.migrations"] == ["*.sql"]
-    for module in sorted((ROOT / "tracker").glob("*.py")):
+    for module in sorted((ROOT / "tracker").rglob("*.py")):
         assert "__file__" not in module.read_text(), f"{module.name} reads files relative to the source tree"
     assert ".venv-wheel/" in (ROOT / ".gitignore").read_text().splitlines()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.ranges import (
+from tracker.ingest.ranges import (
     FORGET_FAILURE_AFTER,
     TARGET_LOGS_PER_REQUEST,
     RangeTooLargeForProvider,

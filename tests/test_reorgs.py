@@ -11,7 +11,7 @@ from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
 from tests.helpers import all_contents, file_digest, rows, run_cli
 from tracker.chains import ETHEREUM
-from tracker.sync import SyncOptions, sync_chain
+from tracker.ingest.sync import SyncOptions, sync_chain
 
 EXCHANGE = wallet(1)
 HASHED_BLOCKS = 50

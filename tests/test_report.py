@@ -14,7 +14,7 @@ import pytest
 
 from tests import dataset
 from tests.helpers import file_digest, run_cli
-from tracker.report import readable
+from tracker.report.daily import readable
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 DAY = "2026-02-09"  # dataset day 39

@@ -14,7 +14,7 @@ from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
 from tests.helpers import rows, run_cli
 from tests.trongrid_server import Chain, TronGridServer, mirror, serve
-from tracker.tron_address import base58_from_hex20
+from tracker.ingest.tron.address import base58_from_hex20
 
 DAY = 86_400
 BUNDLED_ENTITIES = {"Binance", "OKX", "Bybit", "Coinbase", "Kraken", "HTX", "Bitfinex", "KuCoin", "Gate", "Bitget"}

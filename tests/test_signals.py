@@ -14,7 +14,7 @@ import pytest
 from tests import dataset
 from tests.dataset import day
 from tests.helpers import file_digest, rows, run_cli
-from tracker.signals import Features, Thresholds, classify, judge, next_regime
+from tracker.analytics.signals import Features, Thresholds, classify, judge, next_regime
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pytest
 
 from tests.helpers import all_contents, rows
-from tracker.decode import with_units
 from tracker.errors import TrackerError
+from tracker.ingest.evm.decode import with_units
 from tracker.store import Batch, Store, migrations, views
 
 WHEN = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
@@ -165,7 +165,7 @@ def test_migrations_011_and_012_keep_every_row_and_column(tmp_path: Path) -> Non
 
 
 def test_logs_stored_twice_are_found_slice_by_slice(tmp_path: Path, monkeypatch) -> None:
-    import tracker.anchors as anchors
+    import tracker.analytics.reserves as anchors
 
     db = tmp_path / "t.duckdb"
     with Store.open(db) as store:

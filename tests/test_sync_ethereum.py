@@ -15,10 +15,17 @@ from werkzeug import Response
 import tracker.http
 from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import all_contents, file_digest, forwarding_handler, rows, run_cli, units
-from tracker.errors import TrackerError
+from tests.helpers import (
+    all_contents,
+    file_digest,
+    forwarding_handler,
+    rows,
+    run_cli,
+    units,
+)
 from tracker.chains import ETHEREUM
-from tracker.sync import SyncOptions, sync_chain
+from tracker.errors import TrackerError
+from tracker.ingest.sync import SyncOptions, sync_chain
 
 DAY = 86_400
 INITIAL_SUPPLY = 50_000_000_000_000  # 50,000,000 USDT held by the owner before any event

@@ -13,10 +13,17 @@ from werkzeug import Response
 
 from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import all_contents, file_digest, forwarding_handler, rows, run_cli, units
+from tests.helpers import (
+    all_contents,
+    file_digest,
+    forwarding_handler,
+    rows,
+    run_cli,
+    units,
+)
 from tracker.chains import TRON
-from tracker.sync import SyncOptions, sync_chain
-from tracker.tron_address import base58_from_hex20
+from tracker.ingest.sync import SyncOptions, sync_chain
+from tracker.ingest.tron.address import base58_from_hex20
 
 DAY = 86_400
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tracker.errors import TrackerError
-from tracker.tron_address import base58_from_hex20, evm_hex, hex20_from_base58, normalize_tron_address
+from tracker.ingest.tron.address import (
+    base58_from_hex20,
+    evm_hex,
+    hex20_from_base58,
+    normalize_tron_address,
+)
 
 # Public facts: USDT-TRC20 and Tron's zero address (the "black hole").
 KNOWN = [

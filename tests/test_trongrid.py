@@ -11,13 +11,18 @@ from werkzeug import Response
 import tracker.http
 from tests.helpers import all_contents, file_digest, rows, run_cli, units
 from tests.trongrid_server import USDT_B58, Chain, TronGridServer, serve
-from tracker.errors import BadResponse, TrackerError
-from tracker.sync import SyncOptions
-from tracker.tron_address import base58_from_hex20
-from tracker.trongrid import sync_trongrid
-from tracker.tokens import USDT_TRON_LAYOUT
 from tracker.chains import TRON
-from tracker.trongrid_decode import EventWindow, decode_events, parse_block, split_rows
+from tracker.errors import BadResponse, TrackerError
+from tracker.ingest.sync import SyncOptions
+from tracker.ingest.tron.address import base58_from_hex20
+from tracker.ingest.tron.decode import (
+    EventWindow,
+    decode_events,
+    parse_block,
+    split_rows,
+)
+from tracker.ingest.tron.trongrid import sync_trongrid
+from tracker.tokens import USDT_TRON_LAYOUT
 
 BLOCKS = 120
 

@@ -114,8 +114,8 @@ def test_installed_tracker_runs_from_anywhere(installed, computed: Path) -> None
 
     # The installed package is the one running, with its data inside .venv-wheel.
     probe = _run([str(WHEEL_VENV / "bin" / "python"), "-c",
-                  "import json, tracker, tracker.labels, tracker.queries; print(json.dumps({'module': tracker.__file__,"
-                  " 'queries': str(tracker.queries.QUERIES_DIR), 'labels': str(tracker.labels.BUNDLED_DIR),"
+                  "import json, tracker, tracker.analytics.labels, tracker.queries; print(json.dumps({'module': tracker.__file__,"
+                  " 'queries': str(tracker.queries.QUERIES_DIR), 'labels': str(tracker.analytics.labels.BUNDLED_DIR),"
                   " 'names': tracker.queries.named_queries()}))"], cwd=elsewhere, env=env)
     found = json.loads(probe.stdout)
     for key in ("module", "queries", "labels"):

@@ -19,7 +19,7 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic
 from werkzeug import Request, Response
 
-from tracker.tron_address import base58_from_hex20
+from tracker.ingest.tron.address import base58_from_hex20
 
 USDT_B58 = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 USDT_HEX = "a614f803b6fd780986a42c78ec9c7f77e6ded13c"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .addresses import normalize_eth_address
-from .decode import ETHEREUM_FORMAT, ChainFormat
-from .tron_address import evm_hex, normalize_tron_address, tron_address
+from tracker.ingest.evm.addresses import normalize_eth_address
+from tracker.ingest.evm.decode import ETHEREUM_FORMAT, ChainFormat
+from tracker.ingest.tron.address import evm_hex, normalize_tron_address, tron_address
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from .errors import TrackerError
+from tracker.errors import TrackerError
 
 
 def parse_day(text: str, flag: str) -> date:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from .errors import BadResponse, RpcTimeout, TrackerError
+from tracker.errors import BadResponse, RpcTimeout, TrackerError
 
 T = TypeVar("T")
 

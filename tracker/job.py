@@ -11,16 +11,16 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from . import settings
-from .chains import CHAINS, ETHEREUM, TRON
-from .errors import TrackerError
-from .http import HttpClient
-from .market import FIRST_SYNC_DAYS, sync_market
-from .report import Report, build_report
-from .signals import compute_signals
-from .store import Store
-from .sync import SyncOptions, SyncSummary, sync_chain
-from .trongrid import sync_trongrid
+from tracker import settings
+from tracker.analytics.signals import compute_signals
+from tracker.chains import CHAINS, ETHEREUM, TRON
+from tracker.errors import TrackerError
+from tracker.http import HttpClient
+from tracker.ingest.sync import SyncOptions, SyncSummary, sync_chain
+from tracker.ingest.tron.trongrid import sync_trongrid
+from tracker.market.sync import FIRST_SYNC_DAYS, sync_market
+from tracker.report.daily import Report, build_report
+from tracker.store import Store
 
 SOURCES = ("jsonrpc", "trongrid")
 SCOPES = ("all", "labeled")

@@ -1,4 +1,4 @@
-"""Running SQL against the database: named queries, files, inline SQL; results as table, CSV, JSON, Parquet.
+"""Running SQL on an open connection: named queries, files, inline SQL, `$param` binding.
 
 Named queries are `<name>.sql` files with `$param` placeholders, shipped inside the
 package (`tracker/sql/queries/`, package data read through importlib.resources, so
@@ -9,12 +9,8 @@ reads as "no filter".
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -22,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from .errors import TrackerError
-from .store import Store, unwatched_count
+from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -33,8 +28,6 @@ QUERIES_DIR = resources.files("tracker") / "sql" / "queries"
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
-# Spreadsheet formula prefixes: a CSV cell starting with one is neutralized with a leading quote.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Exports and the columns they promise first (other tools read them by name).
 EXPORT_COLUMNS = {
     "exchange_netflow_daily": (
@@ -89,42 +82,6 @@ def placeholders(sql: str) -> list[str]:
     return names
 
 
-def _ready(store: Store) -> bool:
-    """Schema current, labels loaded and watched: nothing to write before reading."""
-    return (store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
-            and unwatched_count(store.connection) == 0)
-
-
-def prepare_database(db_path: Path) -> None:
-    """Bring the file's schema and labels up to date before reading; a write only when something is missing."""
-    if not db_path.exists():
-        raise TrackerError(f"database {db_path} does not exist (run `tracker sync` first)")
-    with Store.open(db_path, read_only=True) as store:
-        ready = _ready(store)
-    if not ready:
-        from .labels import ensure_bundled  # labels load polars and the chain specs: only when needed
-
-        with Store.open(db_path) as store:
-            ensure_bundled(store)
-
-
-def open_for_reading(db_path: Path) -> Store:
-    """The file opened read-only (one open when it is up to date; else one short write first)."""
-    if not db_path.exists():
-        raise TrackerError(f"database {db_path} does not exist (run `tracker sync` first)")
-    store = Store.open(db_path, read_only=True)
-    try:
-        ready = _ready(store)
-    except BaseException:
-        store.close()
-        raise
-    if ready:
-        return store
-    store.close()
-    prepare_database(db_path)
-    return Store.open(db_path, read_only=True)
-
-
 def bind(sql: str, params: dict[str, Any] | None) -> dict[str, Any]:
     """Values for the query's placeholders: unknown names refused, missing ones NULL."""
     given = dict(params or {})
@@ -164,105 +121,3 @@ def _from_arrow(arrow: pa.Table | pa.RecordBatchReader) -> Result:
     columns = list(arrow.column_names)
     rows = list(zip(*(arrow.column(name).to_pylist() for name in columns))) if columns else []
     return Result(columns, rows, arrow)
-
-
-def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None, with_discovered: bool = False,
-            arrow: bool = False) -> Result:
-    """Run one statement read-only; unknown parameters are refused, missing ones are NULL.
-
-    `with_discovered` lets flows and reserves count discovered deposit addresses.
-    """
-    bind(sql, params)  # refuse unknown parameters before touching the file
-    with open_for_reading(db_path) as store:
-        store.connection.execute(f"SET VARIABLE with_discovered = {'true' if with_discovered else 'false'}")
-        return execute(store.connection, sql, params, arrow)
-
-
-def daily_series(
-    db_path: Path, name: str, chain: str | None, since: date | None, until: date | None, with_discovered: bool = False,
-    arrow: bool = False,
-) -> Result:
-    """A bundled daily query filtered by chain and UTC days, checked to start with its contracted columns."""
-    sql = resolve_sql(name)
-    params = {"chain": chain, "since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
-    result = run_sql(db_path, sql, {k: v for k, v in params.items() if v is not None}, with_discovered, arrow)
-    contracted = EXPORT_COLUMNS[name]
-    if tuple(result.columns[: len(contracted)]) != contracted:
-        raise AssertionError(f"{name}.sql columns changed: {result.columns}")
-    return result
-
-
-def _text(value: Any) -> str:
-    """Exact text for CSV/table: decimals keep their scale (1234.500000), no float formatting."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (date, Decimal)):
-        return str(value)
-    return str(value)
-
-
-def _safe_cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) and not _looks_numeric(text) else text
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        Decimal(text)
-        return True
-    except Exception:
-        return False
-
-
-def render(result: Result, file_format: str) -> str:
-    if file_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(result.columns)
-        for row in result.rows:
-            writer.writerow([_safe_cell(_text(value)) for value in row])
-        return buffer.getvalue()
-    if file_format == "json":
-        return json.dumps([dict(zip(result.columns, map(_json_value, row))) for row in result.rows], indent=1) + "\n"
-    if file_format == "table":
-        cells = [result.columns] + [[_text(value) for value in row] for row in result.rows]
-        widths = [max(len(row[i]) for row in cells) for i in range(len(result.columns))]
-        lines = ["  ".join(cell.rjust(width) if i and _looks_numeric(cell) else cell.ljust(width)
-                           for i, (cell, width) in enumerate(zip(row, widths))).rstrip() for row in cells]
-        lines.insert(1, "  ".join("-" * width for width in widths))
-        return "\n".join(lines) + f"\n({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})\n"
-    raise TrackerError(f"unknown format {file_format!r}")
-
-
-def _json_value(value: Any) -> Any:
-    # Decimals as strings: JSON numbers would be read back as floats by most tools.
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return value
-
-
-def write_output(result: Result, file_format: str, out: str) -> str | None:
-    """Write to `out` (a path) or return the text for stdout when `out` is '-'."""
-    if file_format == "parquet":
-        if result.arrow is None:
-            raise ValueError("parquet needs the result fetched with arrow=True")
-        if out == "-":
-            raise TrackerError("parquet is binary: give --out FILE")
-        try:
-            import pyarrow.parquet as pq
-
-            pq.write_table(result.arrow, out)
-        except OSError as error:
-            raise TrackerError(f"cannot write {out}: {error}") from None
-        return None
-    text = render(result, file_format)
-    if out == "-":
-        return text
-    try:
-        Path(out).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise TrackerError(f"cannot write {out}: {error.strerror or error}") from None
-    return None

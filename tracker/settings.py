@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .errors import TrackerError
-from .tokens import DEFAULT_TOKENS
+from tracker.errors import TrackerError
+from tracker.tokens import DEFAULT_TOKENS
 
 DEFAULT_DB_PATH = Path("data") / "tracker.duckdb"
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from . import settings
-from .errors import TrackerError
+from tracker import settings
+from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
     import pyarrow as pa

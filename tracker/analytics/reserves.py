@@ -16,12 +16,13 @@ from pathlib import Path
 
 import polars as pl
 
-from .chains import ChainSpec
-from .errors import BadResponse, RpcError, TrackerError
-from .http import HttpClient
-from .node import Node, parse_quantity
-from .rpc import JsonRpcClient
-from .store import Store, analytic_sql, transaction, watch_addresses
+from tracker.chains import ChainSpec
+from tracker.errors import BadResponse, RpcError, TrackerError
+from tracker.http import HttpClient
+from tracker.ingest.evm.node import Node, parse_quantity
+from tracker.ingest.evm.rpc import JsonRpcClient
+from tracker.queries import Result
+from tracker.store import Store, analytic_sql, transaction, watch_addresses
 
 BALANCE_OF = "0x70a08231"  # balanceOf(address)
 TOTAL_SUPPLY = "0x18160ddd"  # totalSupply()
@@ -218,9 +219,7 @@ def verify(db_path: Path, spec: ChainSpec, rpc_url: str, token: str, block: int 
     return at, checks
 
 
-def checks_result(checks: list[Check]):  # -> queries.Result, for the shared renderer
-    from .queries import Result
-
+def checks_result(checks: list[Check]) -> Result:
     rows = [
         (c.what, units(c.node_raw), None if c.index_raw is None else units(c.index_raw),
          "no anchor" if c.difference is None else units(c.difference))

@@ -2,7 +2,7 @@
 
 import re
 
-from .errors import TrackerError
+from tracker.errors import TrackerError
 
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -25,6 +25,8 @@ def normalize_eth_address(text: str, what: str = "address") -> str:
 
 
 def _is_checksum_address(candidate: str) -> bool:
-    from eth_utils import is_checksum_address  # heavy (pydantic): loaded only for mixed-case input
+    from eth_utils import (
+        is_checksum_address,  # heavy (pydantic): loaded only for mixed-case input
+    )
 
     return is_checksum_address(candidate)

@@ -14,12 +14,12 @@ from typing import Any
 
 import orjson
 
-from . import http as http_module
-from . import market_decode as decode
-from . import settings
-from .errors import BadResponse
-from .http import HttpClient, HttpStatusError, RetryableRpcError
-from .rpc import parse_json
+from tracker import http as http_module
+from tracker import settings
+from tracker.errors import BadResponse
+from tracker.http import HttpClient, HttpStatusError, RetryableRpcError
+from tracker.ingest.evm.rpc import parse_json
+from tracker.market import decode
 
 # Binance reports the IP's used request weight of the current minute; its futures limit is 2400.
 BINANCE_WEIGHT_LIMIT = 2400

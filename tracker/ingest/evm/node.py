@@ -9,8 +9,8 @@ from typing import Any
 
 import polars as pl
 
-from .errors import BadResponse, TrackerError
-from .rpc import JsonRpcClient
+from tracker.errors import BadResponse, TrackerError
+from tracker.ingest.evm.rpc import JsonRpcClient
 
 DECIMALS_SELECTOR = "0x313ce567"  # decimals()
 # A block timestamp this large is in milliseconds (10^11 s is the year 5138).

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
-from enum import Enum
 from datetime import date, datetime, timedelta, timezone
+from enum import Enum
 from typing import Optional
 
 import duckdb
@@ -17,8 +17,8 @@ try:  # typer ≥ 0.20 carries its own copy of click
     from typer._click import exceptions as click_exceptions
 except ImportError:  # pragma: no cover - older typer on PyPI click
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
-from . import settings
-from .errors import TrackerError
+from tracker import queries, settings
+from tracker.errors import TrackerError
 
 
 class _Lazy:
@@ -31,13 +31,15 @@ class _Lazy:
         return getattr(importlib.import_module(f"tracker.{self._name}"), attribute)
 
 
-anchors, discovery, job, labels, market = (_Lazy(n) for n in ("anchors", "discovery", "job", "labels", "market"))
-queries, report, signals, chains = (_Lazy(n) for n in ("queries", "report", "signals", "chains"))
-sync, trongrid, http = (_Lazy(n) for n in ("sync", "trongrid", "http"))
+anchors, discovery, labels, signals = (_Lazy(f"analytics.{n}") for n in ("reserves", "discovery", "labels", "signals"))
+sync, trongrid = _Lazy("ingest.sync"), _Lazy("ingest.tron.trongrid")
+market, report = _Lazy("market.sync"), _Lazy("report.daily")
+job, output, chains, http = (_Lazy(n) for n in ("job", "output", "chains", "http"))
+reading = _Lazy("analytics.reading")
 
 
-from .days import parse_day  # noqa: E402 (light: the report path must not load the RPC stack)
-from .tokens import DEFAULT_TOKENS  # noqa: E402 (light: names and addresses only)
+from tracker.days import parse_day  # noqa: E402 (light: the report path must not load the RPC stack)
+from tracker.tokens import DEFAULT_TOKENS  # noqa: E402 (light: names and addresses only)
 
 
 class OutputFormat(str, Enum):
@@ -111,8 +113,16 @@ class _ProgressBar:
     """Blocks done, logs, logs/s and ETA on stderr, so stdout stays clean for pipes."""
 
     def __init__(self, label: str) -> None:
-        from rich.console import Console  # only syncs draw a bar: readers need not import rich
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+        from rich.console import (
+            Console,  # only syncs draw a bar: readers need not import rich
+        )
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
@@ -309,7 +319,7 @@ def labels_list(
     format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
 ) -> None:
     """List labels (the bundled set is loaded on first use)."""
-    print(queries.render(labels.list_labels(ctx.obj["db"], chain, entity, discovered), format.value), end="")
+    print(output.render(labels.list_labels(ctx.obj["db"], chain, entity, discovered), format.value), end="")
 
 
 @labels_app.command("discover")
@@ -335,8 +345,8 @@ def query(
 ) -> None:
     """Run SQL read-only. -p KEY VALUE (repeatable) binds $KEY; unset $params are NULL (= no filter)."""
     sql = queries.resolve_sql(target, sys.stdin.read() if target == "-" else None)
-    result = queries.run_sql(ctx.obj["db"], sql, _params(ctx.args), with_discovered)
-    print(queries.render(result, format.value), end="")
+    result = reading.run_sql(ctx.obj["db"], sql, _params(ctx.args), with_discovered)
+    print(output.render(result, format.value), end="")
 
 
 def _params(args: list[str]) -> dict[str, str]:
@@ -361,9 +371,9 @@ def _export(ctx: typer.Context, name: str, chain: Optional[str], since: Optional
     since_day, until_day = (parse_day(since, "--since") if since else None), (parse_day(until, "--until") if until else None)
     if since_day and until_day and since_day > until_day:
         raise TrackerError(f"--since {since_day} is after --until {until_day}")
-    result = queries.daily_series(ctx.obj["db"], name, chain, since_day, until_day, with_discovered,
+    result = reading.daily_series(ctx.obj["db"], name, chain, since_day, until_day, with_discovered,
                                   arrow=format == ExportFormat.parquet)
-    text = queries.write_output(result, format.value, out)
+    text = output.write_output(result, format.value, out)
     if text is not None:
         sys.stdout.write(text)
 
@@ -407,7 +417,7 @@ def verify(
     url = settings.eth_rpc_url(rpc) if chain == "ethereum" else settings.tron_rpc_url(rpc)
     default_token = DEFAULT_TOKENS[chain].address
     at, checks = anchors.verify(ctx.obj["db"], spec, url, spec.normalize_token(token or default_token, "--token"), block)
-    print(queries.render(anchors.checks_result(checks), "table"), end="")
+    print(output.render(anchors.checks_result(checks), "table"), end="")
     wrong = [c for c in checks if c.difference != 0]
     if wrong:
         raise TrackerError(f"{len(wrong)} of {len(checks)} figures differ from the node at block {at:,}")
@@ -461,7 +471,7 @@ def signals_compute(
     shown = queries.Result([c for c in result.columns if c != "symbol"],
                            [tuple(v for c, v in zip(result.columns, row) if c != "symbol") for row in result.rows],
                            result.arrow)
-    print(queries.render(shown, format.value), end="")
+    print(output.render(shown, format.value), end="")
 
 
 @signals_app.command("evaluate")
@@ -474,7 +484,7 @@ def signals_evaluate(
 ) -> None:
     """Forward returns and hit rates after each regime and shift, against the unconditional baseline."""
     result, notes = signals.evaluate(ctx.obj["db"], symbol.upper(), signals.parse_horizons(horizons), scope)
-    print(queries.render(result, format.value), end="")
+    print(output.render(result, format.value), end="")
     for note in notes:
         _say(f"warning: {note}")
 
@@ -486,7 +496,7 @@ def _report_day(day: Optional[str]) -> date:
 def _print_report(ctx: typer.Context, built: "report.Report", format: ReportFormat, chart: Optional[str]) -> None:
     print(report.render_report(built, format.value), end="")
     if chart:
-        from .chart import draw_chart
+        from tracker.report.chart import draw_chart
 
         days = draw_chart(ctx.obj["db"], built.day, chart)
         _say(f"chart: {days} days written to {chart}")
@@ -518,7 +528,7 @@ def config_show(format: OutputFormat = typer.Option(OutputFormat.table, "--forma
     if format is OutputFormat.table:  # as tracker.toml text: copy what you want to change
         print(settings.as_toml(), end="")
         return
-    print(queries.render(report.table(["key", "value", "source", "env"], settings.effective()), format.value), end="")
+    print(output.render(report.table(["key", "value", "source", "env"], settings.effective()), format.value), end="")
 
 
 def main() -> None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from .chains import CHAINS
-from .errors import TrackerError
-from .labels import ensure_bundled
-from .store import Store, analytic_sql, transaction, watch_addresses
+from tracker.analytics.labels import ensure_bundled
+from tracker.chains import CHAINS
+from tracker.errors import TrackerError
+from tracker.store import Store, analytic_sql, transaction, watch_addresses
 
 DISCOVER_SQL = analytic_sql("discover_deposits")
 
@@ -58,9 +58,3 @@ def discover_deposits(db_path: Path, chain: str | None, since: date | None, min_
             found[name] = len(rows)
     return found
 
-
-LIST_DISCOVERED_SQL = (
-    "SELECT chain, address, entity, sweeps, received, forwarded, first_seen, last_seen FROM discovered_deposits"
-    " WHERE ($chain IS NULL OR chain = $chain) AND ($entity IS NULL OR lower(entity) = lower($entity))"
-    " ORDER BY chain, entity, address"
-)

@@ -20,10 +20,13 @@ from typing import Any
 
 import polars as pl
 
-from . import settings
-from .chains import CHAINS
-from .errors import TrackerError
-from .store import Store, transaction, watch_addresses
+from tracker import settings
+from tracker.analytics.reading import run_sql
+from tracker.chains import CHAINS
+from tracker.errors import TrackerError
+from tracker.http import HttpClient
+from tracker.queries import Result
+from tracker.store import Store, analytic_sql, transaction, watch_addresses
 
 CATEGORIES = ("exchange", "issuer", "bridge", "other")
 WALLET_TYPES = ("hot", "cold", "deposit", "treasury", "unknown")
@@ -264,24 +267,14 @@ def bundled_files() -> list[Traversable]:
     return files
 
 
-LIST_SQL = (
-    "SELECT chain, address, entity, category, wallet_type, source, valid_from, valid_to FROM labels"
-    " WHERE ($chain IS NULL OR chain = $chain) AND ($entity IS NULL OR lower(entity) = lower($entity))"
-    " ORDER BY chain, entity, address, valid_from NULLS FIRST"
-)
-
-
-def list_labels(db_path: Path, chain: str | None = None, entity: str | None = None, discovered: bool = False):
-    """Labels (or discovered deposit addresses with their evidence) of a chain and/or entity -> queries.Result."""
-    from .discovery import LIST_DISCOVERED_SQL
-    from .queries import run_sql  # the query runner is the one way this package reads results
-
+def list_labels(db_path: Path, chain: str | None = None, entity: str | None = None, discovered: bool = False) -> Result:
+    """Labels (or discovered deposit addresses with their evidence) of a chain and/or entity ."""
     if chain is not None and chain not in CHAINS:
         raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
     if not db_path.exists():
         Store.open(db_path).close()
     params = {key: value for key, value in (("chain", chain), ("entity", entity)) if value is not None}
-    return run_sql(db_path, LIST_DISCOVERED_SQL if discovered else LIST_SQL, params)
+    return run_sql(db_path, analytic_sql("list_discovered" if discovered else "list_labels"), params)
 
 
 _SPELLBOOK_ROW = re.compile(
@@ -345,8 +338,6 @@ def update_labels(db_path: Path, http: Any = None) -> list[UpdateReport]:
     treasury filed under an exchange): such rows are left out and reported, and a
     row never overrides a stored label of another entity.
     """
-    from .http import HttpClient
-
     client = http or HttpClient()
     reports = []
     for file_format, url in label_sources():

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import orjson
 
-from .errors import BadResponse, RpcError
-from .http import HttpClient, RetryableRpcError, TruncatedBody
+from tracker.errors import BadResponse, RpcError
+from tracker.http import HttpClient, RetryableRpcError, TruncatedBody
 
 T = TypeVar("T")
 

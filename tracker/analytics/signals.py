@@ -18,10 +18,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import settings
-from .errors import TrackerError
-from .queries import Result, execute, open_for_reading, prepare_database, resolve_sql
-from .store import Store, transaction
+from tracker import settings
+from tracker.analytics.reading import open_for_reading, prepare_database
+from tracker.errors import TrackerError
+from tracker.queries import Result, execute, resolve_sql
+from tracker.store import Store, transaction
 
 REGIMES = ("risk_on", "neutral", "risk_off")
 # The inputs the rules read; confidence is the share of them present (times the share of chains synced).

@@ -16,11 +16,11 @@ from typing import Any
 
 import polars as pl
 
-from .decode import MAX_AMOUNT_RAW, split_events
-from .errors import BadResponse, TrackerError
-from .rpc import parse_json
-from .tokens import AMOUNT, FROM, SUCCESSOR, TO, WALLET, EventSpec, TokenLayout
-from .tron_address import hex20_from_base58, normalize_tron_address
+from tracker.errors import BadResponse, TrackerError
+from tracker.ingest.evm.decode import MAX_AMOUNT_RAW, split_events
+from tracker.ingest.evm.rpc import parse_json
+from tracker.ingest.tron.address import hex20_from_base58, normalize_tron_address
+from tracker.tokens import AMOUNT, FROM, SUCCESSOR, TO, WALLET, EventSpec, TokenLayout
 
 _HEX_SPELLING = re.compile(r"^(0x|0X|41)[0-9a-fA-F]{40}$")
 

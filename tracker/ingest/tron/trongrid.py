@@ -19,16 +19,15 @@ from typing import Any
 
 import polars as pl
 
-from . import settings
-from .chains import TRON
-from .decode import refuse_deprecation, with_units
-from .errors import BadResponse, TrackerError
-from .http import HttpClient
-from .days import day_after, day_start
-from .node import Node, first_block_at_or_after
-from .store import Batch, Store
-from .rpc import JsonRpcClient
-from .sync import (
+from tracker import settings
+from tracker.chains import TRON
+from tracker.days import day_after, day_start
+from tracker.errors import BadResponse, TrackerError
+from tracker.http import HttpClient
+from tracker.ingest.evm.decode import refuse_deprecation, with_units
+from tracker.ingest.evm.node import Node, first_block_at_or_after
+from tracker.ingest.evm.rpc import JsonRpcClient
+from tracker.ingest.sync import (
     ProgressCallback,
     SyncOptions,
     SyncPlan,
@@ -38,9 +37,8 @@ from .sync import (
     check_source,
     run_sync,
 )
-from .tokens import TokenSpec, token_spec
-from .tron_address import hex20_from_base58
-from .trongrid_decode import (
+from tracker.ingest.tron.address import hex20_from_base58
+from tracker.ingest.tron.decode import (
     EventsPage,
     EventWindow,
     TronBlock,
@@ -49,6 +47,8 @@ from .trongrid_decode import (
     parse_events_page,
     split_rows,
 )
+from tracker.store import Batch, Store
+from tracker.tokens import TokenSpec, token_spec
 
 PAGE_LIMIT = 200
 # TronGrid answers 403 (not 429) when a keyless client is throttled.

@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-from .errors import BadResponse, TrackerError
+from tracker.errors import BadResponse, TrackerError
 
 RATE_SCALE = 18  # funding rates and ratios: DECIMAL(38,18)
 VALUE_SCALE = 12  # prices, volumes, open interest: DECIMAL(38,12)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from .errors import TrackerError
-from .queries import execute, open_for_reading, resolve_sql
+from tracker.analytics.reading import open_for_reading
+from tracker.errors import TrackerError
+from tracker.queries import execute, resolve_sql
 
 DAYS = 90
 REGIME_COLOURS = {"risk_on": "#c8e6c9", "neutral": "#eeeeee", "risk_off": "#ffcdd2"}

@@ -16,10 +16,19 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from .errors import BadResponse, TrackerError
-from .http import TruncatedBody
-from .rpc import rpc_error
-from .tokens import AMOUNT, FROM, SUCCESSOR, SUPPLY_KINDS, TO, WALLET, EventSpec, TokenLayout
+from tracker.errors import BadResponse, TrackerError
+from tracker.http import TruncatedBody
+from tracker.ingest.evm.rpc import rpc_error
+from tracker.tokens import (
+    AMOUNT,
+    FROM,
+    SUCCESSOR,
+    SUPPLY_KINDS,
+    TO,
+    WALLET,
+    EventSpec,
+    TokenLayout,
+)
 
 # Largest raw amount that fits DECIMAL(38,0) (and, scaled by 10^-6, DECIMAL(38,6)).
 MAX_AMOUNT_RAW = 10**38 - 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .errors import TrackerError
+from tracker.errors import TrackerError
 
 # Words providers use when a single eth_getLogs is too big (range, results, size or time).
 _TOO_LARGE = re.compile(

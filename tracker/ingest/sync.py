@@ -20,17 +20,23 @@ from typing import IO, Any
 
 import polars as pl
 
-from . import http as http_module
-from . import ranges
-from .chains import ChainSpec
-from .decode import DecodedLogs, LogFilter, decode_logs, parse_logs_response, with_units
-from .errors import BadResponse, RpcError, RpcTimeout, TrackerError
-from .http import HttpClient, HttpStatusError
-from .days import day_after, day_start
-from .node import Node
-from .rpc import JsonRpcClient
-from .store import WRITER_WAIT, Batch, Store, hashed_blocks
-from .tokens import STORED_DECIMALS, TokenLayout, TokenSpec, token_spec
+from tracker import http as http_module
+from tracker.chains import ChainSpec
+from tracker.days import day_after, day_start
+from tracker.errors import BadResponse, RpcError, RpcTimeout, TrackerError
+from tracker.http import HttpClient, HttpStatusError
+from tracker.ingest import ranges
+from tracker.ingest.evm.decode import (
+    DecodedLogs,
+    LogFilter,
+    decode_logs,
+    parse_logs_response,
+    with_units,
+)
+from tracker.ingest.evm.node import Node
+from tracker.ingest.evm.rpc import JsonRpcClient
+from tracker.store import WRITER_WAIT, Batch, Store, hashed_blocks
+from tracker.tokens import STORED_DECIMALS, TokenLayout, TokenSpec, token_spec
 
 # How often one step is re-fetched when the chain moves under it before giving up.
 CHAIN_MOVED_RETRIES = 3
@@ -444,7 +450,9 @@ class SyncPlan:
 
 def _labeled_words(store: Store, spec: ChainSpec) -> list[str]:
     """Topic words of every labeled wallet on the chain (the bundled set is loaded if the table is empty)."""
-    from .labels import ensure_bundled  # labels import the chain specs; imported late to keep modules acyclic
+    from tracker.analytics.labels import (
+        ensure_bundled,  # labels import the chain specs; imported late to keep modules acyclic
+    )
 
     ensure_bundled(store)
     addresses = [row[0] for row in store.connection.execute(
@@ -559,7 +567,9 @@ def sync_chain(
 
 def anchor_after(db_path: Path, node: Node, spec: ChainSpec, token: str, summary: SyncSummary) -> None:
     """Read balances and supply at the last synced block; the synced rows stay even if the node refuses."""
-    from .anchors import anchor_after_sync  # anchors read labels, which import chain specs
+    from tracker.analytics.reserves import (
+        anchor_after_sync,  # anchors read labels, which import chain specs
+    )
 
     try:
         with Store.open(db_path) as store:

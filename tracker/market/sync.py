@@ -14,12 +14,12 @@ from typing import Any
 
 import polars as pl
 
-from . import market_decode as decode
-from .errors import TrackerError
-from .exchanges import CLIENTS, Series
-from .http import HttpClient
-from .days import day_after, day_start
-from .store import Store, transaction
+from tracker.days import day_after, day_start
+from tracker.errors import TrackerError
+from tracker.http import HttpClient
+from tracker.market import decode
+from tracker.market.venues import CLIENTS, Series
+from tracker.store import Store, transaction
 
 EXCHANGES = tuple(CLIENTS)
 DEFAULT_SYMBOLS = ("BTC", "ETH")

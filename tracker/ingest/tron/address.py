@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from .errors import TrackerError
+from tracker.errors import TrackerError
 
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {char: index for index, char in enumerate(_ALPHABET)}

@@ -19,9 +19,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import TrackerError
-from .queries import Result, _json_value, _text, execute, open_for_reading, resolve_sql
-from .store import configure_session
+from tracker.analytics.reading import open_for_reading
+from tracker.errors import TrackerError
+from tracker.output import cell_text, json_value
+from tracker.queries import Result, execute, resolve_sql
+from tracker.store import configure_session
 
 TOP = 5
 FORMATS = ("table", "md", "json", "csv")
@@ -301,7 +303,7 @@ def readable(column: str, value: Any) -> str:
 
 def _cell(value: Any) -> str:
     """Columns of no known kind: floats to 6 significant digits; exact decimals stay as stored."""
-    return f"{value:.6g}" if isinstance(value, float) else _text(value)
+    return f"{value:.6g}" if isinstance(value, float) else cell_text(value)
 
 
 def _right_aligned(result: Result, index: int) -> bool:
@@ -384,8 +386,8 @@ def render_report(report: Report, file_format: str) -> str:
         document = {
             "date": report.day.isoformat(),
             "notes": report.notes,
-            "regime": {key: _json_value(value) for key, value in report.regime.items()} or None,
-            "sections": {name: [dict(zip(result.columns, map(_json_value, row))) for row in result.rows]
+            "regime": {key: json_value(value) for key, value in report.regime.items()} or None,
+            "sections": {name: [dict(zip(result.columns, map(json_value, row))) for row in result.rows]
                          for name, result in report.sections.items()},
         }
         return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
@@ -398,7 +400,7 @@ def render_report(report: Report, file_format: str) -> str:
         for name, result in report.sections.items():
             for number, row in enumerate(result.rows, 1):
                 for column, value in zip(result.columns, row):
-                    writer.writerow([name, number, column, _text(value)])
+                    writer.writerow([name, number, column, cell_text(value)])
         return buffer.getvalue()
     if file_format == "md":
         parts = [f"# {title}\n", f"**{'; '.join(_headline(report))}**\n"]

@@ -1,0 +1,93 @@
+"""Results as text: an aligned table, CSV (formula-safe), JSON (decimals as strings), Parquet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tracker.errors import TrackerError
+from tracker.queries import Result
+
+# Spreadsheet formula prefixes: a CSV cell starting with one is neutralized with a leading quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(value: Any) -> str:
+    """Exact text for CSV/table: decimals keep their scale (1234.500000), no float formatting."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    return str(value)
+
+
+def _safe_cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) and not _looks_numeric(text) else text
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        Decimal(text)
+        return True
+    except Exception:
+        return False
+
+
+def render(result: Result, file_format: str) -> str:
+    if file_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(result.columns)
+        for row in result.rows:
+            writer.writerow([_safe_cell(cell_text(value)) for value in row])
+        return buffer.getvalue()
+    if file_format == "json":
+        return json.dumps([dict(zip(result.columns, map(json_value, row))) for row in result.rows], indent=1) + "\n"
+    if file_format == "table":
+        cells = [result.columns] + [[cell_text(value) for value in row] for row in result.rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(result.columns))]
+        lines = ["  ".join(cell.rjust(width) if i and _looks_numeric(cell) else cell.ljust(width)
+                           for i, (cell, width) in enumerate(zip(row, widths))).rstrip() for row in cells]
+        lines.insert(1, "  ".join("-" * width for width in widths))
+        return "\n".join(lines) + f"\n({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})\n"
+    raise TrackerError(f"unknown format {file_format!r}")
+
+
+def json_value(value: Any) -> Any:
+    # Decimals as strings: JSON numbers would be read back as floats by most tools.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def write_output(result: Result, file_format: str, out: str) -> str | None:
+    """Write to `out` (a path) or return the text for stdout when `out` is '-'."""
+    if file_format == "parquet":
+        if result.arrow is None:
+            raise ValueError("parquet needs the result fetched with arrow=True")
+        if out == "-":
+            raise TrackerError("parquet is binary: give --out FILE")
+        try:
+            import pyarrow.parquet as pq
+
+            pq.write_table(result.arrow, out)
+        except OSError as error:
+            raise TrackerError(f"cannot write {out}: {error}") from None
+        return None
+    text = render(result, file_format)
+    if out == "-":
+        return text
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise TrackerError(f"cannot write {out}: {error.strerror or error}") from None
+    return None
