@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
@@ -186,3 +187,10 @@ class HttpClient:
         except requests.RequestException as error:
             tries = retrying.statistics.get("attempt_number", self.policy.attempts)
             raise TrackerError(f"cannot reach {url}: {type(error).__name__} (gave up after {tries} attempts)") from error
+
+
+def parse_json(raw: bytes, what: str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise TruncatedBody(f"{what}: response is not complete JSON ({len(raw)} bytes)") from error

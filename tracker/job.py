@@ -1,4 +1,4 @@
-"""`tracker run`: the day's whole job — sync both chains to head, sync market data, signals, report.
+"""`tracker run`: the day's whole job — sync every chain in run.chains to head, sync market data, signals, report.
 
 Every step is one of the commands a user can run alone, with its settings from
 `tracker.toml` / the environment; a failing step stops the job with its own
@@ -13,16 +13,14 @@ from pathlib import Path
 
 from tracker import settings
 from tracker.analytics.signals import compute_signals
-from tracker.chains import CHAINS, ETHEREUM, TRON
+from tracker.chains import ChainSpec, chain_spec
 from tracker.errors import TrackerError
-from tracker.http import HttpClient
-from tracker.ingest.sync import SyncOptions, SyncSummary, sync_chain
-from tracker.ingest.tron.trongrid import sync_trongrid
+from tracker.ingest.sources import sync_from_source
+from tracker.ingest.sync import SyncOptions, SyncSummary
 from tracker.market.sync import FIRST_SYNC_DAYS, sync_market
 from tracker.report.daily import Report, build_report
 from tracker.store import Store
 
-SOURCES = ("jsonrpc", "trongrid")
 SCOPES = ("all", "labeled")
 
 
@@ -42,34 +40,23 @@ def _first_since(db_path: Path, chain: str, token: str, day: date) -> date | Non
     return day - timedelta(days=max(int(settings.get("run.first_sync_days")) - 1, 0))
 
 
+def run_options(db_path: Path, spec: ChainSpec, day: date) -> SyncOptions:
+    """What `tracker run` syncs on a chain, from its settings (`<chain>.token`, `.source`, `.scope`, …)."""
+    token = spec.normalize_token(str(settings.get(f"{spec.name}.token")), f"{spec.name}.token")
+    sources = tuple(source.name for source in spec.sources)
+    source = spec.source(_choice(f"{spec.name}.source", sources) if len(sources) > 1 else sources[0])
+    confirmations = int(settings.get(f"{spec.name}.confirmations"))
+    return SyncOptions(
+        rpc_url=settings.source_url(spec, source.name), token=token, since=_first_since(db_path, spec.name, token, day),
+        confirmations=None if confirmations < 0 else confirmations, chunk_size=source.chunk_size,
+        source=source.name, scope=_choice(f"{spec.name}.scope", SCOPES),
+    )
+
+
 def sync_chains(db_path: Path, day: date) -> list[SyncSummary]:
-    summaries = []
-    chains = settings.csv_list("run.chains")
-    unknown = [chain for chain in chains if chain not in CHAINS]
-    if unknown:
-        raise TrackerError(f"run.chains: unknown chain {unknown[0]!r} (expected ethereum, tron)")
-    if "ethereum" in chains:
-        token = ETHEREUM.normalize_token(str(settings.get("ethereum.token")), "ethereum.token")
-        options = SyncOptions(rpc_url=settings.eth_rpc_url(None), token=token,
-                              since=_first_since(db_path, "ethereum", token, day),
-                              confirmations=int(settings.get("ethereum.confirmations")),
-                              scope=_choice("ethereum.scope", SCOPES))
-        summaries.append(sync_chain(db_path, ETHEREUM, options))
-    if "tron" in chains:
-        token = TRON.normalize_token(str(settings.get("tron.token")), "tron.token")
-        source = _choice("tron.source", SOURCES)
-        confirmations = int(settings.get("tron.confirmations"))
-        options = SyncOptions(
-            rpc_url=settings.tron_rpc_url(None) if source == "jsonrpc" else settings.trongrid_url(None),
-            token=token, since=_first_since(db_path, "tron", token, day),
-            confirmations=None if confirmations < 0 else confirmations,
-            chunk_size=100 if source == "jsonrpc" else 1200, source=source, scope=_choice("tron.scope", SCOPES),
-        )
-        if source == "jsonrpc":
-            summaries.append(sync_chain(db_path, TRON, options, http=HttpClient(headers=settings.trongrid_headers())))
-        else:
-            summaries.append(sync_trongrid(db_path, options, anchor_rpc=settings.tron_rpc_url(None)))
-    return summaries
+    names = settings.csv_list("run.chains")
+    specs = [chain_spec(name, "run.chains") for name in names]
+    return [sync_from_source(db_path, spec, run_options(db_path, spec, day)) for spec in specs]
 
 
 def _market_since(db_path: Path, day: date) -> date | None:
@@ -86,9 +73,9 @@ def run_day(db_path: Path, day: date | None, say: Callable[[str], None]) -> Repo
         say(f"{summary.chain}: synced to block {summary.to_block:,} ({summary.transfers:,} transfers, "
             f"{summary.supply_events:,} supply events)" if not summary.up_to_date
             else f"{summary.chain}: already up to date")
-    market = sync_market(db_path, [e.lower() for e in settings.csv_list("market.exchanges")],
+    market = sync_market(db_path, [e.lower() for e in settings.csv_list("market.venues")],
                          [s.upper() for s in settings.csv_list("market.symbols")], _market_since(db_path, day), None)
-    say(f"market: {sum(market.rows.values()):,} rows from {', '.join(settings.csv_list('market.exchanges'))}")
+    say(f"market: {sum(market.rows.values()):,} rows from {', '.join(settings.csv_list('market.venues'))}")
     signals = compute_signals(db_path)
     say(f"signals: {len(signals.rows):,} scope-days computed")
     return build_report(db_path, day)

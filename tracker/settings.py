@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tracker.errors import TrackerError
+from tracker.chains import CHAINS, ChainSpec
 from tracker.tokens import DEFAULT_TOKENS
 
 DEFAULT_DB_PATH = Path("data") / "tracker.duckdb"
@@ -49,25 +50,36 @@ class Setting:
         return type(self.default)
 
 
+def _chain_settings(spec: ChainSpec) -> list[Setting]:
+    """The settings every chain has, named after it, then the ones only it declares."""
+    prefix, sources = f"TRACKER_{spec.env_prefix}", [source.name for source in spec.sources]
+    found = [
+        Setting(f"{spec.name}.rpc_url", f"{prefix}_RPC", spec.default_rpc_url, f"{spec.title} JSON-RPC endpoint"),
+        *(Setting(f"{spec.name}.{extra.name}", extra.env, extra.default, extra.help, extra.secret)
+          for extra in spec.extra_settings),
+        Setting(f"{spec.name}.token", f"{prefix}_TOKEN", DEFAULT_TOKENS[spec.name].address,
+                "`tracker run`: token contract"),
+    ]
+    if len(sources) > 1:
+        found.append(Setting(f"{spec.name}.source", f"{prefix}_SOURCE", sources[0],
+                             f"`tracker run`: {' or '.join(sources)}"))
+    confirmations = -1 if spec.default_confirmations is None else spec.default_confirmations
+    found += [
+        Setting(f"{spec.name}.confirmations", f"{prefix}_CONFIRMATIONS", confirmations,
+                "`tracker run`: blocks behind head (-1: the node's finalized block)"),
+        Setting(f"{spec.name}.scope", f"{prefix}_SCOPE", spec.default_scope, "`tracker run`: all or labeled"),
+    ]
+    return found
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("database.path", "TRACKER_DB", str(DEFAULT_DB_PATH), "DuckDB file"),
     Setting("database.busy_timeout", "TRACKER_BUSY_TIMEOUT", 10.0,
             "seconds a reading command waits for a file another process is writing"),
     Setting("database.hashed_blocks", "TRACKER_HASHED_BLOCKS", 10_000,
             "blocks below each chain's frontier that keep their hash (reorg detection); older keep number and time"),
-    Setting("ethereum.rpc_url", "TRACKER_ETH_RPC", DEFAULT_ETH_RPC, "Ethereum JSON-RPC endpoint"),
-    Setting("ethereum.token", "TRACKER_ETH_TOKEN", DEFAULT_TOKENS["ethereum"].address, "`tracker run`: token contract"),
-    Setting("ethereum.scope", "TRACKER_ETH_SCOPE", "all", "`tracker run`: all events or only labeled wallets'"),
-    Setting("ethereum.confirmations", "TRACKER_ETH_CONFIRMATIONS", 12, "`tracker run`: blocks behind head"),
-    Setting("tron.rpc_url", "TRACKER_TRON_RPC", DEFAULT_TRON_RPC, "Tron JSON-RPC endpoint"),
-    Setting("tron.trongrid_url", "TRACKER_TRONGRID_URL", DEFAULT_TRONGRID_URL, "TronGrid REST API"),
-    Setting("tron.api_key", "TRONGRID_API_KEY", "", "TronGrid API key (TRON-PRO-API-KEY)", secret=True),
-    Setting("tron.token", "TRACKER_TRON_TOKEN", DEFAULT_TOKENS["tron"].address, "`tracker run`: token contract"),
-    Setting("tron.source", "TRACKER_TRON_SOURCE", "jsonrpc", "`tracker run`: jsonrpc or trongrid"),
-    Setting("tron.confirmations", "TRACKER_TRON_CONFIRMATIONS", -1,
-            "`tracker run`: blocks behind head (-1: the node's finalized block)"),
-    Setting("tron.scope", "TRACKER_TRON_SCOPE", "labeled", "`tracker run`: all or labeled"),
-    Setting("market.exchanges", "TRACKER_EXCHANGES", "binance,bybit,okx", "venues `market sync` and `run` ask"),
+    *(setting for spec in CHAINS.values() for setting in _chain_settings(spec)),
+    Setting("market.venues", "TRACKER_VENUES", "binance,bybit,okx", "venues `market sync` and `run` ask"),
     Setting("market.symbols", "TRACKER_SYMBOLS", "BTC,ETH", "perpetuals `market sync` and `run` fetch"),
     Setting("market.binance_url", "TRACKER_BINANCE_URL", "https://fapi.binance.com", "Binance USDⓈ-M futures API"),
     Setting("market.bybit_url", "TRACKER_BYBIT_URL", "https://api.bybit.com", "Bybit v5 API"),
@@ -206,22 +218,20 @@ def db_path(cli_value: str | None) -> Path:
     return Path(cli_value) if cli_value else Path(get("database.path"))
 
 
-def eth_rpc_url(cli_value: str | None) -> str:
-    return cli_value or get("ethereum.rpc_url")
+def source_url(spec: ChainSpec, source: str, cli_value: str | None = None) -> str:
+    """A chain source's URL: the command line's, else its setting (env, file, default)."""
+    return (cli_value or str(get(spec.source(source).url_setting))).rstrip("/")
 
 
-def tron_rpc_url(cli_value: str | None) -> str:
-    return cli_value or get("tron.rpc_url")
+def rpc_url(spec: ChainSpec, cli_value: str | None = None) -> str:
+    """A chain's JSON-RPC endpoint (reads, balanceOf anchors, verify)."""
+    return cli_value or str(get(f"{spec.name}.rpc_url"))
 
 
-def trongrid_url(cli_value: str | None) -> str:
-    return (cli_value or get("tron.trongrid_url")).rstrip("/")
-
-
-def trongrid_headers() -> dict[str, str]:
-    """TronGrid's API key header, when the user has a key."""
-    key = get("tron.api_key")
-    return {"TRON-PRO-API-KEY": key} if key else {}
+def api_headers(spec: ChainSpec) -> dict[str, str]:
+    """The chain's API key header (e.g. TronGrid's TRON-PRO-API-KEY), when it has one and the user set a key."""
+    key = get(f"{spec.name}.api_key") if spec.api_key_header else ""
+    return {spec.api_key_header: key} if key and spec.api_key_header else {}
 
 
 def csv_list(key: str) -> list[str]:

@@ -21,6 +21,8 @@ from typing import IO, Any
 import polars as pl
 
 from tracker import http as http_module
+from tracker.analytics.labels import ensure_bundled
+from tracker.analytics.reserves import anchor_after_sync
 from tracker.chains import ChainSpec
 from tracker.days import day_after, day_start
 from tracker.errors import BadResponse, RpcError, RpcTimeout, TrackerError
@@ -450,10 +452,6 @@ class SyncPlan:
 
 def _labeled_words(store: Store, spec: ChainSpec) -> list[str]:
     """Topic words of every labeled wallet on the chain (the bundled set is loaded if the table is empty)."""
-    from tracker.analytics.labels import (
-        ensure_bundled,  # labels import the chain specs; imported late to keep modules acyclic
-    )
-
     ensure_bundled(store)
     addresses = [row[0] for row in store.connection.execute(
         "SELECT DISTINCT address FROM labels WHERE chain = ? ORDER BY address", [spec.name]
@@ -567,10 +565,6 @@ def sync_chain(
 
 def anchor_after(db_path: Path, node: Node, spec: ChainSpec, token: str, summary: SyncSummary) -> None:
     """Read balances and supply at the last synced block; the synced rows stay even if the node refuses."""
-    from tracker.analytics.reserves import (
-        anchor_after_sync,  # anchors read labels, which import chain specs
-    )
-
     try:
         with Store.open(db_path) as store:
             summary.anchor = anchor_after_sync(store, node, spec, token, progressed=not summary.up_to_date)

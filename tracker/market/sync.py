@@ -1,12 +1,14 @@
 """`tracker market sync`: funding, open interest, long/short ratio and daily prices into DuckDB.
 
 Re-running resumes from what is stored and upserts, so the tool accumulates its
-own history of the series exchanges keep only 30 days of. The venues' fetching
-lives in `exchanges`, their payload decoding in `market_decode`.
+own history of the series venues keep only 30 days of. Each venue's client and
+payload decoders live in its own module (`binance`, `bybit`, `okx`), listed in `venues`.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -17,11 +19,11 @@ import polars as pl
 from tracker.days import day_after, day_start
 from tracker.errors import TrackerError
 from tracker.http import HttpClient
-from tracker.market import decode
-from tracker.market.venues import CLIENTS, Series
+from tracker.market import rows
+from tracker.market.paging import Series
+from tracker.market.venues import VENUES
 from tracker.store import Store, transaction
 
-EXCHANGES = tuple(CLIENTS)
 DEFAULT_SYMBOLS = ("BTC", "ETH")
 # Without stored data or --since, a first sync fetches this many days back.
 FIRST_SYNC_DAYS = 90
@@ -37,10 +39,10 @@ class MarketSummary:
 
 
 _TABLES = {
-    decode.FundingRow: ("funding_rates", ("exchange", "symbol", "funding_time")),
-    decode.OpenInterestRow: ("open_interest", ("exchange", "symbol", "period", "ts")),
-    decode.RatioRow: ("long_short_ratio", ("exchange", "symbol", "period", "ts")),
-    decode.PriceRow: ("prices", ("exchange", "symbol", "day")),
+    rows.FundingRow: ("funding_rates", ("exchange", "symbol", "funding_time")),
+    rows.OpenInterestRow: ("open_interest", ("exchange", "symbol", "period", "ts")),
+    rows.RatioRow: ("long_short_ratio", ("exchange", "symbol", "period", "ts")),
+    rows.PriceRow: ("prices", ("exchange", "symbol", "day")),
 }
 
 
@@ -77,11 +79,11 @@ class Window:
         end = min(day_after(self.until), self.now) if self.until else self.now
         return _ms(end) - 1
 
-    def start_ms(self, store: Store, exchange: str, symbol: str, series: Series) -> int:
+    def start_ms(self, store: Store, venue: str, symbol: str, series: Series) -> int:
         start = day_start(self.since) if self.since else self.now - timedelta(days=FIRST_SYNC_DAYS)
         if not self.since:
             stored = store.connection.execute(
-                f"SELECT max({series.column}) FROM {series.table} WHERE exchange = ? AND symbol = ?", [exchange, symbol]
+                f"SELECT max({series.column}) FROM {series.table} WHERE exchange = ? AND symbol = ?", [venue, symbol]
             ).fetchall()[0][0]
             if isinstance(stored, date) and not isinstance(stored, datetime):
                 stored = day_start(stored)
@@ -92,11 +94,11 @@ class Window:
         return _ms(start)
 
 
-def sync_market(db_path: Path, exchanges: list[str], symbols: list[str], since: date | None, until: date | None,
+def sync_market(db_path: Path, venues: list[str], symbols: list[str], since: date | None, until: date | None,
                 http: HttpClient | None = None) -> MarketSummary:
-    unknown = [e for e in exchanges if e not in EXCHANGES]
+    unknown = [venue for venue in venues if venue not in VENUES]
     if unknown:
-        raise TrackerError(f"unknown exchange {unknown[0]!r} (expected {', '.join(EXCHANGES)})")
+        raise TrackerError(f"unknown venue {unknown[0]!r} (expected {', '.join(VENUES)})")
     bad = [s for s in symbols if not s.isalnum() or not s.isupper()]
     if bad:
         raise TrackerError(f"invalid --symbol {bad[0]!r}: expected a base asset such as BTC or ETH")
@@ -105,16 +107,16 @@ def sync_market(db_path: Path, exchanges: list[str], symbols: list[str], since: 
     shared = http or HttpClient()
     window = Window(since, until, datetime.now(timezone.utc))
     summary = MarketSummary()
-    for exchange in exchanges:
-        client = CLIENTS[exchange](shared)
+    for venue in venues:
+        client = VENUES[venue](shared)
         for symbol in symbols:
             for series in client.series(symbol):
                 # The file is open only to read where to resume and to write: never while waiting on a venue.
                 with Store.open(db_path) as store:
-                    start_ms, end_ms = window.start_ms(store, exchange, symbol, series), window.end_ms
+                    start_ms, end_ms = window.start_ms(store, venue, symbol, series), window.end_ms
                 rows = series.decode(series.fetch(start_ms, end_ms) if start_ms <= end_ms else [])
                 with Store.open(db_path) as store:
-                    summary.rows[f"{exchange} {symbol} {series.kind}"] = upsert(store, rows)
+                    summary.rows[f"{venue} {symbol} {series.kind}"] = upsert(store, rows)
     return summary
 
 
@@ -126,9 +128,6 @@ def import_binance_metrics(db_path: Path, path: str) -> tuple[int, int]:
 
     Returns (open-interest rows, long/short rows) upserted.
     """
-    import csv
-    import io
-
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as error:
@@ -150,15 +149,15 @@ def import_binance_metrics(db_path: Path, path: str) -> tuple[int, int]:
             except ValueError:
                 raise ValueError(f"create_time {row['create_time']!r} is not a timestamp") from None
             symbol = pair[:-4]
-            interest.append(decode.OpenInterestRow(
+            interest.append(rows.OpenInterestRow(
                 "binance", symbol, stamp, "5m",
-                decode.exact(row["sum_open_interest"], decode.VALUE_SCALE, "sum_open_interest"),
-                decode.exact(row["sum_open_interest_value"], decode.VALUE_SCALE, "sum_open_interest_value"),
+                rows.exact(row["sum_open_interest"], rows.VALUE_SCALE, "sum_open_interest"),
+                rows.exact(row["sum_open_interest_value"], rows.VALUE_SCALE, "sum_open_interest_value"),
             ))
             if (row.get("count_long_short_ratio") or "").strip():
-                ratios.append(decode.RatioRow(
+                ratios.append(rows.RatioRow(
                     "binance", symbol, stamp, "5m",
-                    decode.exact(row["count_long_short_ratio"], decode.RATE_SCALE, "count_long_short_ratio"), None, None,
+                    rows.exact(row["count_long_short_ratio"], rows.RATE_SCALE, "count_long_short_ratio"), None, None,
                 ))
         except (ValueError, TrackerError) as error:
             errors.append(f"line {reader.line_num}: {error}")

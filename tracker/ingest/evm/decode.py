@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from tracker.chains import ETHEREUM_FORMAT, ChainFormat
 from tracker.errors import BadResponse, TrackerError
 from tracker.http import TruncatedBody
 from tracker.ingest.evm.rpc import rpc_error
@@ -54,18 +55,6 @@ _QUANTITY = r"^0x(0|[1-9a-f][0-9a-f]*)$"
 _ZERO_PAD = "0" * 24  # the 12 zero bytes in front of a 20-byte address in a 32-byte word
 
 ZERO_HEX40 = "0" * 40
-
-
-@dataclass(frozen=True)
-class ChainFormat:
-    """How a chain stores what logs carry as hex."""
-
-    address: Callable[[pl.Expr], pl.Expr]  # 40 lower-case hex digits -> stored address
-    tx_hash: Callable[[pl.Expr], pl.Expr]  # 0x + 64 lower-case hex digits -> stored transaction hash
-
-
-# Ethereum: lower-case 0x hex for both.
-ETHEREUM_FORMAT = ChainFormat(address=lambda hex40: pl.lit("0x") + hex40, tx_hash=lambda tx: tx)
 
 
 @dataclass(frozen=True)

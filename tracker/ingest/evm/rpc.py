@@ -9,10 +9,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-import orjson
-
 from tracker.errors import BadResponse, RpcError
-from tracker.http import HttpClient, RetryableRpcError, TruncatedBody
+from tracker.http import HttpClient, RetryableRpcError, parse_json
 
 T = TypeVar("T")
 
@@ -33,13 +31,6 @@ def rpc_error(error: Any, method: str) -> Exception:
     if _RATE_LIMITED.search(message) or code == 429:
         return RetryableRpcError(f"{method}: node is rate limiting: {message}")
     return RpcError(f"{method}: {message}", code if isinstance(code, int) else None, method)
-
-
-def parse_json(raw: bytes, what: str) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise TruncatedBody(f"{what}: response is not complete JSON ({len(raw)} bytes)") from error
 
 
 def parse_envelope(raw: bytes, method: str) -> Any:

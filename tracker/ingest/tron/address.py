@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from tracker.errors import TrackerError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {char: index for index, char in enumerate(_ALPHABET)}
@@ -86,6 +88,8 @@ def evm_hex(address: str) -> str:
 
 def tron_address(hex40: pl.Expr) -> pl.Expr:
     """Vectorized 40-hex → base58: each distinct address is encoded once per batch."""
+    # polars only here: the chain specs import this module on every start, decoding alone needs polars.
+    import polars as pl
 
     def encode(series: pl.Series) -> pl.Series:
         distinct = series.drop_nulls().unique()

@@ -17,8 +17,8 @@ from typing import Any
 import polars as pl
 
 from tracker.errors import BadResponse, TrackerError
+from tracker.http import parse_json
 from tracker.ingest.evm.decode import MAX_AMOUNT_RAW, split_events
-from tracker.ingest.evm.rpc import parse_json
 from tracker.ingest.tron.address import hex20_from_base58, normalize_tron_address
 from tracker.tokens import AMOUNT, FROM, SUCCESSOR, TO, WALLET, EventSpec, TokenLayout
 

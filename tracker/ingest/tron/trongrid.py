@@ -58,7 +58,7 @@ TRONGRID_THROTTLE_STATUSES = frozenset({403})
 class TronGridClient:
     def __init__(self, base_url: str, http: HttpClient | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.http = http or HttpClient(headers=settings.trongrid_headers(), also_retry=TRONGRID_THROTTLE_STATUSES)
+        self.http = http or HttpClient(headers=settings.api_headers(TRON), also_retry=TRONGRID_THROTTLE_STATUSES)
         self.pages = 0
 
     def solidified_head(self) -> TronBlock:
@@ -240,7 +240,7 @@ def sync_trongrid(
     )
     run_sync(db_path, summary, plan, on_progress)
     if anchor_rpc:
-        anchor_after(db_path, Node(JsonRpcClient(anchor_rpc, HttpClient(headers=settings.trongrid_headers()))),
+        anchor_after(db_path, Node(JsonRpcClient(anchor_rpc, HttpClient(headers=settings.api_headers(TRON)))),
                      TRON, options.token, summary)
     else:
         summary.anchor_warning = "no JSON-RPC endpoint given for balance anchors: reserves stay unknown"

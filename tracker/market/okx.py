@@ -1,0 +1,138 @@
+"""OKX v5 USDT-margined swaps: public and trading-data endpoints, payloads decoded exactly; newest first."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tracker import http as http_module
+from tracker.errors import BadResponse, TrackerError
+from tracker.http import HttpClient, RetryableRpcError, parse_json
+from tracker.market.paging import Series, backwards, get, venue_url
+from tracker.market.rows import (
+    RATE_SCALE,
+    VALUE_SCALE,
+    FundingRow,
+    OpenInterestRow,
+    PriceRow,
+    RatioRow,
+    candle,
+    exact,
+    moment,
+)
+
+# OKX's trading-data (rubik) endpoints allow 5 requests per 2 s per IP: pace every OKX request.
+OKX_MIN_INTERVAL = 0.4
+
+
+# OKX v5: {"code": "0", "msg": "", "data": [...]}; lists newest first.
+
+OKX_RATE_LIMITED = "50011"
+
+
+def okx_data(body: Any) -> list[Any]:
+    if not isinstance(body, dict) or "code" not in body:
+        raise BadResponse("OKX: expected an object with code")
+    if str(body["code"]) != "0":
+        raise TrackerError(f"OKX: {body.get('msg') or 'error'} (code {body['code']})")
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise BadResponse("OKX: data missing")
+    return data
+
+
+def okx_funding(items: list[Any], symbol: str) -> list[FundingRow]:
+    """`realizedRate` is what was actually settled; `fundingRate` the one announced before."""
+    rows = []
+    for item in items:
+        rate = item.get("realizedRate") or item.get("fundingRate")
+        rows.append(FundingRow("okx", symbol, moment(item.get("fundingTime"), "fundingTime"),
+                               exact(rate, RATE_SCALE, "realizedRate"), None))
+    return rows
+
+
+def okx_open_interest(items: list[Any], symbol: str, period: str) -> list[OpenInterestRow]:
+    """[ts, oi (contracts), oiCcy (coins), oiUsd]: coins are stored, comparable with the other venues."""
+    rows = []
+    for item in items:
+        if not isinstance(item, list) or len(item) < 4:
+            raise BadResponse("OKX open-interest-history: expected [ts, oi, oiCcy, oiUsd]")
+        rows.append(OpenInterestRow("okx", symbol, moment(item[0], "ts"), period,
+                                    exact(item[2], VALUE_SCALE, "oiCcy"), exact(item[3], VALUE_SCALE, "oiUsd")))
+    return rows
+
+
+def okx_long_short(items: list[Any], symbol: str, period: str) -> list[RatioRow]:
+    rows = []
+    for item in items:
+        if not isinstance(item, list) or len(item) < 2:
+            raise BadResponse("OKX long-short-account-ratio-contract: expected [ts, ratio]")
+        rows.append(RatioRow("okx", symbol, moment(item[0], "ts"), period, exact(item[1], RATE_SCALE, "ratio"),
+                             None, None))
+    return rows
+
+
+def okx_daily_candles(items: list[Any], symbol: str) -> list[PriceRow]:
+    """[ts, open, high, low, close, vol (contracts), volCcy (coins), volCcyQuote, confirm]: volume in coins."""
+    return [candle("okx", symbol, item, "OKX candle", volume_at=6) for item in items]
+
+
+class OkxClient:
+    """OKX v5 public and trading-data endpoints, USDT-margined swaps (base URL from TRACKER_OKX_URL)."""
+
+    name = "okx"
+
+    def __init__(self, http: HttpClient, base_url: str | None = None) -> None:
+        self.http = http
+        self.base_url = venue_url("market.okx_url", base_url)
+        self.last_request = float("-inf")
+
+    @staticmethod
+    def _parse(raw: bytes) -> list[Any]:
+        body = parse_json(raw, "OKX")
+        if isinstance(body, dict) and str(body.get("code")) == OKX_RATE_LIMITED:
+            raise RetryableRpcError(f"OKX: rate limited: {body.get('msg')}")
+        return okx_data(body)
+
+    def get(self, path: str, params: dict[str, Any]) -> list[Any]:
+        wait = self.last_request + OKX_MIN_INTERVAL - time.monotonic()
+        if wait > 0:
+            http_module.sleep(wait)
+        self.last_request = time.monotonic()
+        return get(self.http, f"{self.base_url}{path}", self._parse, okx_data, params=params)
+
+    def before(self, path: str, params: dict[str, Any], limit: int, time_of: Callable[[Any], int],
+               rubik: bool = False) -> Callable[[int, int], list[Any]]:
+        """`after=T` asks for records older than T; the trading-data endpoints take begin/end instead."""
+
+        def page(start_ms: int, cursor: int) -> list[Any]:
+            edge = {"begin": start_ms, "end": cursor} if rubik else {"after": cursor + 1}
+            return self.get(path, {**params, **edge, "limit": limit})
+
+        def fetch(start_ms: int, end_ms: int) -> list[Any]:
+            return backwards(lambda cursor: page(start_ms, cursor), start_ms, end_ms, limit, time_of, f"OKX {path}")
+
+        return fetch
+
+    def series(self, symbol: str) -> list[Series]:
+        swap = f"{symbol}-USDT-SWAP"
+        first = lambda item: int(item[0])  # noqa: E731
+        return [
+            Series("funding", "funding_rates", "funding_time",
+                   self.before("/api/v5/public/funding-rate-history", {"instId": swap}, 100,
+                               lambda item: int(item["fundingTime"])),
+                   lambda items: okx_funding(items, symbol)),
+            Series("open_interest", "open_interest", "ts",
+                   self.before("/api/v5/rubik/stat/contracts/open-interest-history", {"instId": swap, "period": "1Dutc"},
+                               100, first, rubik=True),
+                   lambda items: okx_open_interest(items, symbol, "1d")),
+            Series("long_short_ratio", "long_short_ratio", "ts",
+                   self.before("/api/v5/rubik/stat/contracts/long-short-account-ratio-contract",
+                               {"instId": swap, "period": "1Dutc"}, 100, first, rubik=True),
+                   lambda items: okx_long_short(items, symbol, "1d")),
+            # "1Dutc": days cut at 00:00 UTC like the other venues ("1D" is cut at Hong Kong midnight).
+            Series("prices", "prices", "day",
+                   self.before("/api/v5/market/history-candles", {"instId": swap, "bar": "1Dutc"}, 100, first),
+                   lambda items: okx_daily_candles(items, symbol), reread_last=True),
+        ]

@@ -1,0 +1,100 @@
+"""Market rows and the exact-decimal decoding every venue's payloads share (pure, no IO).
+
+Every number arrives as a decimal string and is stored as a DECIMAL with no
+rounding: a value with more digits than its column holds is refused, not cut.
+The rows' `exchange` field is the venue; it keeps the tables' column name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from tracker.errors import BadResponse
+
+RATE_SCALE = 18  # funding rates and ratios: DECIMAL(38,18)
+VALUE_SCALE = 12  # prices, volumes, open interest: DECIMAL(38,12)
+
+
+def exact(value: Any, scale: int, what: str) -> Decimal:
+    """A decimal from an API string (or int), refusing what the column cannot hold exactly."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadResponse(f"{what}: expected a decimal string, got {value!r}")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise BadResponse(f"{what}: {value!r} is not a number") from None
+    if not number.is_finite():
+        raise BadResponse(f"{what}: {value!r} is not a finite number")
+    if number.as_tuple().exponent < -scale:  # type: ignore[operator]
+        raise BadResponse(f"{what}: {value!r} has more than {scale} decimals")
+    if abs(number) >= Decimal(10) ** (38 - scale):
+        raise BadResponse(f"{what}: {value!r} is too large")
+    return number
+
+
+def moment(milliseconds: Any, what: str) -> datetime:
+    try:
+        value = int(milliseconds)
+    except (TypeError, ValueError):
+        raise BadResponse(f"{what}: expected a millisecond timestamp, got {milliseconds!r}") from None
+    return datetime.fromtimestamp(value / 1000, timezone.utc)
+
+
+def ratio_of(long_share: Decimal, short_share: Decimal, what: str) -> Decimal:
+    """long ÷ short, rounded half-even to the ratio column's 18 decimals (the one derived figure)."""
+    if short_share == 0:
+        raise BadResponse(f"{what}: short share is 0, no ratio")
+    return (long_share / short_share).quantize(Decimal(1).scaleb(-RATE_SCALE), rounding=ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True)
+class FundingRow:
+    exchange: str
+    symbol: str
+    funding_time: datetime
+    rate: Decimal
+    mark_price: Decimal | None
+
+
+@dataclass(frozen=True)
+class OpenInterestRow:
+    exchange: str
+    symbol: str
+    ts: datetime
+    period: str
+    oi_contracts: Decimal | None
+    oi_value_usd: Decimal | None
+
+
+@dataclass(frozen=True)
+class RatioRow:
+    exchange: str
+    symbol: str
+    ts: datetime
+    period: str
+    ratio: Decimal
+    long_share: Decimal | None
+    short_share: Decimal | None
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    exchange: str
+    symbol: str
+    day: date
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+def candle(venue: str, symbol: str, item: Any, what: str, volume_at: int = 5) -> PriceRow:
+    if not isinstance(item, list) or len(item) <= volume_at:
+        raise BadResponse(f"{what}: expected [time, open, high, low, close, ..., volume, ...]")
+    opened = moment(item[0], f"{what} time")
+    o, h, low, c = (exact(item[i], VALUE_SCALE, f"{what} field {i}") for i in range(1, 5))
+    return PriceRow(venue, symbol, opened.date(), o, h, low, c, exact(item[volume_at], VALUE_SCALE, f"{what} volume"))
