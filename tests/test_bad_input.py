@@ -66,7 +66,7 @@ CASES = [
     (["verify", "ethereum", "--rpc", NO_NODE], "has not been synced"),
     (["verify", "ethereum", "--rpc", NO_NODE, "--token", dataset.TOKEN], "cannot reach http://127.0.0.1:9"),
     (["verify", "tron", "--token", "0x1234"], "invalid --token"),
-    (["market", "sync", "--exchange", "kraken"], "unknown exchange 'kraken'"),
+    (["market", "sync", "--venue", "kraken"], "unknown venue 'kraken'"),
     (["market", "sync", "--symbol", "btc-usd"], "invalid --symbol"),
     (["market", "sync", "--since", "2026-02-30"], "invalid --since"),
     (["market", "sync", "--since", "2026-03-05", "--until", "2026-03-01"], "is after --until"),

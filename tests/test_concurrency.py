@@ -76,7 +76,7 @@ def test_a_reader_facing_a_held_lock_fails_fast_with_one_line(tmp_path: Path) ->
     holder = duckdb.connect(str(db))  # another process writing, as far as DuckDB's file lock is concerned
     try:
         for args in (("query", "SELECT count(*) FROM transfers"), ("report", "--date", "2026-02-01"),
-                     ("export", "daily_flows"), ("signals",), ("market", "sync", "--exchange", "binance")):
+                     ("export", "daily_flows"), ("signals",), ("market", "sync", "--venue", "binance")):
             started = time.monotonic()
             done = run_cli("--db", str(db), *args, env={"TRACKER_BUSY_TIMEOUT": "1"})
             elapsed = time.monotonic() - started

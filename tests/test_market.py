@@ -64,7 +64,7 @@ def test_error_payload_and_bad_input_are_one_line(tmp_path: Path, binance: Binan
     sync_market(db, ["binance"], ["BTC"], today() - timedelta(days=3), None)
     before = file_digest(db)
     for args, message in [
-        (["--exchange", "kraken"], "unknown exchange 'kraken'"),
+        (["--venue", "kraken"], "unknown venue 'kraken'"),
         (["--symbol", "btc-usd"], "invalid --symbol"),
         (["--since", "2026-02-30"], "invalid --since"),
     ]:

@@ -165,7 +165,7 @@ def test_market_daily_derives_bybit_oi_value_and_weights_funding(tmp_path: Path)
 
 
 def test_default_is_all_three_venues(tmp_path: Path, httpserver, bybit: Bybit, okx: Okx, monkeypatch) -> None:
-    """With no --exchange the CLI asks Binance, Bybit and OKX."""
+    """With no --venue the CLI asks Binance, Bybit and OKX."""
     binance_paths = []
 
     def binance(request):

@@ -49,7 +49,7 @@ def test_run_syncs_everything_and_prints_the_report(tmp_path: Path, anvil: Anvil
         f'[database]\npath = "{db}"\n'
         f'[ethereum]\nrpc_url = "{anvil.url}"\ntoken = "{ethereum.address}"\nconfirmations = 0\n'
         f'[tron]\nrpc_url = "{anvil.url}"\ntoken = "{tron_token}"\nconfirmations = 0\n'
-        f'[market]\nexchanges = "binance"\nsymbols = "BTC"\nbinance_url = "{httpserver.url_for("/").rstrip("/")}"\n'
+        f'[market]\nvenues = "binance"\nsymbols = "BTC"\nbinance_url = "{httpserver.url_for("/").rstrip("/")}"\n'
     )
     assert run_cli("--config", str(config), "labels", "import", str(labels)).returncode == 0
     done = run_cli("--config", str(config), "run", "--date", REPORT_DAY, "--format", "json")

@@ -219,6 +219,32 @@ def test_config_show_masks_secrets_and_names_sources(tmp_path: Path) -> None:
     assert missing.returncode == 1 and "cannot read config" in missing.stderr
 
 
+def test_renamed_settings_and_flags_keep_working_with_one_note(tmp_path: Path) -> None:
+    """market.exchanges became market.venues (a venue is a market-data source): the old spellings still work."""
+    config = tmp_path / "tracker.toml"
+    config.write_text('[market]\nexchanges = "okx"\n')
+    done = run_cli("config", "show", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shown = {row["key"]: (row["value"], row["source"]) for row in json.loads(done.stdout)}
+    assert shown["market.venues"] == ("okx", "tracker.toml") and "market.exchanges" not in shown
+    assert done.stderr.strip().splitlines() == ["note: setting market.exchanges in tracker.toml is deprecated, use market.venues"]
+    config.unlink()
+    by_env = run_cli("config", "show", "--format", "json", cwd=tmp_path, env={"TRACKER_EXCHANGES": "bybit"})
+    shown = {row["key"]: (row["value"], row["source"]) for row in json.loads(by_env.stdout)}
+    assert shown["market.venues"] == ("bybit", "env TRACKER_EXCHANGES")
+    assert by_env.stderr.strip().splitlines() == ["note: $TRACKER_EXCHANGES is deprecated, use $TRACKER_VENUES"]
+    newer = run_cli("config", "show", "--format", "json", cwd=tmp_path,
+                    env={"TRACKER_EXCHANGES": "bybit", "TRACKER_VENUES": "binance"})
+    shown = {row["key"]: (row["value"], row["source"]) for row in json.loads(newer.stdout)}
+    assert shown["market.venues"] == ("binance", "env TRACKER_VENUES") and newer.stderr == ""
+    db = tmp_path / "m.duckdb"
+    flag = run_cli("--db", str(db), "market", "sync", "--exchange", "kraken")
+    assert flag.returncode == 1 and flag.stderr.strip().splitlines() == [
+        "note: --exchange is deprecated, use --venue (a venue is a market-data source)",
+        "error: unknown venue 'kraken' (expected binance, bybit, okx)",
+    ]
+
+
 def test_signal_queries_run_unchanged_in_duckdb(built: Path) -> None:
     """The files behind signals, evaluation and the report, PREPAREd as they are, in a non-UTC session."""
     import duckdb

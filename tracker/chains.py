@@ -39,6 +39,7 @@ class Source:
     url_setting: str  # the settings key holding its default URL
     chunk_size: int
     help: str
+    rest: bool = False  # a REST base URL that request paths are appended to (kept without a trailing /)
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ TRON = ChainSpec(
     finds_deployment=False,
     # java-tron caps eth_getLogs ranges far below Ethereum nodes; TronGrid pages events by time windows.
     sources=(Source("jsonrpc", "tron.rpc_url", 100, "eth_getLogs"),
-             Source("trongrid", "tron.trongrid_url", 1200, "REST events")),
+             Source("trongrid", "tron.trongrid_url", 1200, "REST events", rest=True)),
     default_scope="labeled",  # USDT-TRC20 has far more transfers than a daily job should fetch whole
     sync_help="Index USDT-TRC20 events from Tron (addresses stored in base58).",
     token_help="Token contract: base58 T…, 41… or 0x… hex.",

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tracker.errors import TrackerError
 from tracker.chains import CHAINS, ChainSpec
+from tracker.errors import TrackerError
 from tracker.tokens import DEFAULT_TOKENS
 
 DEFAULT_DB_PATH = Path("data") / "tracker.duckdb"
-
-# A keyless public endpoint; users with their own node set TRACKER_ETH_RPC.
-DEFAULT_ETH_RPC = "https://ethereum-rpc.publicnode.com"
-# TronGrid's Ethereum-compatible JSON-RPC and its REST API; a key (TRONGRID_API_KEY) lifts the rate limit.
-DEFAULT_TRON_RPC = "https://api.trongrid.io/jsonrpc"
-DEFAULT_TRONGRID_URL = "https://api.trongrid.io"
 
 # `labels update`: public label lists, whitespace-separated FORMAT=URL entries; FORMAT is csv, dune, or
 # spellbook:CHAIN (a Dune spellbook cex_*_addresses.sql).
@@ -118,6 +113,19 @@ SETTINGS: tuple[Setting, ...] = (
 )
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 
+# Renamed settings: old key -> (new key, old environment variable). The old spellings keep working,
+# with a one-line note on stderr.
+DEPRECATED = {
+    "market.exchanges": ("market.venues", "TRACKER_EXCHANGES"),  # a venue is a market-data source
+}
+_noted: set[str] = set()
+
+
+def _deprecation_note(old: str, new: str) -> None:
+    if old not in _noted:
+        _noted.add(old)
+        print(f"note: {old} is deprecated, use {new}", file=sys.stderr)
+
 _file_values: dict[str, Any] = {}
 _file_path: Path | None = None
 
@@ -142,6 +150,9 @@ def configure(cli_path: str | None) -> Path | None:
             raise TrackerError(f"config {path}: {section!r} must be a [section]")
         for name, value in table.items():
             key = f"{section}.{name}"
+            if key in DEPRECATED:
+                _deprecation_note(f"setting {key} in {path}", DEPRECATED[key][0])
+                key = DEPRECATED[key][0]
             setting = BY_KEY.get(key)
             if setting is None:
                 raise TrackerError(f"config {path}: unknown setting {key!r} (see `tracker config show`)")
@@ -170,6 +181,10 @@ def resolved(key: str) -> tuple[Any, str]:
     setting = BY_KEY[key]
     if os.environ.get(setting.env):
         return _coerce(setting, os.environ[setting.env], f"${setting.env}"), f"env {setting.env}"
+    for old_key, (new_key, old_env) in DEPRECATED.items():
+        if new_key == key and os.environ.get(old_env):
+            _deprecation_note(f"${old_env}", f"${setting.env}")
+            return _coerce(setting, os.environ[old_env], f"${old_env}"), f"env {old_env}"
     if key in _file_values:
         return _file_values[key], str(_file_path)
     return setting.default, "default"
@@ -220,7 +235,9 @@ def db_path(cli_value: str | None) -> Path:
 
 def source_url(spec: ChainSpec, source: str, cli_value: str | None = None) -> str:
     """A chain source's URL: the command line's, else its setting (env, file, default)."""
-    return (cli_value or str(get(spec.source(source).url_setting))).rstrip("/")
+    declared = spec.source(source)
+    url = cli_value or str(get(declared.url_setting))
+    return url.rstrip("/") if declared.rest else url
 
 
 def rpc_url(spec: ChainSpec, cli_value: str | None = None) -> str:

@@ -1,0 +1,115 @@
+"""What every command module shares: the typer apps, global options, lazy core modules, option types, day parsing."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from datetime import date
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from tracker import settings
+from tracker.days import parse_day
+
+
+class _Lazy:
+    """A tracker module imported on first use: `tracker report` need not load web3, polars and friends."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str):  # noqa: ANN204
+        return getattr(importlib.import_module(f"tracker.{self._name}"), attribute)
+
+
+anchors, discovery, labels, signals = (_Lazy(f"analytics.{n}") for n in ("reserves", "discovery", "labels", "signals"))
+reading = _Lazy("analytics.reading")
+ingest, ingest_sync = _Lazy("ingest.sources"), _Lazy("ingest.sync")
+market, report, chart = _Lazy("market.sync"), _Lazy("report.daily"), _Lazy("report.chart")
+job, output, chains = (_Lazy(n) for n in ("job", "output", "chains"))
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    json = "json"
+
+
+class LabelFormat(str, Enum):
+    csv = "csv"
+    dune = "dune"
+
+
+class Scope(str, Enum):
+    all = "all"
+    labeled = "labeled"
+
+
+SCOPE = typer.Option(Scope.all, help="all events, or only transfers touching a labeled wallet (plus supply events).")
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    md = "md"
+    json = "json"
+    csv = "csv"
+
+
+app = typer.Typer(
+    help="Index USDT on Ethereum and Tron into DuckDB; exchange flows and risk signals.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+sync_app = typer.Typer(help="Index token events from a node into the database.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+labels_app = typer.Typer(help="Wallet labels: which addresses belong to which exchange.", no_args_is_help=True)
+app.add_typer(labels_app, name="labels")
+export_app = typer.Typer(help="Export aggregates as CSV, Parquet or JSON.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+market_app = typer.Typer(help="Funding, open interest, long/short ratio and prices.", no_args_is_help=True)
+app.add_typer(market_app, name="market")
+signals_app = typer.Typer(help="Risk-on / risk-off signals and their evaluation.")
+app.add_typer(signals_app, name="signals")
+config_app = typer.Typer(help="Settings: tracker.toml, environment, defaults.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+def say(line: str) -> None:
+    """A line for the person at the terminal, on stderr (stdout stays clean for pipes)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    db: Optional[str] = typer.Option(None, "--db", help="DuckDB file (default: $TRACKER_DB or data/tracker.duckdb)."),
+    config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: $TRACKER_CONFIG or ./tracker.toml)."),
+) -> None:
+    settings.configure(config)
+    path = settings.db_path(db)
+    if path == settings.DEFAULT_DB_PATH:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    ctx.obj = {"db": path}
+
+
+def optional_day(value: Optional[str], flag: str) -> date | None:
+    """A --since/--until/--date value as a UTC day, or None when not given."""
+    return parse_day(value, flag) if value else None
+
+
+FROM_BLOCK = typer.Option(None, "--from-block", help="First block (default: resume).")
+TO_BLOCK = typer.Option(None, "--to-block", help="Last block (default: confirmed head).")
+SINCE = typer.Option(None, help="First UTC day, YYYY-MM-DD (instead of --from-block).")
+UNTIL = typer.Option(None, help="Last UTC day, YYYY-MM-DD, inclusive (instead of --to-block).")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
+CHAIN_FILTER = typer.Option(None, help="ethereum or tron (default: both).")
+DATE = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD (default: yesterday).")

@@ -1,0 +1,75 @@
+"""`tracker labels import|update|list|discover`."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from tracker.cli.common import (
+    LabelFormat,
+    OutputFormat,
+    anchors,
+    discovery,
+    labels,
+    labels_app,
+    optional_day,
+    output,
+)
+
+
+@labels_app.command("import")
+def labels_import(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., help="CSV with chain,address,entity[,category,wallet_type,source,valid_from,valid_to]."),
+    format: LabelFormat = typer.Option(LabelFormat.csv, "--format", help="csv (ours) or dune (spellbook cex lists)."),
+) -> None:
+    """Import labels: all rows or none; re-importing the same file changes nothing."""
+    report = labels.import_labels(ctx.obj["db"], file, format.value)
+    print(f"{file}: {report.rows:,} labels: {report.added:,} added, {report.replaced:,} replaced, "
+          f"{report.unchanged:,} unchanged")
+    _say_reanchor(ctx)
+
+
+def _say_reanchor(ctx: typer.Context) -> None:
+    for chain, count in anchors.unanchored_wallets(ctx.obj["db"]).items():
+        print(f"{chain}: {count:,} labeled wallets have no balance anchor yet; the next `tracker sync {chain}` "
+              f"reads their balanceOf (their exchanges' reserve_end is empty until then)")
+
+
+@labels_app.command("update")
+def labels_update(ctx: typer.Context) -> None:
+    """Re-download the public label lists in $TRACKER_LABEL_SOURCES (default: Dune spellbook's cex lists)."""
+    for update in labels.update_labels(ctx.obj["db"]):
+        imported = update.imported
+        print(f"{update.source}: {update.parsed:,} rows; {imported.added:,} added, {imported.replaced:,} replaced, "
+              f"{imported.unchanged:,} unchanged; {len(update.invalid):,} invalid and "
+              f"{len(imported.skipped):,} conflicting rows left out")
+        for reason in (update.invalid + imported.skipped)[:10]:
+            print(f"  left out: {reason}")
+
+
+@labels_app.command("list")
+def labels_list(
+    ctx: typer.Context,
+    chain: Optional[str] = typer.Option(None, help="ethereum or tron."),
+    entity: Optional[str] = typer.Option(None, help="Entity name, e.g. Binance (case-insensitive)."),
+    discovered: bool = typer.Option(False, "--discovered", help="Discovered deposit addresses, with evidence."),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+) -> None:
+    """List labels (the bundled set is loaded on first use)."""
+    print(output.render(labels.list_labels(ctx.obj["db"], chain, entity, discovered), format.value), end="")
+
+
+@labels_app.command("discover")
+def labels_discover(
+    ctx: typer.Context,
+    chain: Optional[str] = typer.Option(None, help="ethereum or tron (default: both)."),
+    since: Optional[str] = typer.Option(None, help="Only transfers from this UTC day on (YYYY-MM-DD)."),
+    min_sweeps: int = typer.Option(1, "--min-sweeps", help="Sweeps to the exchange an address needs."),
+) -> None:
+    """Find unlabeled deposit addresses that sweep to one exchange (needs --scope all)."""
+    found = discovery.discover_deposits(ctx.obj["db"], chain, optional_day(since, "--since"), min_sweeps)
+    for name, count in found.items():
+        print(f"{name}: {count:,} deposit addresses discovered (counted in flows only with --with-discovered)")
+    _say_reanchor(ctx)

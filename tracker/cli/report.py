@@ -1,0 +1,42 @@
+"""`tracker report` and `tracker run`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Optional
+
+import typer
+
+from tracker.cli.common import DATE, ReportFormat, app, job, optional_day, report, say
+from tracker.cli.common import chart as chart_module
+from tracker.days import parse_day
+
+
+def _report_day(day: Optional[str]) -> date:
+    return parse_day(day, "--date") if day else datetime.now(timezone.utc).date() - timedelta(days=1)
+
+
+def _print_report(ctx: typer.Context, built: "report.Report", format: ReportFormat, chart: Optional[str]) -> None:
+    print(report.render_report(built, format.value), end="")
+    if chart:
+        days = chart_module.draw_chart(ctx.obj["db"], built.day, chart)
+        say(f"chart: {days} days written to {chart}")
+
+
+REPORT_FORMAT = typer.Option(ReportFormat.table, "--format")
+CHART = typer.Option(None, "--chart", help="Also draw the last 90 days as a PNG (needs matplotlib).")
+
+
+@app.command("report")
+def report_command(ctx: typer.Context, day: Optional[str] = DATE, format: ReportFormat = REPORT_FORMAT,
+                   chart: Optional[str] = CHART) -> None:
+    """The daily report: supply, exchange flows, reserves, market, regime (read-only)."""
+    _print_report(ctx, report.build_report(ctx.obj["db"], _report_day(day)), format, chart)
+
+
+@app.command("run")
+def run_command(ctx: typer.Context, day: Optional[str] = DATE, format: ReportFormat = REPORT_FORMAT,
+                chart: Optional[str] = CHART) -> None:
+    """The day's job: sync Ethereum and Tron to head, sync market data, compute signals, print the report."""
+    built = job.run_day(ctx.obj["db"], optional_day(day, "--date"), say)
+    _print_report(ctx, built, format, chart)
