@@ -31,7 +31,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.chain import Anvil, TokenChain, compile_token  # noqa: E402
+from tests.support.chain import Anvil, TokenChain, compile_token  # noqa: E402
 
 START_TIME = 1_772_323_200
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from pytest_httpserver import HTTPServer  # noqa: E402
 
-from tests.trongrid_server import USDT_B58, Chain, TronGridServer  # noqa: E402
+from tests.support.trongrid_server import USDT_B58, Chain, TronGridServer  # noqa: E402
 from tracker.chains import TRON  # noqa: E402
 from tracker.ingest.sync import SyncOptions  # noqa: E402
 from tracker.ingest.tron.decode import (  # noqa: E402

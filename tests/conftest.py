@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import dataset
-from tests.chain import Anvil, Compiled, ToolMissing, compile_token
-from tests.helpers import run_cli
+from tests.support import dataset
+from tests.support.chain import Anvil, Compiled, ToolMissing, compile_token
+from tests.support.helpers import run_cli
 
 # 2026-03-01 00:00:00 UTC: scenarios place blocks on known UTC days from here.
 DAY0 = 1_772_323_200
@@ -50,7 +50,7 @@ def anvil() -> Iterator[Anvil]:
 
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory) -> Path:
-    """tests/dataset.py's hand-built database with its signals computed (day 2026-02-09 is the golden day)."""
+    """tests/support/dataset.py's hand-built database with its signals computed (day 2026-02-09 is the golden day)."""
     db = tmp_path_factory.mktemp("dataset") / "r.duckdb"
     dataset.build(db)
     done = run_cli("--db", str(db), "signals")

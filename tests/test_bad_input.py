@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from tests import dataset
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import file_digest, forwarding_handler, run_cli
+from tests.support import dataset
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.helpers import file_digest, forwarding_handler, run_cli
 
 USDT_TRON = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 NO_NODE = "http://127.0.0.1:9"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import file_digest, rows, run_cli
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.helpers import file_digest, rows, run_cli
 
 
 @pytest.fixture

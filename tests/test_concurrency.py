@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import rows, run_cli
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.helpers import rows, run_cli
 
 BLOCKS = 240
 BUSY_TIMEOUT = 3  # seconds a reader waits (TRACKER_BUSY_TIMEOUT)
@@ -69,7 +69,7 @@ def test_readers_during_a_long_sync(tmp_path: Path, anvil: Anvil, compiled) -> N
 def test_a_reader_facing_a_held_lock_fails_fast_with_one_line(tmp_path: Path) -> None:
     import duckdb
 
-    from tests import dataset
+    from tests.support import dataset
 
     db = tmp_path / "held.duckdb"
     dataset.build(db)

@@ -10,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import all_contents, rows, run_cli
-from tests.trongrid_server import USDT_B58, Chain, TronGridServer, serve
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.helpers import all_contents, rows, run_cli
+from tests.support.trongrid_server import USDT_B58, Chain, TronGridServer, serve
 
 TRIALS = 20
 BLOCKS = 120

@@ -11,18 +11,18 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 import tracker.http
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.faults import (
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.faults import (
     JSONRPC_FAULTS,
     REST_FAULTS,
     FaultPlan,
     jsonrpc_proxy,
     rest_wrapper,
 )
-from tests.helpers import all_contents, table_contents
-from tests.trongrid_server import USDT_B58, Chain, TronGridServer
-from tests.venues import Binance, Bybit, Okx, json_response, today
+from tests.support.helpers import all_contents, table_contents
+from tests.support.trongrid_server import USDT_B58, Chain, TronGridServer
+from tests.support.venues import Binance, Bybit, Okx, json_response, today
 from tracker.chains import ETHEREUM, TRON
 from tracker.http import HttpClient, RetryPolicy
 from tracker.ingest.sync import SyncOptions, sync_chain

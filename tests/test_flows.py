@@ -15,9 +15,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import rows, run_cli
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.helpers import rows, run_cli
 from tracker.chains import ETHEREUM, TRON
 from tracker.ingest.sync import SyncOptions, sync_chain
 from tracker.ingest.tron.address import base58_from_hex20
@@ -161,7 +161,7 @@ def test_queries_run_by_name_and_unchanged_in_duckdb(synced, tmp_path: Path) -> 
             names = sorted(set(__import__("re").findall(r"\$([a-z_]+)", path.read_text())))
             args = ", ".join(f"{name} := NULL" for name in names)
             answer = con.execute(f"EXECUTE q({args})").fetchall()
-            # no market data or signals in this scenario: those files are run on tests/dataset.py's data
+            # no market data or signals in this scenario: those files are run on tests/support/dataset.py's data
             # (exchange_reserves_on needs its $day)
             assert answer or path.name in ("market_daily.sql", "signal_evaluation.sql", "signals_daily.sql",
                                            "exchange_reserves_on.sql"), path.name

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import file_digest, rows, run_cli
+from tests.support.helpers import file_digest, rows, run_cli
 from tracker.analytics.labels import BUNDLED_DIR, bundled_files, read_labels
 from tracker.errors import TrackerError
 

@@ -11,8 +11,8 @@ import pytest
 from werkzeug import Response
 
 import tracker.http
-from tests.helpers import file_digest, rows, run_cli
-from tests.venues import Binance, today
+from tests.support.helpers import file_digest, rows, run_cli
+from tests.support.venues import Binance, today
 from tracker.errors import TrackerError
 from tracker.market.sync import sync_market
 

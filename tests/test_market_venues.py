@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 import tracker.http
-from tests.helpers import file_digest, rows, run_cli
-from tests.venues import Bybit, Okx, json_response, ms, today
+from tests.support.helpers import file_digest, rows, run_cli
+from tests.support.venues import Bybit, Okx, json_response, ms, today
 from tracker.errors import TrackerError
 from tracker.market.sync import sync_market
 

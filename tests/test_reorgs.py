@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import all_contents, file_digest, rows, run_cli
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.helpers import all_contents, file_digest, rows, run_cli
 from tracker.chains import ETHEREUM
 from tracker.ingest.sync import SyncOptions, sync_chain
 

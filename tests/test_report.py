@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import dataset
-from tests.helpers import file_digest, run_cli
+from tests.support import dataset
+from tests.support.helpers import file_digest, run_cli
 from tracker.report.daily import readable
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -148,7 +148,7 @@ def test_a_label_written_by_hand_counts_once_a_tracker_command_reads(tmp_path: P
     there until a tracker command opens the file, which records it before reading."""
     import duckdb
 
-    from tests.helpers import rows
+    from tests.support.helpers import rows
 
     db = tmp_path / "hand.duckdb"
     dataset.build(db)
@@ -168,7 +168,7 @@ def test_a_label_written_by_hand_counts_once_a_tracker_command_reads(tmp_path: P
 def test_synced_days_span_the_stored_blocks_up_to_the_sync_frontier(computed: Path) -> None:
     """synced_days (migration 012) reads two blocks, not all: the same days as a min/max over every
     stored block up to each chain's last synced block."""
-    from tests.helpers import rows
+    from tests.support.helpers import rows
 
     by_scan = rows(computed, """
         SELECT s.chain, s.token, CAST(unnest(generate_series(

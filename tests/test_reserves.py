@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import rows, run_cli
-from tests.trongrid_server import Chain, TronGridServer, mirror, serve
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.helpers import rows, run_cli
+from tests.support.trongrid_server import Chain, TronGridServer, mirror, serve
 from tracker.ingest.tron.address import base58_from_hex20
 
 DAY = 86_400
@@ -189,7 +189,7 @@ def test_latest_only_node_anchors_at_its_head_and_counts_it_once_synced(tmp_path
 
     from werkzeug import Response
 
-    from tests.helpers import forwarding_handler
+    from tests.support.helpers import forwarding_handler
 
     def java_tron(body):
         if isinstance(body, dict) and body.get("method") == "eth_call" and body["params"][1] != "latest":

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import rows, run_cli
-from tests.venues import Binance, ms
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.helpers import rows, run_cli
+from tests.support.venues import Binance, ms
 from tracker.ingest.tron.address import base58_from_hex20
 
 REPORT_DAY = "2026-03-02"  # DAY0 is 2026-03-01

@@ -1,4 +1,4 @@
-"""Signals, their evaluation, and config — on the hand-built dataset of tests/dataset.py."""
+"""Signals, their evaluation, and config — on the hand-built dataset of tests/support/dataset.py."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import dataset
-from tests.dataset import day
-from tests.helpers import file_digest, rows, run_cli
+from tests.support import dataset
+from tests.support.dataset import day
+from tests.support.helpers import file_digest, rows, run_cli
 from tracker.analytics.signals import Features, Thresholds, classify, judge, next_regime
 
 

@@ -11,7 +11,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from tests.helpers import all_contents, rows
+from tests.support.helpers import all_contents, rows
 from tracker.errors import TrackerError
 from tracker.ingest.evm.decode import with_units
 from tracker.store import Batch, Store, migrations, views

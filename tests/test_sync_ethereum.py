@@ -13,9 +13,9 @@ import requests
 from werkzeug import Response
 
 import tracker.http
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import (
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.helpers import (
     all_contents,
     file_digest,
     forwarding_handler,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from tests.chain import Anvil, TokenChain, wallet
 from tests.conftest import DAY0
-from tests.helpers import (
+from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.helpers import (
     all_contents,
     file_digest,
     forwarding_handler,

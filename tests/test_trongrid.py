@@ -9,8 +9,8 @@ import pytest
 from werkzeug import Response
 
 import tracker.http
-from tests.helpers import all_contents, file_digest, rows, run_cli, units
-from tests.trongrid_server import USDT_B58, Chain, TronGridServer, serve
+from tests.support.helpers import all_contents, file_digest, rows, run_cli, units
+from tests.support.trongrid_server import USDT_B58, Chain, TronGridServer, serve
 from tracker.chains import TRON
 from tracker.errors import BadResponse, TrackerError
 from tracker.ingest.sync import SyncOptions
@@ -228,9 +228,9 @@ def test_parse_block_checks_its_number() -> None:
 
 def test_a_deprecated_token_stops_the_trongrid_sync(tmp_path: Path, httpserver, anvil, compiled) -> None:
     """The same Deprecate event, as TronGrid serves it (mirrored from a real node): one line, nothing written."""
-    from tests.chain import TokenChain, wallet
     from tests.conftest import DAY0
-    from tests.trongrid_server import mirror
+    from tests.support.chain import TokenChain, wallet
+    from tests.support.trongrid_server import mirror
 
     token = TokenChain(anvil, compiled, 10**12, layout="tron")
     token.transfer(token.owner.lower(), wallet(1), 5_000_000, timestamp=DAY0 + 100)

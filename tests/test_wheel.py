@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.support.helpers import run_cli
 from tracker.queries import EXPORT_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def test_wheel_ships_every_run_time_file(wheel: Path) -> None:
     for folder in ("views", "analytics"):  # every view/macro and analytic statement the store and anchors read
         source = sorted(f"tracker/sql/{folder}/{path.name}" for path in (ROOT / "tracker" / "sql" / folder).glob("*.sql"))
         assert source and sorted(n for n in names if n.startswith(f"tracker/sql/{folder}/")) == source
-    assert "tracker/cli.py" in names and not any(n.startswith(("tests/", "bench/", "queries/", "data/")) for n in names)
+    assert "tracker/cli/__init__.py" in names and not any(n.startswith(("tests/", "bench/", "queries/", "data/")) for n in names)
 
 
 def test_installed_tracker_runs_from_anywhere(installed, computed: Path) -> None:

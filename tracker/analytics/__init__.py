@@ -1,0 +1,1 @@
+"""What the index means: labels, deposit discovery, reserves (balance anchors, verify), signals, read preparation."""

@@ -1,0 +1,1 @@
+"""The daily report (sections, rendering) and its chart."""

@@ -1,4 +1,4 @@
--- Logs stored more than once in blocks $low..$high (see tracker/anchors.py: checked slice by slice).
+-- Logs stored more than once in blocks $low..$high (see tracker/analytics/reserves.py: checked slice by slice).
 SELECT count(*), min(block_number), max(block_number) FROM (
     SELECT block_number FROM transfer_logs
     WHERE chain = $chain AND token = $token AND block_number BETWEEN $low AND $high

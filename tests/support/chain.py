@@ -18,7 +18,7 @@ from typing import Any
 
 from web3 import Web3
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NODE_BIN = ROOT / "node_modules" / ".bin"
 CONTRACT = ROOT / "contracts" / "TestTether.sol"
 

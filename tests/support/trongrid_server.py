@@ -129,7 +129,7 @@ class Chain:
 
 
 def mirror(token: Any) -> Chain:
-    """What TronGrid would serve for a TestTetherTron contract on an anvil node (tests.chain.TokenChain).
+    """What TronGrid would serve for a TestTetherTron contract on an anvil node (tests.support.chain.TokenChain).
 
     Every block and every log of the contract, decoded with the contract's own ABI by web3 (not by
     the tracker), in TronGrid's shape: base58 `contract_address`, `event_index` counted within the
