@@ -15,14 +15,7 @@ from werkzeug import Response
 import tracker.http
 from tests.conftest import DAY0
 from tests.support.chain import Anvil, TokenChain, wallet
-from tests.support.helpers import (
-    all_contents,
-    file_digest,
-    forwarding_handler,
-    rows,
-    run_cli,
-    units,
-)
+from tests.support.helpers import all_contents, file_digest, forwarding_handler, rows, run_cli, units
 from tracker.chains import ETHEREUM
 from tracker.errors import TrackerError
 from tracker.ingest.sync import SyncOptions, sync_chain

@@ -13,14 +13,7 @@ from werkzeug import Response
 
 from tests.conftest import DAY0
 from tests.support.chain import Anvil, TokenChain, wallet
-from tests.support.helpers import (
-    all_contents,
-    file_digest,
-    forwarding_handler,
-    rows,
-    run_cli,
-    units,
-)
+from tests.support.helpers import all_contents, file_digest, forwarding_handler, rows, run_cli, units
 from tracker.chains import TRON
 from tracker.ingest.sync import SyncOptions, sync_chain
 from tracker.ingest.tron.address import base58_from_hex20

@@ -8,18 +8,10 @@ from typing import Any
 
 from tracker import http as http_module
 from tracker.errors import BadResponse, TrackerError
-from tracker.http import HttpClient, parse_json
-from tracker.market.paging import Series, get, venue_url
+from tracker.http import parse_json
+from tracker.market.paging import Series, get, VenueClient
 from tracker.market.rows import (
-    RATE_SCALE,
-    VALUE_SCALE,
-    FundingRow,
-    OpenInterestRow,
-    PriceRow,
-    RatioRow,
-    candle,
-    exact,
-    moment,
+    RATE_SCALE, VALUE_SCALE, FundingRow, OpenInterestRow, PriceRow, RatioRow, candle, exact, moment,
 )
 
 # Binance reports the IP's used request weight of the current minute; its futures limit is 2400.
@@ -81,15 +73,11 @@ def binance_daily_klines(body: Any, symbol: str) -> list[PriceRow]:
     return [candle("binance", symbol, item, "Binance kline") for item in body]
 
 
-class BinanceClient:
+class BinanceClient(VenueClient):
     """USDⓈ-M futures public endpoints (base URL from TRACKER_BINANCE_URL)."""
 
-    name = "binance"
-
-    def __init__(self, http: HttpClient, base_url: str | None = None) -> None:
-        self.http = http
-        self.base_url = venue_url("market.binance_url", base_url)
-        self.pause = 0.0
+    name, url_setting = "binance", "market.binance_url"
+    pause = 0.0  # seconds to wait before the next request (the used weight neared the limit)
 
     def _watch_weight(self, headers: Any) -> None:
         used = headers.get("X-MBX-USED-WEIGHT-1M")

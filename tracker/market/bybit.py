@@ -6,19 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from tracker.errors import BadResponse, TrackerError
-from tracker.http import HttpClient, RetryableRpcError, parse_json
-from tracker.market.paging import Series, backwards, by_cursor, get, venue_url
+from tracker.http import RetryableRpcError, parse_json
+from tracker.market.paging import Series, backwards, by_cursor, get, VenueClient
 from tracker.market.rows import (
-    RATE_SCALE,
-    VALUE_SCALE,
-    FundingRow,
-    OpenInterestRow,
-    PriceRow,
-    RatioRow,
-    candle,
-    exact,
-    moment,
-    ratio_of,
+    RATE_SCALE, VALUE_SCALE, FundingRow, OpenInterestRow, PriceRow, RatioRow, candle, exact, moment, ratio_of,
 )
 
 # Bybit v5: {"retCode": 0, "retMsg": "OK", "result": {"list": [...], "nextPageCursor": "..."}}; lists newest first.
@@ -71,14 +62,10 @@ def bybit_daily_klines(items: list[Any], symbol: str) -> list[PriceRow]:
     return [candle("bybit", symbol, item, "Bybit kline") for item in items]
 
 
-class BybitClient:
+class BybitClient(VenueClient):
     """Bybit v5 market endpoints, linear (USDT) perpetuals (base URL from TRACKER_BYBIT_URL)."""
 
-    name = "bybit"
-
-    def __init__(self, http: HttpClient, base_url: str | None = None) -> None:
-        self.http = http
-        self.base_url = venue_url("market.bybit_url", base_url)
+    name, url_setting = "bybit", "market.bybit_url"
 
     @staticmethod
     def _parse(raw: bytes) -> tuple[list[Any], str]:

@@ -8,18 +8,10 @@ from typing import Any
 
 from tracker import http as http_module
 from tracker.errors import BadResponse, TrackerError
-from tracker.http import HttpClient, RetryableRpcError, parse_json
-from tracker.market.paging import Series, backwards, get, venue_url
+from tracker.http import RetryableRpcError, parse_json
+from tracker.market.paging import Series, backwards, get, VenueClient
 from tracker.market.rows import (
-    RATE_SCALE,
-    VALUE_SCALE,
-    FundingRow,
-    OpenInterestRow,
-    PriceRow,
-    RatioRow,
-    candle,
-    exact,
-    moment,
+    RATE_SCALE, VALUE_SCALE, FundingRow, OpenInterestRow, PriceRow, RatioRow, candle, exact, moment,
 )
 
 # OKX's trading-data (rubik) endpoints allow 5 requests per 2 s per IP: pace every OKX request.
@@ -78,15 +70,11 @@ def okx_daily_candles(items: list[Any], symbol: str) -> list[PriceRow]:
     return [candle("okx", symbol, item, "OKX candle", volume_at=6) for item in items]
 
 
-class OkxClient:
+class OkxClient(VenueClient):
     """OKX v5 public and trading-data endpoints, USDT-margined swaps (base URL from TRACKER_OKX_URL)."""
 
-    name = "okx"
-
-    def __init__(self, http: HttpClient, base_url: str | None = None) -> None:
-        self.http = http
-        self.base_url = venue_url("market.okx_url", base_url)
-        self.last_request = float("-inf")
+    name, url_setting = "okx", "market.okx_url"
+    last_request = float("-inf")  # monotonic time of the last request (requests are paced)
 
     @staticmethod
     def _parse(raw: bytes) -> list[Any]:

@@ -76,3 +76,14 @@ def by_cursor(fetch: Callable[[str], tuple[list[Any], str]], what: str) -> list[
         if cursor in seen:
             raise BadResponse(f"{what}: the page cursor repeats: paging would not end")
         seen.add(cursor)
+
+
+class VenueClient:
+    """A venue's client: its name, its base-URL setting and the one shared HTTP session."""
+
+    name: str
+    url_setting: str  # e.g. market.binance_url
+
+    def __init__(self, http: HttpClient, base_url: str | None = None) -> None:
+        self.http = http
+        self.base_url = venue_url(self.url_setting, base_url)
