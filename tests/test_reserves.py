@@ -84,12 +84,13 @@ def test_reserves_start_from_balances_held_before_the_synced_range(world) -> Non
     chain_name, db, chain, spell, _ = world
     done = run_cli("--db", str(db), "query", "exchange_reserves_daily", "--format", "csv")
     table = csv_rows(done.stdout)
+    token = spell(chain.address)
     assert [r for r in table if r[2] not in BUNDLED_ENTITIES] == [
-        ["chain", "day", "entity", "reserve_end", "wallets", "anchored_wallets"],
-        [chain_name, "2026-03-02", "ExA", "6100.000000", "1", "1"],
-        [chain_name, "2026-03-02", "ExB", "0.000000", "1", "1"],
-        [chain_name, "2026-03-03", "ExA", "6150.000000", "1", "1"],
-        [chain_name, "2026-03-03", "ExB", "50.000000", "1", "1"],
+        ["chain", "day", "entity", "reserve_end", "wallets", "anchored_wallets", "token"],
+        [chain_name, "2026-03-02", "ExA", "6100.000000", "1", "1", token],
+        [chain_name, "2026-03-02", "ExB", "0.000000", "1", "1", token],
+        [chain_name, "2026-03-03", "ExA", "6150.000000", "1", "1", token],
+        [chain_name, "2026-03-03", "ExB", "50.000000", "1", "1", token],
     ]
     # The bundled exchanges' wallets are anchored too (empty on this chain): a reserve of zero, never a guess.
     assert {r[3] for r in table[1:] if r[2] in BUNDLED_ENTITIES} == {"0.000000"}

@@ -1,4 +1,5 @@
--- USDT moved from one exchange entity to another: one row per (chain, from, to) pair.
+-- USDT moved from one exchange entity to another: one row per (chain, from, to) pair and token (grouped by
+-- token so two tokens are never added up; the columns stay those the report prints).
 -- Parameters (NULL = no filter): $chain, $since, $until (DATE, inclusive, UTC days).
 SELECT
     chain,
@@ -12,5 +13,5 @@ WHERE flow_type = 'cross_exchange'
   -- bounds on block_time itself, so storage blocks outside the days are skipped
   AND ($since IS NULL OR block_time >= timezone('UTC', CAST(CAST($since AS DATE) AS TIMESTAMP)))
   AND ($until IS NULL OR block_time < timezone('UTC', CAST(CAST($until AS DATE) + 1 AS TIMESTAMP)))
-GROUP BY ALL
-ORDER BY chain, amount DESC, from_entity, to_entity;
+GROUP BY chain, token, from_entity, to_entity
+ORDER BY chain, amount DESC, from_entity, to_entity, token;

@@ -2,10 +2,15 @@
 -- whether the day is synced to its end; per market venue and symbol, whether funding and a candle exist for
 -- the day. status: complete | partial | behind (the sync has not reached the day) | not synced (before
 -- the first synced day) | missing (no market rows). Parameters: $day (DATE, required).
-WITH chains AS (
-    SELECT s.chain AS source, max(b.block_time) AS last_block_time, min(b.block_time) AS first_block_time
+WITH tokens AS (
+    SELECT s.chain, s.token, max(b.block_time) AS last_block_time, min(b.block_time) AS first_block_time
     FROM sync_state s JOIN blocks b ON b.chain = s.chain AND b.block_number <= s.last_block
-    GROUP BY s.chain
+    GROUP BY s.chain, s.token
+),
+chains AS (
+    -- a chain is as far as its least-synced token: blocks another token's sync stored say nothing of this one
+    SELECT chain AS source, min(last_block_time) AS last_block_time, min(first_block_time) AS first_block_time
+    FROM tokens GROUP BY chain
 ),
 venues AS (
     SELECT exchange, symbol FROM funding_rates UNION SELECT exchange, symbol FROM prices

@@ -7,39 +7,49 @@
 -- chains the tool indexes and how many of them cover the day; complete: the day is synced to its end on
 -- every chain counted (false for a day the sync is still inside). Parameters: $symbol (default 'BTC').
 WITH synced_until AS (
-    SELECT s.chain, max(b.block_time) AS last_block_time
+    SELECT s.chain, s.token, max(b.block_time) AS last_block_time
     FROM sync_state s JOIN blocks b ON b.chain = s.chain AND b.block_number <= s.last_block
-    GROUP BY s.chain
+    GROUP BY s.chain, s.token
 ),
-chain_days AS (
-    SELECT DISTINCT d.chain, d.day, u.last_block_time >= CAST(d.day + 1 AS TIMESTAMPTZ) AS complete
-    FROM synced_days d JOIN synced_until u USING (chain)
+token_days AS (
+    SELECT d.chain, d.token, d.day, u.last_block_time >= CAST(d.day + 1 AS TIMESTAMPTZ) AS complete
+    FROM synced_days d JOIN synced_until u USING (chain, token)
 ),
 flows AS (
-    SELECT chain, CAST(hour AS DATE) AS day, sum(inflow) - sum(outflow) AS netflow
+    SELECT chain, token, CAST(hour AS DATE) AS day, sum(inflow) - sum(outflow) AS netflow
     FROM exchange_flows_by_hour GROUP BY ALL
 ),
 issuance AS (
-    SELECT chain, CAST(timezone('UTC', block_time) AS DATE) AS day,
+    SELECT chain, token, CAST(timezone('UTC', block_time) AS DATE) AS day,
            sum(CASE kind WHEN 'issue' THEN amount ELSE -amount END) AS net_issuance
     FROM supply_events GROUP BY ALL
 ),
 reserves AS (
-    SELECT chain, day, CASE WHEN count(reserve_end) = count(*) THEN sum(reserve_end) END AS reserves
+    SELECT chain, token, day, CASE WHEN count(reserve_end) = count(*) THEN sum(reserve_end) END AS reserves
     FROM exchange_reserves_by_day GROUP BY ALL
 ),
 labeled_chains AS (
     SELECT DISTINCT chain FROM flow_labels WHERE category = 'exchange'
 ),
-per_chain AS (
-    SELECT d.chain AS scope, d.day, coalesce(f.netflow, 0) AS netflow, coalesce(i.net_issuance, 0) AS net_issuance,
+per_token AS (
+    -- each token's flows, issuance and reserves meet on (chain, token, day) only
+    SELECT d.chain, d.day, coalesce(f.netflow, 0) AS netflow, coalesce(i.net_issuance, 0) AS net_issuance,
            -- a chain with no labeled exchange wallet holds 0 on exchanges; a labeled one without anchors: unknown
-           CASE WHEN l.chain IS NULL THEN 0 ELSE r.reserves END AS reserves, 1 AS chains_synced, d.complete
-    FROM chain_days d
-    LEFT JOIN flows f USING (chain, day)
-    LEFT JOIN issuance i USING (chain, day)
-    LEFT JOIN reserves r USING (chain, day)
+           CASE WHEN l.chain IS NULL THEN 0 ELSE r.reserves END AS reserves, d.complete
+    FROM token_days d
+    LEFT JOIN flows f USING (chain, token, day)
+    LEFT JOIN issuance i USING (chain, token, day)
+    LEFT JOIN reserves r USING (chain, token, day)
     LEFT JOIN labeled_chains l ON l.chain = d.chain
+),
+per_chain AS (
+    -- The one place tokens are added, on purpose: a scope's signal reads the stablecoin liquidity of the tokens
+    -- synced into its chains (table signals has a row per scope and day), as 'all' adds chains. A day is
+    -- complete only when every token is synced to its end; reserves are unknown if one token's are.
+    SELECT chain AS scope, day, sum(netflow) AS netflow, sum(net_issuance) AS net_issuance,
+           CASE WHEN count(reserves) = count(*) THEN sum(reserves) END AS reserves, 1 AS chains_synced,
+           bool_and(complete) AS complete
+    FROM per_token GROUP BY chain, day
 ),
 scoped AS (
     SELECT * FROM per_chain

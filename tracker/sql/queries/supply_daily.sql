@@ -1,38 +1,12 @@
 -- Per chain and UTC day: USDT minted (Issue), redeemed (Redeem), destroyed (DestroyedBlackFunds),
 -- net_issuance = minted - redeemed - destroyed, and total_supply_end: totalSupply() read from the node at
 -- the earliest anchor, moved by every indexed supply event, at the end of the day.
--- One row per day from the first to the last synced block's day. Parameters (NULL = no filter):
--- $chain, $since, $until (DATE, inclusive).
-WITH anchor AS (
-    SELECT a.chain, a.token, min(a.block_number) AS anchor_block, arg_min(a.total_supply, a.block_number) AS anchor_supply
-    FROM supply_anchors a JOIN sync_state s ON s.chain = a.chain AND s.token = a.token
-    WHERE a.block_number <= s.last_block
-    GROUP BY ALL
-),
-events AS (
-    SELECT chain, token, block_number, CAST(timezone('UTC', block_time) AS DATE) AS day, kind, amount,
-           CASE kind WHEN 'issue' THEN amount ELSE -amount END AS delta
-    FROM supply_events
-),
-days AS (
-    SELECT chain, token, day FROM synced_days
-)
-SELECT
-    d.chain,
-    d.day,
-    CAST(coalesce(sum(e.amount) FILTER (WHERE e.day = d.day AND e.kind = 'issue'), 0) AS DECIMAL(38, 6)) AS minted,
-    CAST(coalesce(sum(e.amount) FILTER (WHERE e.day = d.day AND e.kind = 'redeem'), 0) AS DECIMAL(38, 6)) AS redeemed,
-    CAST(coalesce(sum(e.amount) FILTER (WHERE e.day = d.day AND e.kind = 'destroyed_black_funds'), 0) AS DECIMAL(38, 6)) AS destroyed,
-    CAST(coalesce(sum(e.delta) FILTER (WHERE e.day = d.day), 0) AS DECIMAL(38, 6)) AS net_issuance,
-    CAST(a.anchor_supply
-         + coalesce(sum(e.delta) FILTER (WHERE e.block_number > a.anchor_block AND e.day <= d.day), 0)
-         - coalesce(sum(e.delta) FILTER (WHERE e.block_number <= a.anchor_block AND e.day > d.day), 0)
-         AS DECIMAL(38, 6)) AS total_supply_end
-FROM days d
-LEFT JOIN anchor a ON a.chain = d.chain AND a.token = d.token
-LEFT JOIN events e ON e.chain = d.chain AND e.token = d.token
-WHERE ($chain IS NULL OR d.chain = $chain)
-  AND ($since IS NULL OR d.day >= CAST($since AS DATE))
-  AND ($until IS NULL OR d.day <= CAST($until AS DATE))
-GROUP BY d.chain, d.token, d.day, a.anchor_supply
-ORDER BY d.day, d.chain;
+-- One row per day from the first to the last synced block's day, per synced token (view supply_by_day,
+-- which also names the token; these columns are the export's contract and the report's table).
+-- Parameters (NULL = no filter): $chain, $since, $until (DATE, inclusive).
+SELECT chain, day, minted, redeemed, destroyed, net_issuance, total_supply_end
+FROM supply_by_day
+WHERE ($chain IS NULL OR chain = $chain)
+  AND ($since IS NULL OR day >= CAST($since AS DATE))
+  AND ($until IS NULL OR day <= CAST($until AS DATE))
+ORDER BY day, chain, token;

@@ -2,7 +2,7 @@
 -- Parameters: $chain (NULL = all), $since, $until (DATE, inclusive, NULL = open), $top (rows, NULL = 20).
 WITH top AS (
     -- the largest rows first, by address id; only those rows' addresses are looked up
-    SELECT chain, block_time, tx_hash, log_index, flow_type, from_entity, to_entity, from_id, to_id, amount
+    SELECT chain, token, block_time, tx_hash, log_index, flow_type, from_entity, to_entity, from_id, to_id, amount
     FROM transfer_flow_ids
     WHERE flow_type IN ('inflow', 'outflow', 'cross_exchange')
       AND ($chain IS NULL OR chain = $chain)
@@ -20,6 +20,7 @@ SELECT
     t.flow_type,
     coalesce(t.from_entity, f.address) AS sender,
     coalesce(t.to_entity, r.address) AS receiver,
-    t.amount
+    t.amount,
+    t.token  -- which token the amount is in (last: the columns before it are unchanged)
 FROM top t JOIN addresses f ON f.address_id = t.from_id JOIN addresses r ON r.address_id = t.to_id
 ORDER BY t.amount DESC, t.block_time, t.tx_hash, t.log_index;

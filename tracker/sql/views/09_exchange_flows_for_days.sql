@@ -1,8 +1,10 @@
--- Hourly (UTC) flows per chain and exchange entity between two UTC days (inclusive; NULL = open):
--- the one place flows are summed (exchange_flows_by_hour is this with no bounds).
+-- Hourly (UTC) flows per chain, token and exchange entity between two UTC days (inclusive; NULL = open):
+-- the one place flows are summed (exchange_flows_by_hour is this with no bounds). GROUP BY ALL takes token
+-- too: two tokens of one chain are never added up.
 CREATE OR REPLACE MACRO exchange_flows_for_days(first_day, last_day) AS TABLE
 SELECT
     chain,
+    token,
     date_trunc('hour', timezone('UTC', block_time)) AS hour,
     entity,
     CAST(coalesce(sum(amount) FILTER (WHERE direction = 'in'), 0) AS DECIMAL(38, 6)) AS inflow,
