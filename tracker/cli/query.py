@@ -76,7 +76,7 @@ def export_daily_flows(
     ctx: typer.Context, chain: Optional[str] = CHAIN_FILTER, since: Optional[str] = SINCE, until: Optional[str] = UNTIL,
     format: ExportFormat = EXPORT_FORMAT, out: str = OUT, with_discovered: bool = WITH_DISCOVERED,
 ) -> None:
-    """Daily exchange flows: chain, day, entity, inflow, outflow, netflow, cross_in, cross_out, transfers, reserve_end."""
+    """Daily exchange flows: chain, day, entity, inflow, outflow, netflow, cross_in, cross_out, transfers, reserve_end, token."""
     _export(ctx, "exchange_netflow_daily", chain, since, until, format, out, with_discovered)
 
 
