@@ -49,3 +49,45 @@ def test_run_time_files_are_package_data() -> None:
     for module in sorted((ROOT / "tracker").rglob("*.py")):
         assert "__file__" not in module.read_text(), f"{module.name} reads files relative to the source tree"
     assert ".venv-wheel/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def _module_imports() -> dict[str, set[str]]:
+    """Each tracker module -> the tracker modules it imports at module level (TYPE_CHECKING blocks aside)."""
+    import ast
+
+    modules: dict[str, set[str]] = {}
+    for path in (ROOT / "tracker").rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        imported: set[str] = set()
+        for node in ast.parse(path.read_text()).body:
+            statements = node.body if isinstance(node, ast.Try) else [node]
+            for statement in statements:
+                if isinstance(statement, ast.ImportFrom) and (statement.module or "").startswith("tracker"):
+                    imported |= {statement.module, *(f"{statement.module}.{alias.name}" for alias in statement.names)}
+                elif isinstance(statement, ast.Import):
+                    imported |= {alias.name for alias in statement.names if alias.name.startswith("tracker")}
+        modules[name] = imported
+    return {name: {m for m in imported if m in modules and m != name} for name, imported in modules.items()}
+
+
+def test_packages_by_domain_without_import_cycles() -> None:
+    """A subpackage per domain, few top-level modules, and no module-level import cycle."""
+    graph = _module_imports()
+    assert {"tracker.ingest", "tracker.market", "tracker.analytics", "tracker.report", "tracker.cli"} <= set(graph)
+    top_level = [name for name in graph if name.count(".") == 1 and not (ROOT / name.replace(".", "/")).is_dir()]
+    assert len(top_level) <= 12, top_level
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join(path[path.index(name):] + [name])}"
+        if name in done:
+            return
+        for imported in sorted(graph[name]):
+            visit(imported, path + [name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    assert "tracker.analytics.labels" in graph["tracker.ingest.sync"]  # imported at the top, not late
+    core = [name for name in graph if not name.startswith(("tracker.cli", "tracker.__main__"))]
+    assert not any(m.startswith("tracker.cli") for name in core for m in graph[name]), "the core imports the CLI"
