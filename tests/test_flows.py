@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -255,3 +256,24 @@ def test_csv_neutralizes_formula_cells_but_not_negative_numbers() -> None:
 
     result = Result(["entity", "netflow"], [("=cmd|' /C calc'!A0", Decimal("-300.000000")), ("@SUM(A1)", Decimal("1.5"))], pa.table({}))
     assert render(result, "csv") == "entity,netflow\n'=cmd|' /C calc'!A0,-300.000000\n'@SUM(A1),1.5\n"
+
+
+def test_table_aligns_numbers_right_whatever_their_type() -> None:
+    """Numbers (int, Decimal, float, numeric text) right-aligned, anything else left; the first column always left."""
+    from tracker.output import render
+    from tracker.queries import Result
+
+    result = Result(
+        ["entity", "netflow", "note", "day", "flag"],
+        [("ExA", Decimal("-300.000000"), "12", date(2026, 1, 2), True),
+         ("1", None, "ExB", None, False),
+         ("ExCC", Decimal("1.5"), None, date(2026, 1, 3), None)],
+    )
+    assert render(result, "table") == (
+        "entity  netflow      note  day         flag\n"  # headers are names: left-aligned
+        "------  -----------  ----  ----------  -----\n"
+        "ExA     -300.000000    12  2026-01-02  True\n"
+        "1                    ExB               False\n"
+        "ExCC            1.5        2026-01-03\n"
+        "(3 rows)\n"
+    )
