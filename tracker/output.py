@@ -60,6 +60,20 @@ def _column(values: tuple[Any, ...]) -> tuple[list[str], list[bool]]:
     return texts, [_looks_numeric(text) for text in texts]
 
 
+def _csv_column(values: tuple[Any, ...]) -> list[str]:
+    """A column's CSV cells, formula-safe: per column type, not per cell (numbers never need neutralizing)."""
+    kinds = {type(value) for value in values} - {type(None)}
+    if kinds <= {int, float, Decimal}:
+        return ["" if value is None else str(value) for value in values]
+    if kinds == {str}:
+        return ["" if value is None else _safe_cell(value) if value.startswith(_FORMULA_START) else value
+                for value in values]
+    if kinds in ({datetime}, {date}):  # hours and days repeat on every entity's row: each written once
+        seen: dict[Any, str] = {}
+        return [seen[value] if value in seen else seen.setdefault(value, cell_text(value)) for value in values]
+    return [_safe_cell(cell_text(value)) for value in values]
+
+
 def _table(result: Result) -> str:
     columns = list(zip(*result.rows)) if result.rows else [() for _ in result.columns]
     padded = []
@@ -78,8 +92,7 @@ def render(result: Result, file_format: str) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(result.columns)
-        for row in result.rows:
-            writer.writerow([_safe_cell(cell_text(value)) for value in row])
+        writer.writerows(zip(*(_csv_column(values) for values in zip(*result.rows))))
         return buffer.getvalue()
     if file_format == "json":
         return json.dumps([dict(zip(result.columns, map(json_value, row))) for row in result.rows], indent=1) + "\n"
