@@ -17,7 +17,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from tracker.analytics.labels import ensure_bundled
-from tracker.chains import CHAINS
+from tracker.chains import CHAINS, chain_spec
 from tracker.errors import TrackerError
 from tracker.store import Store, analytic_sql, transaction, watch_addresses
 
@@ -26,8 +26,8 @@ DISCOVER_SQL = analytic_sql("discover_deposits")
 
 def discover_deposits(db_path: Path, chain: str | None, since: date | None, min_sweeps: int = 1) -> dict[str, int]:
     """Find deposit addresses per chain and store them (replacing earlier discoveries); return counts per chain."""
-    if chain is not None and chain not in CHAINS:
-        raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
+    if chain is not None:
+        chain_spec(chain)
     if min_sweeps < 1:
         raise TrackerError(f"--min-sweeps must be at least 1, got {min_sweeps}")
     found: dict[str, int] = {}

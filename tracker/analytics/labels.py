@@ -22,7 +22,7 @@ import polars as pl
 
 from tracker import settings
 from tracker.analytics.reading import run_sql
-from tracker.chains import CHAINS
+from tracker.chains import CHAINS, chain_spec
 from tracker.errors import TrackerError
 from tracker.http import HttpClient
 from tracker.queries import Result
@@ -269,8 +269,8 @@ def bundled_files() -> list[Traversable]:
 
 def list_labels(db_path: Path, chain: str | None = None, entity: str | None = None, discovered: bool = False) -> Result:
     """Labels (or discovered deposit addresses with their evidence) of a chain and/or entity ."""
-    if chain is not None and chain not in CHAINS:
-        raise TrackerError(f"unknown chain {chain!r} (expected {', '.join(CHAINS)})")
+    if chain is not None:
+        chain_spec(chain)
     if not db_path.exists():
         Store.open(db_path).close()
     params = {key: value for key, value in (("chain", chain), ("entity", entity)) if value is not None}

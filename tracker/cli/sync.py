@@ -15,6 +15,7 @@ from tracker.cli.common import (
     SINCE,
     TO_BLOCK,
     UNTIL,
+    SCOPE,
     Scope,
     ingest,
     ingest_sync,
@@ -140,9 +141,7 @@ def _sync_command(spec: ChainSpec) -> Callable[..., None]:
         until: Optional[str] = UNTIL,
         confirmations: Optional[int] = typer.Option(None, help=helps["confirmations"]),
         chunk_size: Optional[int] = typer.Option(None, "--chunk-size", help=helps["chunk_size"]),
-        scope: Scope = typer.Option(
-            Scope.all, help="all events, or only transfers touching a labeled wallet (plus supply events)."
-        ),
+        scope: Scope = SCOPE,
         quiet: bool = QUIET,
     ) -> None:
         chosen = spec.source(source.value)

@@ -46,15 +46,15 @@ _TABLES = {
 }
 
 
-def upsert(store: Store, rows: list[Any]) -> int:
+def upsert(store: Store, found: list[Any]) -> int:
     """INSERT OR REPLACE rows of one kind in one transaction (re-running changes nothing).
 
     A venue answering the same key twice (overlapping pages) keeps its last answer.
     """
-    if not rows:
+    if not found:
         return 0
-    table, key = _TABLES[type(rows[0])]
-    unique = list({tuple(getattr(row, name) for name in key): row for row in rows}.values())
+    table, key = _TABLES[type(found[0])]
+    unique = list({tuple(getattr(row, name) for name in key): row for row in found}.values())
     frame = pl.DataFrame([asdict(row) for row in unique], infer_schema_length=None)
     con = store.connection
     con.register("incoming_market", frame.to_arrow())
@@ -114,9 +114,9 @@ def sync_market(db_path: Path, venues: list[str], symbols: list[str], since: dat
                 # The file is open only to read where to resume and to write: never while waiting on a venue.
                 with Store.open(db_path) as store:
                     start_ms, end_ms = window.start_ms(store, venue, symbol, series), window.end_ms
-                rows = series.decode(series.fetch(start_ms, end_ms) if start_ms <= end_ms else [])
+                decoded = series.decode(series.fetch(start_ms, end_ms) if start_ms <= end_ms else [])
                 with Store.open(db_path) as store:
-                    summary.rows[f"{venue} {symbol} {series.kind}"] = upsert(store, rows)
+                    summary.rows[f"{venue} {symbol} {series.kind}"] = upsert(store, decoded)
     return summary
 
 
