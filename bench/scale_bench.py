@@ -66,7 +66,7 @@ def generate(db: Path, transfers: int) -> float:
         FROM range({EXCHANGE_WALLETS + USERS}) t(n)""")
     con.execute(f"""
         INSERT INTO labels
-        SELECT 'ethereum', address, 'Exchange ' || ((address_id - 1) % {ENTITIES}), 'exchange', 'hot', 'bench', NULL, NULL
+        SELECT 'ethereum', address, 'Exchange ' || ((address_id - 1) % {ENTITIES}), 'exchange', 'hot', 'bench', NULL, NULL, 'imported'
         FROM addresses WHERE address_id <= {EXCHANGE_WALLETS}""")
     # Transfers in chunks of blocks, so memory stays bounded; rows arrive in block order like a sync. Within
     # a block, transfer k is in transaction k / 1.3 (a transaction never spans blocks) with log index

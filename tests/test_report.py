@@ -153,7 +153,8 @@ def test_a_label_written_by_hand_counts_once_a_tracker_command_reads(tmp_path: P
     db = tmp_path / "hand.duckdb"
     dataset.build(db)
     with duckdb.connect(str(db)) as con:
-        con.execute("INSERT INTO labels VALUES ('ethereum', ?, 'ExU', 'exchange', 'hot', 'by hand', NULL, NULL)",
+        con.execute("INSERT INTO labels (chain, address, entity, category, wallet_type, source)"
+                    " VALUES ('ethereum', ?, 'ExU', 'exchange', 'hot', 'by hand')",
                     [dataset.USER])
     sql = "SELECT entity FROM exchange_label_ids ORDER BY 1"
     assert rows(db, sql) == [("ExA",), ("ExB",)]  # not watched yet

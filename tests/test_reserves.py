@@ -145,12 +145,12 @@ def test_deposit_discovery_and_with_discovered(world) -> None:
     chain_name, db, chain, spell, _ = world
     done = run_cli("--db", str(db), "labels", "discover", "--chain", chain_name, "--min-sweeps", "2")
     assert done.returncode == 0, done.stderr
-    assert f"{chain_name}: 1 deposit addresses discovered" in done.stdout
+    assert f"{chain_name}: 1 deposit addresses and 0 hot wallets discovered in 1 rounds" in done.stdout
     listed = csv_rows(run_cli("--db", str(db), "labels", "list", "--discovered", "--format", "csv").stdout)
     assert listed[1][:6] == [chain_name, spell(DEPOSIT), "ExA", "2", "400.000000", "400.000000"]
     assert len(listed) == 2  # USER1 paid only the deposit address (not an exchange): not a candidate
     three = run_cli("--db", str(db), "labels", "discover", "--chain", chain_name, "--min-sweeps", "3")
-    assert f"{chain_name}: 0 deposit addresses discovered" in three.stdout
+    assert f"{chain_name}: 0 deposit addresses and 0 hot wallets discovered" in three.stdout
     again = run_cli("--db", str(db), "labels", "discover", "--chain", chain_name)
     assert f"{chain_name}: 1 labeled wallets have no balance anchor yet" in again.stdout
 

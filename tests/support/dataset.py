@@ -62,7 +62,7 @@ def build(db_path: Path) -> None:
 def _fill(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET TimeZone = 'UTC'")
     # Our own labels first: the bundled (mainnet) set is loaded only into an empty labels table.
-    con.executemany("INSERT INTO labels VALUES ('ethereum', ?, ?, 'exchange', 'hot', 'test', NULL, NULL)",
+    con.executemany("INSERT INTO labels VALUES ('ethereum', ?, ?, 'exchange', 'hot', 'test', NULL, NULL, 'imported')",
                     [(EXA, "ExA"), (EXB, "ExB")])
     transfers, blocks = [], []
 

@@ -13,14 +13,13 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from tracker import settings
+from tracker.analytics.bundled import BUNDLED_DIR, bundled_current, bundled_digest, bundled_files  # noqa: F401 (BUNDLED_DIR: public here)
 from tracker.analytics.reading import run_sql
 from tracker.chains import CHAINS, chain_spec
 from tracker.errors import TrackerError
@@ -31,9 +30,9 @@ from tracker.store import Store, analytic_sql, transaction, watch_addresses
 CATEGORIES = ("exchange", "issuer", "bridge", "other")
 WALLET_TYPES = ("hot", "cold", "deposit", "treasury", "unknown")
 COLUMNS = ("chain", "address", "entity", "category", "wallet_type", "source", "valid_from", "valid_to")
+# How a label was made: curated (bundled, imported) or found on the chain (discovered:*).
+METHODS = ("bundled", "imported", "discovered:deposit", "discovered:hot")
 DUNE_COLUMNS = ("blockchain", "address", "cex_name", "distinct_name", "added_by", "added_date")
-# The bundled label set: package data (a Traversable), present in an installed wheel as in the checkout.
-BUNDLED_DIR = resources.files("tracker") / "data" / "labels"
 # Errors shown in the one error line before "…and N more".
 SHOWN_ERRORS = 8
 
@@ -48,6 +47,7 @@ class Label:
     source: str
     valid_from: datetime | None
     valid_to: datetime | None
+    method: str = "imported"
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _moment(text: str, what: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def validate_row(values: dict[str, str], default_source: str) -> Label:
+def validate_row(values: dict[str, str], default_source: str, method: str = "imported") -> Label:
     """One label from text fields, or ValueError saying what is wrong."""
     chain = (values.get("chain") or "").strip().lower()
     if chain not in CHAINS:
@@ -96,7 +96,7 @@ def validate_row(values: dict[str, str], default_source: str) -> Label:
     if valid_from and valid_to and valid_from >= valid_to:
         raise ValueError("valid_from is not before valid_to")
     source = (values.get("source") or "").strip() or default_source
-    return Label(chain, address, entity, category, wallet_type, source, valid_from, valid_to)
+    return Label(chain, address, entity, category, wallet_type, source, valid_from, valid_to, method)
 
 
 def _dune_row(values: dict[str, str]) -> dict[str, str]:
@@ -114,7 +114,7 @@ def _dune_row(values: dict[str, str]) -> dict[str, str]:
     }
 
 
-def read_labels(text: str, name: str, file_format: str = "csv") -> list[Label]:
+def read_labels(text: str, name: str, file_format: str = "csv", method: str = "imported") -> list[Label]:
     """Parse and validate every row; raise one TrackerError naming the bad lines, or return all labels."""
     if file_format not in ("csv", "dune"):
         raise TrackerError(f"unknown label format {file_format!r} (expected csv or dune)")
@@ -136,7 +136,7 @@ def read_labels(text: str, name: str, file_format: str = "csv") -> list[Label]:
             continue
         values = _dune_row(row) if file_format == "dune" else row
         try:
-            label = validate_row(values, default_source)
+            label = validate_row(values, default_source, method)
         except ValueError as error:
             errors.append(f"line {line}: {error}")
             continue
@@ -175,7 +175,7 @@ def _frame(labels: list[Label]) -> pl.DataFrame:
         schema={
             "chain": pl.String, "address": pl.String, "entity": pl.String, "category": pl.String,
             "wallet_type": pl.String, "source": pl.String,
-            "valid_from": pl.Datetime("us", "UTC"), "valid_to": pl.Datetime("us", "UTC"),
+            "valid_from": pl.Datetime("us", "UTC"), "valid_to": pl.Datetime("us", "UTC"), "method": pl.String,
         },
         orient="row",
     )
@@ -185,12 +185,14 @@ _OVERLAP = (
     "coalesce(l.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(i.valid_to, 'infinity'::TIMESTAMPTZ)"
     " AND coalesce(i.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(l.valid_to, 'infinity'::TIMESTAMPTZ)"
 )
+_CURATED = "l.method NOT LIKE 'discovered:%'"
 
 
 def store_labels(store: Store, labels: list[Label], name: str, skip_conflicts: bool = False) -> ImportReport:
-    """Write labels in one transaction: a row replaces the stored rows its window overlaps; identical is a no-op.
+    """Write curated labels in one transaction: a row replaces the stored rows its window overlaps; identical is
+    a no-op; a discovered label at the same address gives way (listed as a conflict when it disagrees).
 
-    An address that the table already gives to another entity over an
+    An address that a curated label already gives to another entity over an
     overlapping window is a conflict: nothing is written, or with
     `skip_conflicts` (public lists) just those rows are left out and counted.
     """
@@ -200,7 +202,7 @@ def store_labels(store: Store, labels: list[Label], name: str, skip_conflicts: b
     try:
         conflicts = con.execute(
             "SELECT i.chain, i.address, i.entity, min(l.entity) FROM incoming_labels i JOIN labels l"
-            f" ON l.chain = i.chain AND l.address = i.address AND l.entity <> i.entity AND {_OVERLAP}"
+            f" ON l.chain = i.chain AND l.address = i.address AND l.entity <> i.entity AND {_OVERLAP} AND {_CURATED}"
             " GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
         described = [f"{c[1]} ({c[0]}) is {c[3]!r} already, {c[2]!r} in {Path(name).name}" for c in conflicts]
@@ -215,16 +217,15 @@ def store_labels(store: Store, labels: list[Label], name: str, skip_conflicts: b
         unchanged = con.execute(
             "SELECT count(*) FROM incoming_labels i JOIN labels l USING (chain, address)"
             " WHERE l.entity = i.entity AND l.category = i.category AND l.wallet_type = i.wallet_type"
-            " AND l.source = i.source AND l.valid_from IS NOT DISTINCT FROM i.valid_from"
+            " AND l.source = i.source AND l.method = i.method AND l.valid_from IS NOT DISTINCT FROM i.valid_from"
             " AND l.valid_to IS NOT DISTINCT FROM i.valid_to"
         ).fetchall()[0][0]
         with transaction(con):
+            curated_over_discovered(con, "incoming_labels")
             # A row replaces the stored rows of its address whose validity overlaps it (same entity,
             # or the conflict check above would have stopped the import): one owner at any moment.
             replaced = con.execute(
-                "DELETE FROM labels l USING incoming_labels i WHERE l.chain = i.chain AND l.address = i.address"
-                " AND coalesce(l.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(i.valid_to, 'infinity'::TIMESTAMPTZ)"
-                " AND coalesce(i.valid_from, '-infinity'::TIMESTAMPTZ) < coalesce(l.valid_to, 'infinity'::TIMESTAMPTZ)"
+                f"DELETE FROM labels l USING incoming_labels i WHERE l.chain = i.chain AND l.address = i.address AND {_OVERLAP}"
             ).fetchall()[0][0]
             con.execute("INSERT INTO labels BY NAME SELECT * FROM incoming_labels")
             watch_addresses(con)
@@ -232,6 +233,21 @@ def store_labels(store: Store, labels: list[Label], name: str, skip_conflicts: b
         con.unregister("incoming_labels")
     return ImportReport(rows=len(labels), added=len(labels) - replaced, unchanged=unchanged,
                         replaced=replaced - unchanged, skipped=skipped)
+
+
+def curated_over_discovered(con: Any, incoming: str) -> None:
+    """Curated rows arriving in `incoming` (a table or view) replace discovered labels at their addresses, with
+    the discoveries' evidence; a discovery that named another entity is kept in label_conflicts."""
+    con.execute(
+        "INSERT INTO label_conflicts SELECT DISTINCT l.chain, l.address, i.entity, i.method, l.entity, l.method,"
+        " 'found on the chain as a wallet of ' || l.entity || ', curated (' || i.method || ') as ' || i.entity,"
+        f" now() FROM labels l JOIN {incoming} i USING (chain, address)"
+        " WHERE l.method LIKE 'discovered:%' AND l.entity <> i.entity"
+    )
+    for table in ("discovered_deposits", "discovered_hot_wallets"):
+        con.execute(f"DELETE FROM {table} d USING {incoming} i WHERE d.chain = i.chain AND d.address = i.address")
+    con.execute(f"DELETE FROM labels l USING {incoming} i WHERE l.chain = i.chain AND l.address = i.address"
+                " AND l.method LIKE 'discovered:%'")
 
 
 def import_labels(db_path: Path, path: str, file_format: str = "csv") -> ImportReport:
@@ -247,34 +263,59 @@ def import_labels(db_path: Path, path: str, file_format: str = "csv") -> ImportR
         return store_labels(store, labels, path)
 
 
-def ensure_bundled(store: Store) -> int:
-    """Load the bundled label set into an empty labels table (first use); return rows loaded."""
-    if store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0]:
-        return 0
-    loaded = 0
+def bundled_labels() -> list[Label]:
+    """Every row of the bundled set, validated; one entity per address across its files."""
+    labels: list[Label] = []
+    owner: dict[tuple[str, str], str] = {}
     for entry in bundled_files():
-        labels = read_labels(entry.read_text(encoding="utf-8"), str(entry), "csv")
-        loaded += store_labels(store, labels, str(entry)).rows
+        for label in read_labels(entry.read_text(encoding="utf-8"), str(entry), "csv", "bundled"):
+            first = owner.setdefault((label.chain, label.address), entry.name)
+            if first != entry.name:
+                raise TrackerError(f"the bundled label set lists {label.address} in {first} and {entry.name}: reinstall")
+            labels.append(label)
+    return labels
+
+
+def ensure_bundled(store: Store) -> int:
+    """Load the bundled label set on first use, or replace the rows of an older version of it; return rows
+    loaded. Labels a user imported win: a bundled row at such an address is left out (listed as a conflict
+    when it names another entity); discovered labels give way to bundled ones."""
+    con = store.connection
+    if bundled_current(con):
+        return 0
+    labels = bundled_labels()
+    con.register("incoming_labels", _frame(labels).to_arrow())
+    try:
+        with transaction(con):
+            con.execute("DELETE FROM labels WHERE method = 'bundled'")
+            con.execute("DELETE FROM label_conflicts WHERE claimed_method = 'bundled'")
+            con.execute(
+                "INSERT INTO label_conflicts SELECT DISTINCT i.chain, i.address, l.entity, l.method, i.entity, 'bundled',"
+                " 'the bundled set names ' || i.entity || '; the imported label is kept', now()"
+                " FROM incoming_labels i JOIN labels l USING (chain, address) WHERE l.method = 'imported' AND l.entity <> i.entity"
+            )
+            con.execute("CREATE OR REPLACE TEMP TABLE bundled_incoming AS SELECT * FROM incoming_labels i WHERE NOT EXISTS"
+                        " (SELECT 1 FROM labels l WHERE l.chain = i.chain AND l.address = i.address AND l.method = 'imported')")
+            curated_over_discovered(con, "bundled_incoming")
+            loaded = con.execute("INSERT INTO labels BY NAME SELECT * FROM bundled_incoming").fetchall()[0][0]
+            con.execute("INSERT OR REPLACE INTO label_sets VALUES ('bundled', ?, ?, now())", [bundled_digest(), loaded])
+            watch_addresses(con)
+    finally:
+        con.execute("DROP TABLE IF EXISTS bundled_incoming")
+        con.unregister("incoming_labels")
     return loaded
 
 
-def bundled_files() -> list[Traversable]:
-    """The bundled label CSVs (Traversables), by name; refused loudly when the installed package lacks them."""
-    files = sorted((entry for entry in BUNDLED_DIR.iterdir() if entry.name.endswith(".csv") and entry.is_file()),
-                   key=lambda entry: entry.name) if BUNDLED_DIR.is_dir() else []
-    if not files:
-        raise TrackerError(f"the bundled label set is missing from the installed package ({BUNDLED_DIR}): reinstall it")
-    return files
-
-
-def list_labels(db_path: Path, chain: str | None = None, entity: str | None = None, discovered: bool = False) -> Result:
-    """Labels (or discovered deposit addresses with their evidence) of a chain and/or entity ."""
+def list_labels(db_path: Path, chain: str | None = None, entity: str | None = None, discovered: bool = False,
+                conflicts: bool = False) -> Result:
+    """Labels, or the discovered wallets with their evidence, or the unsettled conflicts, of a chain and/or entity."""
     if chain is not None:
         chain_spec(chain)
     if not db_path.exists():
         Store.open(db_path).close()
     params = {key: value for key, value in (("chain", chain), ("entity", entity)) if value is not None}
-    return run_sql(db_path, analytic_sql("list_discovered" if discovered else "list_labels"), params)
+    name = "list_conflicts" if conflicts else "list_discovered" if discovered else "list_labels"
+    return run_sql(db_path, analytic_sql(name), params)
 
 
 _SPELLBOOK_ROW = re.compile(

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from tracker.analytics.bundled import bundled_current
 from tracker.errors import TrackerError
 from tracker.queries import EXPORT_COLUMNS, Result, bind, execute, resolve_sql
 from tracker.store import Store, unwatched_count
 
 
 def _ready(store: Store) -> bool:
-    """Schema current, labels loaded and watched: nothing to write before reading."""
-    return (store.is_current() and store.connection.execute("SELECT count(*) FROM labels").fetchall()[0][0] > 0
-            and unwatched_count(store.connection) == 0)
+    """Schema current, the bundled labels loaded (this version of them) and watched: nothing to write first."""
+    return store.is_current() and bundled_current(store.connection) and unwatched_count(store.connection) == 0
 
 
 def prepare_database(db_path: Path) -> None:

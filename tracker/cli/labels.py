@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from tracker.errors import TrackerError
 from tracker.cli.common import (
     LabelFormat,
     OutputFormat,
@@ -54,11 +55,14 @@ def labels_list(
     ctx: typer.Context,
     chain: Optional[str] = typer.Option(None, help="ethereum or tron."),
     entity: Optional[str] = typer.Option(None, help="Entity name, e.g. Binance (case-insensitive)."),
-    discovered: bool = typer.Option(False, "--discovered", help="Discovered deposit addresses, with evidence."),
+    discovered: bool = typer.Option(False, "--discovered", help="Discovered deposit addresses and hot wallets, with evidence."),
+    conflicts: bool = typer.Option(False, "--conflicts", help="Claims left unsettled (curated vs discovered, two exchanges)."),
     format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
 ) -> None:
-    """List labels (the bundled set is loaded on first use)."""
-    print(output.render(labels.list_labels(ctx.obj["db"], chain, entity, discovered), format.value), end="")
+    """List labels with their method (the bundled set is loaded on first use)."""
+    if discovered and conflicts:
+        raise TrackerError("--discovered and --conflicts list different things: pass one")
+    print(output.render(labels.list_labels(ctx.obj["db"], chain, entity, discovered, conflicts), format.value), end="")
 
 
 @labels_app.command("discover")
@@ -67,9 +71,16 @@ def labels_discover(
     chain: Optional[str] = typer.Option(None, help="ethereum or tron (default: both)."),
     since: Optional[str] = typer.Option(None, help="Only transfers from this UTC day on (YYYY-MM-DD)."),
     min_sweeps: int = typer.Option(1, "--min-sweeps", help="Sweeps to the exchange an address needs."),
+    min_deposits: int = typer.Option(3, "--min-deposits", help="Distinct deposit addresses sweeping to a hot wallet."),
+    min_payees: int = typer.Option(3, "--min-payees", help="Distinct addresses a hot wallet must have paid."),
 ) -> None:
-    """Find unlabeled deposit addresses that sweep to one exchange (needs --scope all)."""
-    found = discovery.discover_deposits(ctx.obj["db"], chain, optional_day(since, "--since"), min_sweeps)
-    for name, count in found.items():
-        print(f"{name}: {count:,} deposit addresses discovered (counted in flows only with --with-discovered)")
+    """Cluster: deposit addresses and hot wallets of labeled exchanges, iterated (needs --scope all)."""
+    found = discovery.discover_wallets(ctx.obj["db"], chain, optional_day(since, "--since"), min_sweeps,
+                                       min_deposits, min_payees)
+    for run in found:
+        print(f"{run.chain}: {run.deposits:,} deposit addresses and {run.hot_wallets:,} hot wallets discovered in "
+              f"{run.rounds} rounds (counted in flows only with --with-discovered)")
+        if run.conflicts:
+            print(f"{run.chain}: {run.conflicts:,} addresses claimed by two exchanges left unlabeled "
+                  f"(tracker labels list --conflicts)")
     _say_reanchor(ctx)
