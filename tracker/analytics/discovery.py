@@ -5,8 +5,10 @@ Rounds over the indexed transfers (since a day, if given), by address id:
      receipt, at least `min_sweeps` sends) and whose sends reach one exchange's known wallets and no other
      exchange's. A sweeper whose every send reached that exchange is its deposit address.
   2. hot wallets: an unknown address that sweepers of one exchange (at least `min_deposits` distinct ones)
-     sweep to, that got at least half of what it received from that exchange's wallets and sweepers, and
-     that paid at least `min_payees` distinct addresses outside it, is that exchange's hot wallet.
+     sweep to, that got at least half of what it received from that exchange's wallets and sweepers, that
+     moved funds directly with the exchange's known wallets at least once (a refill or a top-up: what
+     tells a hot wallet from a merchant whose customers also use the exchange), and that paid at least
+     `min_payees` distinct addresses outside it, is that exchange's hot wallet.
   Hot wallets join the exchange's known wallets and the rounds repeat until nothing new is found.
 Found addresses become labels (method discovered:deposit / discovered:hot, source 'discovered') with
 their evidence in discovered_deposits / discovered_hot_wallets; flows and reserves count them only with
@@ -68,7 +70,7 @@ def _cluster(con, params: dict, min_sweeps: int, min_deposits: int, min_payees: 
     con.execute(analytic_sql("discovery_known"), {"chain": params["chain"]})
     con.execute("CREATE OR REPLACE TEMP TABLE discovery_hot (address_id INTEGER, entity VARCHAR, claimants BIGINT,"
                 " deposit_senders BIGINT, sweeps BIGINT, swept_in DECIMAL(38,0), received DECIMAL(38,0),"
-                " from_entity DECIMAL(38,0), payees BIGINT, paid_out DECIMAL(38,0), first_seen TIMESTAMPTZ,"
+                " from_entity DECIMAL(38,0), internal_transfers BIGINT, payees BIGINT, paid_out DECIMAL(38,0), first_seen TIMESTAMPTZ,"
                 " last_seen TIMESTAMPTZ, round INTEGER)")
     con.execute("CREATE OR REPLACE TEMP TABLE discovery_disputed (address_id INTEGER, entity VARCHAR, evidence VARCHAR)")
     rounds = 0
@@ -86,7 +88,7 @@ def _cluster(con, params: dict, min_sweeps: int, min_deposits: int, min_payees: 
         )
         new = con.execute(
             "INSERT INTO discovery_hot SELECT *, ? FROM discovery_claims WHERE claimants = 1"
-            " AND from_entity * 2 >= received AND payees >= ?", [rounds, min_payees]
+            " AND from_entity * 2 >= received AND internal_transfers > 0 AND payees >= ?", [rounds, min_payees]
         ).fetchall()[0][0]
         con.execute("INSERT INTO discovery_known SELECT DISTINCT address_id FROM discovery_claims WHERE claimants > 1")
         con.execute("INSERT INTO discovery_wallets SELECT address_id, entity, round FROM discovery_hot WHERE round = ?",
@@ -104,7 +106,9 @@ def _store(con, chain: str, rounds: int) -> Discovery:
         con.execute("DELETE FROM labels WHERE chain = ? AND method LIKE 'discovered:%'", [chain])
         con.execute("DELETE FROM discovered_deposits WHERE chain = ?", [chain])
         con.execute("DELETE FROM discovered_hot_wallets WHERE chain = ?", [chain])
-        con.execute("DELETE FROM label_conflicts WHERE chain = ? AND claimed_method LIKE 'discovered:%'", [chain])
+        # Its own conflicts (two exchanges' claims); those a curated label settled stay on record.
+        con.execute("DELETE FROM label_conflicts WHERE chain = ? AND kept_entity IS NULL"
+                    " AND claimed_method LIKE 'discovered:%'", [chain])
         con.execute(
             f"INSERT INTO labels SELECT ?, address, entity, 'exchange', 'deposit', 'discovered', NULL, NULL,"
             f" 'discovered:deposit' FROM ({deposits})", [chain])
@@ -116,7 +120,8 @@ def _store(con, chain: str, rounds: int) -> Discovery:
             f" usdt_amount(forwarded), first_seen, last_seen, now() FROM ({deposits})", [chain])
         con.execute(
             f"INSERT INTO discovered_hot_wallets SELECT ?, address, entity, round, deposit_senders, sweeps,"
-            f" usdt_amount(swept_in), usdt_amount(received), usdt_amount(from_entity), payees, usdt_amount(paid_out),"
+            f" usdt_amount(swept_in), usdt_amount(received), usdt_amount(from_entity), internal_transfers, payees,"
+            f" usdt_amount(paid_out),"
             f" first_seen, last_seen, now() FROM ({hot})", [chain])
         con.execute(
             "INSERT INTO label_conflicts SELECT ?, a.address, NULL, NULL, d.entity, 'discovered:hot', d.evidence, now()"

@@ -12,7 +12,8 @@ UPDATE labels SET method = CASE
 END;
 
 -- An unlabeled address found to be an exchange's hot wallet: it takes sweeps from many addresses that
--- sweep to that exchange (its deposit addresses) and pays out to many others.
+-- sweep to that exchange (its deposit addresses), moves funds with the exchange's known wallets, and pays
+-- out to many others.
 CREATE TABLE discovered_hot_wallets (
     chain            VARCHAR       NOT NULL,
     address          VARCHAR       NOT NULL,
@@ -23,6 +24,7 @@ CREATE TABLE discovered_hot_wallets (
     swept_in         DECIMAL(38,6) NOT NULL,
     received         DECIMAL(38,6) NOT NULL,  -- everything it received (the entity's share is swept_in + refills)
     from_entity      DECIMAL(38,6) NOT NULL,  -- received from the entity's wallets and deposit addresses
+    internal_transfers BIGINT      NOT NULL,  -- transfers to or from the entity's known wallets
     payees           BIGINT        NOT NULL,  -- distinct addresses outside the entity it paid
     paid_out         DECIMAL(38,6) NOT NULL,
     first_seen       TIMESTAMPTZ   NOT NULL,

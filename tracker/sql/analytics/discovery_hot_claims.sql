@@ -1,6 +1,7 @@
 -- Clustering: unknown addresses that $min_deposits or more sweepers of one exchange swept to (hot-wallet
 -- candidates), with the evidence: sweeps, value swept in, everything received, what came from that exchange
--- (its wallets and sweepers), the distinct addresses outside it that were paid, and what was paid out. An
+-- (its wallets and sweepers), transfers to or from its known wallets (internal_transfers: refills and
+-- top-ups), the distinct addresses outside it that were paid, and what was paid out. An
 -- address claimed by two exchanges has two rows (claimants = 2): a conflict, never a label.
 WITH window_legs AS (
     SELECT from_id, to_id, block_time, amount_raw FROM transfer_logs
@@ -24,19 +25,21 @@ members AS (
 ),
 inflow AS (
     SELECT c.address_id, c.entity, sum(t.amount_raw) AS received,
-           coalesce(sum(t.amount_raw) FILTER (WHERE m.entity = c.entity), 0) AS from_entity
+           coalesce(sum(t.amount_raw) FILTER (WHERE m.entity = c.entity), 0) AS from_entity,
+           count(*) FILTER (WHERE w.entity = c.entity) AS internal_in
     FROM window_legs t JOIN claimed c ON c.address_id = t.to_id LEFT JOIN members m ON m.address_id = t.from_id
+    LEFT JOIN discovery_wallets w ON w.address_id = t.from_id
     GROUP BY c.address_id, c.entity
 ),
 outflow AS (
     SELECT c.address_id, c.entity, count(DISTINCT t.to_id) FILTER (WHERE w.entity IS DISTINCT FROM c.entity) AS payees,
            coalesce(sum(t.amount_raw) FILTER (WHERE w.entity IS DISTINCT FROM c.entity), 0) AS paid_out,
-           max(t.block_time) AS last_payment
+           count(*) FILTER (WHERE w.entity = c.entity) AS internal_out, max(t.block_time) AS last_payment
     FROM window_legs t JOIN claimed c ON c.address_id = t.from_id LEFT JOIN discovery_wallets w ON w.address_id = t.to_id
     GROUP BY c.address_id, c.entity
 )
 SELECT c.address_id, c.entity, c.claimants, c.deposit_senders, c.sweeps, c.swept_in, i.received, i.from_entity,
-       coalesce(o.payees, 0) AS payees, coalesce(o.paid_out, 0) AS paid_out, c.first_sweep AS first_seen,
+       i.internal_in + coalesce(o.internal_out, 0) AS internal_transfers, coalesce(o.payees, 0) AS payees, coalesce(o.paid_out, 0) AS paid_out, c.first_sweep AS first_seen,
        greatest(c.last_sweep, o.last_payment) AS last_seen
 FROM claimed c JOIN inflow i USING (address_id, entity) LEFT JOIN outflow o USING (address_id, entity)
 ORDER BY c.entity, c.address_id;

@@ -14,7 +14,9 @@ SELECT
         WHEN to_label.entity IS NOT NULL THEN 'inflow'
         WHEN from_label.entity IS NOT NULL THEN 'outflow'
         ELSE 'other'
-    END AS flow_type
+    END AS flow_type,
+    from_label.method AS from_method,  -- how each side's label was made (bundled, imported, discovered:…)
+    to_label.method AS to_method
 FROM transfer_logs t
 LEFT JOIN exchange_label_ids from_label
     ON from_label.chain = t.chain AND from_label.address_id = t.from_id
