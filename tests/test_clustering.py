@@ -199,3 +199,50 @@ def test_flow_by_label_method_splits_the_day(clustered) -> None:
         for m in set(inflow) | set(outflow)
     }
     assert {r["method"] for r in got} == {"imported", "discovered:deposit", "discovered:hot"}
+
+
+def test_labels_coverage_and_who_to_label_next(clustered) -> None:
+    chain_name, db, spell, scenario = clustered
+    owner = spell(scenario.chain.owner)
+    entity = {spell(L): "ExA", spell(M): "ExB", owner: "Tether"}  # the curated labels
+    day_volume, any_label, per_entity = 0, 0, defaultdict(int)
+    dealings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for sender, receiver, raw in scenario.moves:
+        a, b = spell(sender), spell(receiver)
+        day_volume += raw
+        if a in entity or b in entity:
+            any_label += raw
+        for side in {entity.get(a), entity.get(b)} - {None}:
+            per_entity[side] += raw
+        if (a in entity) != (b in entity):
+            dealings[b if a in entity else a][entity.get(a) or entity[b]] += raw
+
+    def money(raw: int) -> str:
+        return f"{Decimal(raw).scaleb(-6):.6f}"
+
+    def pct(part: int, whole: int) -> str:
+        return f"{(Decimal(100) * part / whole).quantize(Decimal('0.01'), 'ROUND_HALF_UP')}"
+
+    done = run_cli("--db", str(db), "labels", "coverage", "--chain", chain_name, "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    got = [(r["day"], r["entity"], r["volume"], r["day_volume"], r["share_pct"]) for r in csv_rows(done.stdout)]
+    expected = [("(any label)", any_label)] + sorted(per_entity.items(), key=lambda item: (-item[1], item[0]))
+    assert got == [("2026-03-02", name, money(raw), money(day_volume), pct(raw, day_volume)) for name, raw in expected]
+    # Counting the discovered wallets covers more of the same day.
+    assert run_cli("--db", str(db), "labels", "discover", "--chain", chain_name).returncode == 0
+    wider = csv_rows(run_cli("--db", str(db), "labels", "coverage", "--with-discovered", "--format", "csv").stdout)
+    assert Decimal(wider[0]["volume"]) > Decimal(money(any_label)) and wider[0]["entity"] == "(any label)"
+
+    top = csv_rows(run_cli("--db", str(db), "labels", "coverage", "--counterparties", "--limit", "5",
+                           "--format", "csv").stdout)
+    ranked = sorted(dealings.items(), key=lambda item: (-sum(item[1].values()), item[0]))[:5]
+    assert [(r["address"], r["volume_with_labeled"], r["top_entity"], r["top_entity_pct"], r["entities"]) for r in top] == [
+        (address, money(sum(by.values())), max(sorted(by), key=lambda e: by[e]),
+         f"{(Decimal(100) * max(by.values()) / sum(by.values())).quantize(Decimal('0.1'), 'ROUND_HALF_UP')}", str(len(by)))
+        for address, by in ranked
+    ]
+    assert top[0]["address"] == spell(RICH) and top[1]["address"] == spell(H1)  # the hot wallet is next to label
+    table = run_cli("--db", str(db), "labels", "coverage", "--chain", chain_name)
+    assert "Top 20 unlabeled counterparties" in table.stdout and spell(H1) in table.stdout
+    bad = run_cli("--db", str(db), "labels", "coverage", "--since", "2026-03-05", "--until", "2026-03-01")
+    assert bad.returncode == 1 and "--since 2026-03-05 is after --until 2026-03-01" in bad.stderr

@@ -24,7 +24,8 @@ class _Lazy:
         return getattr(importlib.import_module(f"tracker.{self._name}"), attribute)
 
 
-anchors, discovery, labels, signals = (_Lazy(f"analytics.{n}") for n in ("reserves", "discovery", "labels", "signals"))
+anchors, discovery, labels, signals, coverage = (
+    _Lazy(f"analytics.{n}") for n in ("reserves", "discovery", "labels", "signals", "coverage"))
 reading = _Lazy("analytics.reading")
 ingest, ingest_sync = _Lazy("ingest.sources"), _Lazy("ingest.sync")
 market, report, chart = _Lazy("market.sync"), _Lazy("report.daily"), _Lazy("report.chart")
@@ -112,4 +113,5 @@ SINCE = typer.Option(None, help="First UTC day, YYYY-MM-DD (instead of --from-bl
 UNTIL = typer.Option(None, help="Last UTC day, YYYY-MM-DD, inclusive (instead of --to-block).")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
 CHAIN_FILTER = typer.Option(None, help="ethereum or tron (default: both).")
+WITH_DISCOVERED = typer.Option(False, "--with-discovered", help="Count discovered labels (deposit addresses, hot wallets).")
 DATE = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD (default: yesterday).")

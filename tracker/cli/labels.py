@@ -1,4 +1,4 @@
-"""`tracker labels import|update|list|discover`."""
+"""`tracker labels import|update|list|discover|coverage`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import typer
 
 from tracker.errors import TrackerError
 from tracker.cli.common import (
+    CHAIN_FILTER,
+    WITH_DISCOVERED,
     LabelFormat,
     OutputFormat,
     anchors,
+    coverage,
     discovery,
     labels,
     labels_app,
@@ -84,3 +87,28 @@ def labels_discover(
             print(f"{run.chain}: {run.conflicts:,} addresses claimed by two exchanges left unlabeled "
                   f"(tracker labels list --conflicts)")
     _say_reanchor(ctx)
+
+
+@labels_app.command("coverage")
+def labels_coverage(
+    ctx: typer.Context,
+    chain: Optional[str] = CHAIN_FILTER,
+    since: Optional[str] = typer.Option(None, help="First UTC day, YYYY-MM-DD (default: the first indexed)."),
+    until: Optional[str] = typer.Option(None, help="Last UTC day, YYYY-MM-DD, inclusive (default: the last indexed)."),
+    counterparties: bool = typer.Option(False, "--counterparties", help="Only the top unlabeled counterparties."),
+    limit: int = typer.Option(20, "--limit", help="How many unlabeled counterparties to list."),
+    with_discovered: bool = WITH_DISCOVERED,
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
+) -> None:
+    """Per day and entity, the share of volume that touched a labeled wallet; then who to label next."""
+    db, since_day, until_day = ctx.obj["db"], optional_day(since, "--since"), optional_day(until, "--until")
+    if counterparties:
+        top = coverage.unlabeled_counterparties(db, chain, since_day, until_day, limit, with_discovered)
+        print(output.render(top, format.value), end="")
+        return
+    shown = coverage.label_coverage(db, chain, since_day, until_day, with_discovered)
+    print(output.render(shown, format.value), end="")
+    if format == OutputFormat.table:  # csv and json hold one table: the addresses come with --counterparties
+        top = coverage.unlabeled_counterparties(db, chain, since_day, until_day, limit, with_discovered)
+        print(f"\nTop {limit} unlabeled counterparties (by volume moved with labeled wallets):")
+        print(output.render(top, "table"), end="")

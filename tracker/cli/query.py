@@ -13,6 +13,7 @@ from tracker.cli.common import (
     CHAIN_FILTER,
     SINCE,
     UNTIL,
+    WITH_DISCOVERED,
     ExportFormat,
     OutputFormat,
     app,
@@ -29,7 +30,7 @@ def query(
     ctx: typer.Context,
     target: str = typer.Argument(..., help="A bundled query name (the files in queries/, shipped in the package), a .sql file, inline SQL, or - for stdin."),
     format: OutputFormat = typer.Option(OutputFormat.table, "--format"),
-    with_discovered: bool = typer.Option(False, "--with-discovered", help="Count discovered deposit addresses."),
+    with_discovered: bool = WITH_DISCOVERED,
 ) -> None:
     """Run SQL read-only. -p KEY VALUE (repeatable) binds $KEY; unset $params are NULL (= no filter)."""
     sql = queries.resolve_sql(target, sys.stdin.read() if target == "-" else None)
@@ -68,7 +69,6 @@ def _export(ctx: typer.Context, name: str, chain: Optional[str], since: Optional
 
 EXPORT_FORMAT = typer.Option(ExportFormat.csv, "--format")
 OUT = typer.Option("-", "--out", help="File to write, or - for standard output.")
-WITH_DISCOVERED = typer.Option(False, "--with-discovered", help="Count discovered deposit addresses.")
 
 
 @export_app.command("daily_flows")

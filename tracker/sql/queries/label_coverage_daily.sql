@@ -1,0 +1,51 @@
+-- Label coverage per UTC day: how much of the chain's USDT volume touched a labeled wallet, per entity and
+-- for any label. volume: what the entity's wallets sent or received (a transfer between two of its wallets
+-- once); day_volume: every transfer that day (mint/burn legs and self-transfers aside); share_pct: volume /
+-- day_volume in %. The '(any label)' row counts a transfer once whoever is on each side. Discovered labels
+-- count only with --with-discovered (SET VARIABLE with_discovered = true), as in flows.
+-- Parameters (NULL = no filter): $chain ('ethereum' | 'tron'), $since, $until (DATE, inclusive).
+WITH labeled AS (
+    SELECT l.chain, w.address_id, l.entity, l.valid_from, l.valid_to
+    FROM flow_labels l JOIN watched_addresses w USING (address)
+),
+day_transfers AS (
+    SELECT chain, token, CAST(timezone('UTC', block_time) AS DATE) AS day, block_time, from_id, to_id, amount_raw
+    FROM transfer_logs
+    WHERE supply_leg IS NULL AND from_id <> to_id AND ($chain IS NULL OR chain = $chain)
+      AND ($since IS NULL OR block_time >= timezone('UTC', CAST(CAST($since AS DATE) AS TIMESTAMP)))
+      AND ($until IS NULL OR block_time < timezone('UTC', CAST(CAST($until AS DATE) + 1 AS TIMESTAMP)))
+),
+sides AS (
+    SELECT t.chain, t.token, t.day, t.amount_raw, f.entity AS from_entity, r.entity AS to_entity
+    FROM day_transfers t
+    LEFT JOIN labeled f ON f.chain = t.chain AND f.address_id = t.from_id
+        AND (f.valid_from IS NULL OR t.block_time >= f.valid_from) AND (f.valid_to IS NULL OR t.block_time < f.valid_to)
+    LEFT JOIN labeled r ON r.chain = t.chain AND r.address_id = t.to_id
+        AND (r.valid_from IS NULL OR t.block_time >= r.valid_from) AND (r.valid_to IS NULL OR t.block_time < r.valid_to)
+),
+totals AS (
+    SELECT chain, token, day, sum(amount_raw) AS day_volume, count(*) AS day_transfers,
+           coalesce(sum(amount_raw) FILTER (WHERE from_entity IS NOT NULL OR to_entity IS NOT NULL), 0) AS labeled_volume,
+           count(*) FILTER (WHERE from_entity IS NOT NULL OR to_entity IS NOT NULL) AS labeled_transfers
+    FROM sides GROUP BY ALL
+),
+touched AS (
+    SELECT chain, token, day, from_entity AS entity, amount_raw FROM sides WHERE from_entity IS NOT NULL
+    UNION ALL
+    SELECT chain, token, day, to_entity, amount_raw FROM sides
+    WHERE to_entity IS NOT NULL AND to_entity IS DISTINCT FROM from_entity
+),
+per_entity AS (
+    SELECT chain, token, day, entity, sum(amount_raw) AS volume, count(*) AS transfers FROM touched GROUP BY ALL
+)
+SELECT chain, day, entity, usdt_amount(volume) AS volume, transfers, usdt_amount(day_volume) AS day_volume,
+       CAST(round(100 * volume / day_volume, 2) AS DECIMAL(5, 2)) AS share_pct, token
+FROM (
+    SELECT t.chain, t.token, t.day, '(any label)' AS entity, t.labeled_volume AS volume,
+           t.labeled_transfers AS transfers, t.day_volume, 0 AS rank
+    FROM totals t
+    UNION ALL
+    SELECT e.chain, e.token, e.day, e.entity, e.volume, e.transfers, t.day_volume, 1
+    FROM per_entity e JOIN totals t USING (chain, token, day)
+)
+ORDER BY chain, token, day, rank, volume DESC, entity;
