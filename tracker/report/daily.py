@@ -188,7 +188,7 @@ def _coverage(report: Report, coverage: Result, kinds: Result) -> None:
         carried[row["chain"]].append(f"{row['method']} {_fixed(row['share_pct'], 1)}%{counted}")
     lines = [(row["chain"], row["day_volume"], row["volume"], row["share_pct"] / 100, ", ".join(carried[row["chain"]]))
              for row in _by(coverage, "entity", "(any label)")]
-    report.sections["label coverage"] = table(["chain", "volume", "labeled_volume", "coverage", "exchange_flow_by_label"],
+    report.sections["label coverage"] = table(["chain", "volume", "labeled_volume", "coverage", "flow_by_label_kind"],
                                               sorted(lines))
 
 
@@ -242,7 +242,7 @@ KINDS = {
     **dict.fromkeys(("funding_annualized", "funding_annualized_oi_weighted", "oi_drawdown_90d"), "pct"),
     "funding_rate": "rate", "confidence": "share", "coverage": "pct", "score": "score", "long_short_ratio": "number",
     "close": "number", "transfers": "count", "day": "date", "synced_until": "time",
-    "reasons": "note", "missing": "note",  # sentences: printed under the table, not in a cell
+    "reasons": "note", "missing": "note", "flow_by_label_kind": "note",  # sentences: printed under the table, not in a cell
 }
 UNKNOWN = "—"  # a NULL figure (no anchor, no supply yet): never printed as 0
 WIDTH = 100  # text wraps here in `table`; a table wider than this is printed turned (one line per column)
