@@ -5,7 +5,10 @@
 Generates, in the tracker's own schema: `--transfers` Ethereum USDT transfers over 2 years (≈ 19 a block,
 a block every 12 s, ≈ 1.3 transfers a transaction), from and to a Zipf-like pool of 5M user wallets and
 2,000 labeled exchange wallets of 40 entities (≈ 35 % of transfers touch an exchange; some move between
-exchanges; addresses as random as real ones), amounts log-uniform from 0.01 to 1M USDT with 1 % from 1M to
+exchanges; addresses as random as real ones), a layer of user deposit addresses (one per 100 transfers,
+2-4 transfers each: a user pays it, it sweeps to its exchange within the hour) and one unlabeled hot wallet
+per entity (refilled from a labeled wallet, swept to by a quarter of the deposits and the only destination
+of another quarter, paying out to users) — the ground truth clustering must find, amounts log-uniform from 0.01 to 1M USDT with 1 % from 1M to
 100M, block hashes for the newest `database.hashed_blocks` blocks only (as a sync keeps them), mint/burn
 events, a balance anchor per exchange wallet, and 2 years of daily BTC/ETH market data on one venue. Then times, each in a fresh process (wall seconds, peak RSS), against a hand-written
 DuckDB aggregate over the same rows (the floor any tool pays to read them):
@@ -43,6 +46,8 @@ BLOCK_SECONDS = 12
 USERS = 5_000_000
 EXCHANGE_WALLETS = 2_000
 ENTITIES = 40
+TRANSFERS_PER_DEPOSIT = 100  # one deposit address per this many generated transfers
+HOT_PAYOUTS = 1_000  # payouts by each unlabeled hot wallet
 REPEATS = 5
 # Wallet number n's address (DuckDB's sha256 of the decimal text, as hashlib gives it).
 ADDRESS_SQL = "'0x' || substr(sha256(CAST({n} AS VARCHAR)), 1, 40)"
@@ -106,6 +111,7 @@ def generate(db: Path, transfers: int) -> float:
                    NULL
             FROM sides""")
         first = last
+    _deposit_layer(con, transfers // TRANSFERS_PER_DEPOSIT, blocks)
     last_block = blocks - 1
     con.execute(f"""
         INSERT INTO blocks
@@ -149,6 +155,50 @@ _MEASURE = ("import json,resource,subprocess,sys,time; t=time.perf_counter();"
             " d=subprocess.run(sys.argv[1:], capture_output=True, text=True);"
             " print(json.dumps([d.returncode, time.perf_counter()-t,"
             " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, d.stderr[-300:]]))")
+
+
+def _deposit_layer(con: duckdb.DuckDBPyConnection, deposits: int, blocks: int) -> None:
+    """Deposit address k (id after the users) belongs to entity k % 40. A user pays it; within 10 minutes it
+    sweeps to a labeled wallet of its entity (k % 4 != 1). k % 4 == 0 is paid again an hour later and sweeps
+    that to the entity's unlabeled hot wallet (ids after the deposits); k % 4 == 1 sweeps only there. Each
+    hot wallet gets a refill from a labeled wallet of its entity and pays HOT_PAYOUTS users. Rows in time
+    order (a sync appends in block order), after the random transfers."""
+    first_deposit = EXCHANGE_WALLETS + USERS + 1
+    first_hot = first_deposit + deposits
+    con.execute(f"""
+        INSERT INTO addresses
+        SELECT CAST(n AS INTEGER), {ADDRESS_SQL.format(n="'deposit ' || n")} FROM range({first_deposit}, {first_hot + ENTITIES}) t(n)""")
+    span = (blocks - 600) * BLOCK_SECONDS
+    con.execute(f"""
+        INSERT INTO transfer_logs
+        WITH deposits AS (
+            SELECT k, hash(k) AS h, {first_deposit} + k AS deposit_id, k % {ENTITIES} AS entity
+            FROM range({deposits}) t(k)
+        ), legs AS (
+            SELECT k, entity, 0 AS leg, (h % {span}) AS second,
+                   1 + {EXCHANGE_WALLETS} + CAST((h >> 24) % {USERS} AS BIGINT) AS from_id, deposit_id AS to_id,
+                   (h >> 40) % 1000000 AS size FROM deposits
+            UNION ALL
+            SELECT k, entity, 1, (h % {span}) + 600, deposit_id,
+                   1 + entity + {ENTITIES} * CAST((h >> 8) % ({EXCHANGE_WALLETS} // {ENTITIES}) AS BIGINT),
+                   (h >> 40) % 1000000 FROM deposits WHERE k % 4 <> 1
+            UNION ALL
+            SELECT k, entity, 2, (h % {span}) + 3600, 1 + {EXCHANGE_WALLETS} + CAST((h >> 24) % {USERS} AS BIGINT),
+                   deposit_id, (h >> 20) % 1000000 FROM deposits WHERE k % 4 IN (0, 1)
+            UNION ALL
+            SELECT k, entity, 3, (h % {span}) + 4200, deposit_id, {first_hot} + entity, (h >> 20) % 1000000
+            FROM deposits WHERE k % 4 IN (0, 1)
+            UNION ALL
+            SELECT -1 - e, e, 4, 3600, 1 + e, {first_hot} + e, 10000000000 FROM range({ENTITIES}) t(e)
+            UNION ALL
+            SELECT -1000 - p, p % {ENTITIES}, 5, 7200 + hash(p) % {span}, {first_hot} + p % {ENTITIES},
+                   1 + {EXCHANGE_WALLETS} + CAST(hash(p + 1) % {USERS} AS BIGINT), hash(p) % 10000000
+            FROM range({ENTITIES * HOT_PAYOUTS}) t(p)
+        )
+        SELECT 'ethereum', '{TOKEN}', second // {BLOCK_SECONDS}, TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds(second),
+               unhex(md5('deposit ' || k || ':' || leg) || md5(leg || ':' || k)), 0,
+               CAST(from_id AS INTEGER), CAST(to_id AS INTEGER), CAST(1000000 + size * 1000 AS DECIMAL(38, 0)), NULL
+        FROM legs ORDER BY second""")
 
 
 def timed(args: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -281,6 +331,32 @@ def step_write(db: Path, rows: int = 50_000) -> tuple[float, float]:
     return seconds[0], seconds[1]
 
 
+def clustering(db: Path, env: dict[str, str], report_day: date) -> None:
+    """`labels discover` (deposit addresses and hot wallets, all history) and `labels coverage`, timed, with
+    what discovery found against the generated ground truth (the deposit layer)."""
+    print(f"{'what':34} {'wall s':>8} {'peak RSS':>9}")
+    for name, args in (
+        ("labels discover (all history)", ["labels", "discover", "--chain", "ethereum"]),
+        ("labels coverage (all days)", ["labels", "coverage", "--format", "csv"]),
+        ("labels coverage (30 days)", ["labels", "coverage", "--since", str(report_day - timedelta(days=29)),
+                                       "--until", str(report_day), "--format", "csv"]),
+        ("labels coverage --counterparties", ["labels", "coverage", "--counterparties", "--format", "csv"]),
+        ("report with discovered labels", ["report", "--date", str(report_day), "--format", "json"]),
+    ):
+        wall, peak = timed(args, env)
+        print(f"{name:34} {wall:8.2f} {peak / 1024:7.0f} MiB")
+    with duckdb.connect(str(db), read_only=True) as con:
+        first_deposit = EXCHANGE_WALLETS + USERS + 1
+        found = dict(con.execute(
+            "SELECT l.method || CASE WHEN w.address_id >= ? THEN ' (generated)' ELSE ' (random user)' END, count(*)"
+            " FROM labels l JOIN watched_addresses w USING (address) WHERE l.method LIKE 'discovered:%' GROUP BY 1",
+            [first_deposit]).fetchall())
+        generated = con.execute("SELECT count(*) FROM addresses WHERE address_id >= ?", [first_deposit]).fetchall()[0][0]
+        rounds = con.execute("SELECT max(round) FROM discovered_hot_wallets").fetchall()[0][0]
+    print(f"ground truth: {generated - ENTITIES:,} deposit addresses and {ENTITIES} unlabeled hot wallets; found "
+          f"{', '.join(f'{key} {value:,}' for key, value in sorted(found.items()))}; hot wallets found by round {rounds}")
+
+
 def main() -> None:
     db = generated_file(__doc__.splitlines()[0], 100_000_000, "/tmp/scale.duckdb")
     with duckdb.connect(str(db), read_only=True) as con:
@@ -316,12 +392,13 @@ def main() -> None:
         ("signals", ["signals", "--since", str(report_day)], floor_all),
     ]
     for query in sorted((ROOT / "tracker" / "sql" / "queries").glob("*.sql")):
-        params = ["-p", "day", str(report_day)] if query.stem == "report_status" else []
+        params = ["-p", "day", str(report_day)] if query.stem in ("report_status", "flow_by_label_method") else []
         runs.append((f"query {query.stem}", ["query", query.stem, *params, "--format", "csv"], floor_all))
     print(f"{'what':34} {'wall s':>8} {'bare s':>8} {'ratio':>6} {'peak RSS':>9}")
     for name, args, floor in runs:
         wall, peak = timed(args, env)
         print(f"{name:34} {wall:8.2f} {floor:8.2f} {wall / floor:6.2f} {peak / 1024:7.0f} MiB")
+    clustering(db, env, report_day)
     with duckdb.connect(str(db), read_only=True) as con:
         wallets = con.execute("SELECT count(*) FROM addresses").fetchall()[0][0]
     empty, known = step_write(db)
