@@ -45,8 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tracker.chains import CHAINS  # noqa: E402  (validators: EIP-55, base58check)
-from tracker.errors import TrackerError  # noqa: E402
+from tracker.chains import CHAINS  # validators: EIP-55, base58check
+from tracker.errors import TrackerError
 
 HEADER = ("chain", "address", "entity", "category", "wallet_type", "source", "valid_from", "valid_to")
 
@@ -237,34 +237,32 @@ def normalize(chain: str, address: str) -> str:
 
 
 def name_kind(name: str) -> tuple[str, str] | None:
-    """(entity, the name's kind in lower case) when the name starts with a known exchange."""
+    """(entity, the rest of the name, numbers removed) when the name starts with a known exchange."""
     text = re.sub(r"\s+\d+$", "", name.strip())
     lowered = text.lower()
     for alias in sorted(ALIASES, key=len, reverse=True):
-        if lowered == alias or lowered.startswith(alias + " ") or lowered.startswith(alias + ":"):
-            return ALIASES[alias], re.sub(r"\s+\d+$", "", text[len(alias):].lstrip(" :").strip()).lower()
+        if lowered == alias or lowered.startswith((alias + " ", alias + ":")):
+            return ALIASES[alias], re.sub(r"\s+\d+$", "", text[len(alias):].lstrip(" :").strip())
     return None
 
 
 def parse_name(name: str) -> tuple[str, str] | None:
     """(entity, wallet_type) for an Etherscan-style name tag of an exchange wallet, else None."""
-    text = re.sub(r"\s+\d+$", "", name.strip())
-    lowered = text.lower()
-    for alias in sorted(ALIASES, key=len, reverse=True):
-        if lowered == alias or lowered.startswith(alias + " ") or lowered.startswith(alias + ":"):
-            rest = text[len(alias):].lstrip(" :").strip()
-            rest = re.sub(r"\s+\d+$", "", rest)
-            if rest.lower() in KINDS:
-                return ALIASES[alias], KINDS[rest.lower()]
-            if TOKEN_HOT.match(rest):
-                return ALIASES[alias], "hot"
-            return None
+    found = name_kind(name)
+    if found is None:
+        return None
+    entity, rest = found
+    if rest.lower() in KINDS:
+        return entity, KINDS[rest.lower()]
+    if TOKEN_HOT.match(rest):
+        return entity, "hot"
     return None
 
 
 def add_named(build: Build, origin: str, address: str, name: str, source_text: str) -> None:
     what = f"{address} {name!r}"
-    doubt = DOUBTFUL.get(name_kind(name) or ("", ""))
+    entity, rest = name_kind(name) or ("", "")
+    doubt = DOUBTFUL.get((entity, rest.lower()))
     if doubt:
         build.drop(doubt, what, origin)
         return
@@ -336,7 +334,7 @@ def read_defillama(build: Build, repo: Path) -> None:
     # The 2022-2023 asset list (Binance's published wallets per asset and network): wallets since retired.
     legacy = git_show(repo, DEFILLAMA_BINANCE_2023_COMMIT, "projects/binance/config.js")
     networks = {"ETH": "ethereum", "TRX": "tron"}
-    for network, address in re.findall(r"""^\s*\[\s*"[^"]*"\s*,\s*"(ETH|TRX)"\s*,\s*"([^"]+)"\s*\]""", legacy, re.M):
+    for network, address in re.findall(r"""^\s*\[\s*"[^"]*"\s*,\s*"(ETH|TRX)"\s*,\s*"([^"]+)"\s*\]""", legacy, re.MULTILINE):
         add_owner(build, networks[network], address, "Binance",
                   f"{DEFILLAMA}: projects/binance/config.js {networks[network]} (Binance's 2023 wallet list)")
     for project, entity in sorted(DEFILLAMA_PROJECTS.items()):
