@@ -113,14 +113,18 @@ def test_dune_spellbook_format(tmp_path: Path) -> None:
 
 
 def test_bundled_set_is_valid_curated_and_loaded_on_first_use(tmp_path: Path) -> None:
-    files = bundled_files()  # package data: tracker/data/labels/*.csv
-    assert files and [f.name for f in files] == ["default.csv"] and (BUNDLED_DIR / "default.csv").is_file()
+    files = bundled_files()  # package data: tracker/data/labels/*.csv, one file per source
+    assert [f.name for f in files] == ["ethereum-defillama.csv", "ethereum-eth-labels.csv",
+                                       "ethereum-etherscan-labels.csv", "issuers.csv", "tron-defillama.csv"]
+    assert all((BUNDLED_DIR / f.name).is_file() for f in files) and (BUNDLED_DIR / "NOTICE").is_file()
     labels = [label for path in files for label in read_labels(path.read_text(), str(path))]
-    assert len({(l.chain, l.address) for l in labels}) == len(labels)  # no address twice
+    assert len({(l.chain, l.address) for l in labels}) == len(labels)  # no address twice, across the files too
     assert all(l.source for l in labels)
     by_entity = {(l.chain, l.entity) for l in labels if l.category == "exchange"}
     for entity in ("Binance", "OKX", "Bybit", "Kraken", "HTX", "Bitfinex", "KuCoin", "Gate", "Bitget", "Coinbase"):
-        assert any(e == entity for _, e in by_entity), entity
+        assert ("ethereum", entity) in by_entity, entity
+    for entity in ("Binance", "OKX", "Bybit", "HTX", "Bitfinex", "KuCoin", "Gate", "Bitget"):
+        assert ("tron", entity) in by_entity, entity
     issuers = {(l.chain, l.entity, l.wallet_type) for l in labels if l.category == "issuer"}
     assert issuers == {("ethereum", "Tether", "treasury"), ("tron", "Tether", "treasury")}
     db = tmp_path / "t.duckdb"

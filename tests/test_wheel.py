@@ -91,8 +91,9 @@ def test_wheel_ships_every_run_time_file(wheel: Path) -> None:
         assert f"tracker/sql/queries/{name}" in names, name
     assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("tracker/sql/queries/")) == queries
     assert sorted(n for n in names if n.startswith("tracker/data/labels/")) == [
-        f"tracker/data/labels/{path.name}" for path in sorted(SOURCE_LABELS.glob("*.csv"))
-    ] == ["tracker/data/labels/default.csv"]
+        f"tracker/data/labels/{path.name}" for path in sorted([*SOURCE_LABELS.glob("*.csv"), SOURCE_LABELS / "NOTICE"])
+    ] == [f"tracker/data/labels/{name}" for name in ("NOTICE", "ethereum-defillama.csv", "ethereum-eth-labels.csv",
+                                                     "ethereum-etherscan-labels.csv", "issuers.csv", "tron-defillama.csv")]
     migrations = sorted(path.name for path in SOURCE_MIGRATIONS.glob("*.sql"))
     assert migrations and all(f"tracker/migrations/{name}" in names for name in migrations)
     for folder in ("views", "analytics"):  # every view/macro and analytic statement the store and anchors read
@@ -167,7 +168,8 @@ def test_installed_tracker_loads_the_bundled_labels(installed) -> None:
     fresh = elsewhere / "fresh.duckdb"
     listed = _run([str(tracker), "--db", str(fresh), "labels", "list", "--format", "csv"], cwd=elsewhere, env=env)
     table = list(csv.DictReader(io.StringIO(listed.stdout)))
-    bundled = list(csv.DictReader(io.StringIO((SOURCE_LABELS / "default.csv").read_text(encoding="utf-8"))))
+    bundled = [row for path in sorted(SOURCE_LABELS.glob("*.csv"))
+               for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))]
     assert len(table) == len(bundled) > 0
     entities = {(row["chain"], row["entity"], row["category"]) for row in table}
     for chain in ("ethereum", "tron"):
