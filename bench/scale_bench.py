@@ -189,7 +189,7 @@ def _deposit_layer(con: duckdb.DuckDBPyConnection, deposits: int, blocks: int) -
             SELECT k, entity, 3, (h % {span}) + 4200, deposit_id, {first_hot} + entity, (h >> 20) % 1000000
             FROM deposits WHERE k % 4 IN (0, 1)
             UNION ALL
-            SELECT -1 - e, e, 4, 3600, 1 + e, {first_hot} + e, 10000000000 FROM range({ENTITIES}) t(e)
+            SELECT -1 - e, e, 4, 3600, 1 + e, {first_hot} + e, 1000000000 FROM range({ENTITIES}) t(e)
             UNION ALL
             SELECT -1000 - p, p % {ENTITIES}, 5, 7200 + hash(p) % {span}, {first_hot} + p % {ENTITIES},
                    1 + {EXCHANGE_WALLETS} + CAST(hash(p + 1) % {USERS} AS BIGINT), hash(p) % 10000000

@@ -421,7 +421,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eth-labels", type=Path, default=Path("/work/.mirror/dawsbot+eth-labels/repo"))
     parser.add_argument("--defillama", type=Path, default=Path("/work/.mirror/DefiLlama+DefiLlama-Adapters/repo"))
     parser.add_argument("--out", type=Path, default=ROOT / "tracker" / "data" / "labels")
+    parser.add_argument("--check", action="store_true",
+                        help="regenerate into a scratch directory and compare with --out byte for byte (exit 1 if not)")
     args = parser.parse_args(argv)
+    if args.check:
+        import tempfile
+
+        bundled = args.out
+        with tempfile.TemporaryDirectory() as scratch:
+            rest = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--check"]
+            main([*rest, "--out", scratch])
+            made = {p.name: p.read_bytes() for p in Path(scratch).glob("*.csv")}
+            shipped = {p.name: p.read_bytes() for p in bundled.glob("*.csv")}
+            differ = sorted(n for n in made.keys() | shipped.keys() if made.get(n) != shipped.get(n))
+            print(f"check: {'identical' if not differ else 'DIFFERENT: ' + ', '.join(differ)} ({len(made)} files)")
+            return 1 if differ else 0
     build = Build()
     read_etherscan_labels(build, args.etherscan_labels)
     read_eth_labels(build, args.eth_labels)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +13,6 @@ from tracker.analytics.labels import BUNDLED_DIR, COLUMNS, Label, bundled_files,
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS_DIR = ROOT / "tracker" / "data" / "labels"
-SCRIPT = ROOT / "scripts" / "build_bundled_labels.py"
 
 # file -> the source every one of its rows names (issuers.csv: the hand-curated facts listed in NOTICE)
 FILES = {
@@ -179,18 +176,3 @@ def test_well_known_wallets_have_the_right_entity_and_type(labels: list[Label]) 
         assert by_key.get(key) == expected, key
     types = Counter(l.wallet_type for l in labels)
     assert types["hot"] >= 25 and types["cold"] >= 15 and set(types) <= {"hot", "cold", "deposit", "treasury", "unknown"}
-
-
-@pytest.mark.skipif(not all((Path("/work/.mirror") / repo / "repo").is_dir() for repo in (
-    "brianleect+etherscan-labels", "dawsbot+eth-labels", "DefiLlama+DefiLlama-Adapters")),
-    reason="the source snapshots are not on this machine")
-def test_the_build_script_regenerates_the_bundled_files(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)
-    for name in FILES:
-        assert (tmp_path / name).read_bytes() == (LABELS_DIR / name).read_bytes(), name
-    assert "conflicts (dropped from every file): 0" in done.stdout
-    assert "dropped [brianleect/etherscan-labels] 0xc6cde7c39eb2f0f0095f41570af89efc2c1ea828 'Bitfinex: MultiSig 2'" \
-        in done.stdout

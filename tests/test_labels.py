@@ -201,3 +201,42 @@ def test_an_address_may_change_owner_over_time(tmp_path: Path) -> None:
     done = import_file(db, path)
     assert done.returncode == 0, done.stderr
     assert rows(db, "SELECT entity FROM labels WHERE address = '0x00000000000000000000000000000000000000aa' ORDER BY valid_from NULLS FIRST") == [("OldEx",), ("NewEx",)]
+
+
+def test_a_new_bundled_set_replaces_the_old_one_and_imported_labels_win(tmp_path: Path) -> None:
+    import duckdb
+
+    from tracker.analytics.bundled import bundled_digest
+    from tracker.analytics.labels import bundled_labels
+    from tracker.store import Store
+
+    binance14, coinbase1 = "0x28c6c06298d514db089934071355e5743bf21d60", "0x71660c4005ba85c37ccec55d0c4493e66fe775d3"
+    db = tmp_path / "old.duckdb"
+    Store.open(db).close()
+    # As an earlier version left the file: its bundled rows, a label the user imported over a bundled address
+    # (another entity), and a discovered deposit address that the new bundled set names.
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "INSERT INTO labels (chain, address, entity, category, wallet_type, source, method) VALUES"
+            " ('ethereum', '0x00000000000000000000000000000000000000e1', 'OldEx', 'exchange', 'hot',"
+            "  'dune spellbook cex_evms_addresses (OldEx 1)', 'bundled'),"
+            f" ('ethereum', '{binance14}', 'MyDesk', 'exchange', 'hot', 'import:mine.csv', 'imported'),"
+            f" ('ethereum', '{coinbase1}', 'Kraken', 'exchange', 'deposit', 'discovered', 'discovered:deposit')")
+    listed = run_cli("--db", str(db), "labels", "list", "--format", "csv")
+    assert listed.returncode == 0, listed.stderr
+    table = {(r["address"], r["entity"], r["method"]) for r in csv.DictReader(listed.stdout.splitlines())}
+    assert not any(entity == "OldEx" for _, entity, _ in table)  # the old set is gone
+    assert (binance14, "MyDesk", "imported") in table and (binance14, "Binance", "bundled") not in table
+    assert (coinbase1, "Coinbase", "bundled") in table and not any(m.startswith("discovered") for _, _, m in table)
+    assert len(table) == len(bundled_labels())  # every bundled row but Binance 14, plus MyDesk's
+    conflicts = list(csv.DictReader(run_cli("--db", str(db), "labels", "list", "--conflicts", "--format", "csv")
+                                    .stdout.splitlines()))
+    assert sorted((c["address"], c["kept_entity"], c["kept_method"], c["claimed_entity"], c["claimed_method"])
+                  for c in conflicts) == [
+        (binance14, "MyDesk", "imported", "Binance", "bundled"),
+        (coinbase1, "Coinbase", "bundled", "Kraken", "discovered:deposit"),
+    ]
+    assert rows(db, "SELECT digest, rows FROM label_sets") == [(bundled_digest(), len(bundled_labels()) - 1)]
+    before = file_digest(db)
+    again = run_cli("--db", str(db), "labels", "list", "--format", "csv")
+    assert again.stdout == listed.stdout and file_digest(db) == before  # current: read-only, nothing rewritten
