@@ -4,24 +4,9 @@
 -- day_volume in %. The '(any label)' row counts a transfer once whoever is on each side. Discovered labels
 -- count only with --with-discovered (SET VARIABLE with_discovered = true), as in flows.
 -- Parameters (NULL = no filter): $chain ('ethereum' | 'tron'), $since, $until (DATE, inclusive).
-WITH labeled AS (
-    SELECT l.chain, w.address_id, l.entity, l.valid_from, l.valid_to
-    FROM flow_labels l JOIN watched_addresses w USING (address)
-),
-day_transfers AS (
-    SELECT chain, token, CAST(timezone('UTC', block_time) AS DATE) AS day, block_time, from_id, to_id, amount_raw
-    FROM transfer_logs
-    WHERE supply_leg IS NULL AND from_id <> to_id AND ($chain IS NULL OR chain = $chain)
-      AND ($since IS NULL OR block_time >= timezone('UTC', CAST(CAST($since AS DATE) AS TIMESTAMP)))
-      AND ($until IS NULL OR block_time < timezone('UTC', CAST(CAST($until AS DATE) + 1 AS TIMESTAMP)))
-),
-sides AS (
-    SELECT t.chain, t.token, t.day, t.amount_raw, f.entity AS from_entity, r.entity AS to_entity
-    FROM day_transfers t
-    LEFT JOIN labeled f ON f.chain = t.chain AND f.address_id = t.from_id
-        AND (f.valid_from IS NULL OR t.block_time >= f.valid_from) AND (f.valid_to IS NULL OR t.block_time < f.valid_to)
-    LEFT JOIN labeled r ON r.chain = t.chain AND r.address_id = t.to_id
-        AND (r.valid_from IS NULL OR t.block_time >= r.valid_from) AND (r.valid_to IS NULL OR t.block_time < r.valid_to)
+WITH sides AS (
+    SELECT chain, token, CAST(timezone('UTC', block_time) AS DATE) AS day, amount_raw, from_entity, to_entity
+    FROM labeled_transfer_sides($chain, $since, $until)
 ),
 totals AS (
     SELECT chain, token, day, sum(amount_raw) AS day_volume, count(*) AS day_transfers,
