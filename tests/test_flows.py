@@ -163,9 +163,9 @@ def test_queries_run_by_name_and_unchanged_in_duckdb(synced, tmp_path: Path) -> 
             args = ", ".join(f"{name} := NULL" for name in names)
             answer = con.execute(f"EXECUTE q({args})").fetchall()
             # no market data or signals in this scenario: those files are run on tests/support/dataset.py's data
-            # (exchange_reserves_on needs its $day)
+            # (exchange_reserves_on and flow_by_label_method need their $day)
             assert answer or path.name in ("market_daily.sql", "signal_evaluation.sql", "signals_daily.sql",
-                                           "exchange_reserves_on.sql"), path.name
+                                           "exchange_reserves_on.sql", "flow_by_label_method.sql"), path.name
             con.execute("DEALLOCATE q")
         con.execute(f"PREPARE q AS {(ROOT / 'tracker' / 'sql' / 'queries' / 'exchange_netflow_daily.sql').read_text()}")
         got = con.execute(f"EXECUTE q(chain := '{chain_name}', since := DATE '2026-03-02', until := DATE '2026-03-02')").fetchall()

@@ -31,5 +31,5 @@ def unlabeled_counterparties(db_path: Path, chain: str | None, since: date | Non
     """The unlabeled addresses that moved most with labeled wallets (queries/unlabeled_counterparties)."""
     if limit < 1:
         raise TrackerError(f"--limit must be at least 1, got {limit}")
-    params = {**_window(chain, since, until), "limit": str(limit)}
+    params = {**_window(chain, since, until), "top": str(limit)}
     return run_sql(db_path, resolve_sql("unlabeled_counterparties"), params, with_discovered)

@@ -2,7 +2,7 @@
 -- wallets between two UTC days, each with the labeled entity it dealt with most (top_entity, its volume
 -- and share). volume_with_labeled counts both directions; entities: how many labeled entities it dealt with.
 -- Discovered labels count as labels only with --with-discovered.
--- Parameters (NULL = no filter): $chain, $since, $until (DATE, inclusive), $limit (default 20).
+-- Parameters (NULL = no filter): $chain, $since, $until (DATE, inclusive), $top (how many, default 20).
 WITH sides AS (
     SELECT chain, from_id, to_id, amount_raw, from_entity, to_entity FROM labeled_transfer_sides($chain, $since, $until)
 ),
@@ -25,7 +25,7 @@ ranked AS (
 -- the limit-th largest volume: ties at the cut are ordered by address (not by internal id) below
 cutoff AS (
     SELECT with_labeled FROM ranked WHERE place = 1
-    ORDER BY with_labeled DESC LIMIT 1 OFFSET coalesce(CAST($limit AS BIGINT), 20) - 1
+    ORDER BY with_labeled DESC LIMIT 1 OFFSET coalesce(CAST($top AS BIGINT), 20) - 1
 ),
 top AS (
     SELECT * FROM ranked WHERE place = 1 AND with_labeled >= coalesce((SELECT with_labeled FROM cutoff), 0)
@@ -35,4 +35,4 @@ SELECT t.chain, a.address, usdt_amount(t.with_labeled) AS volume_with_labeled, t
        CAST(round(100 * t.volume / t.with_labeled, 1) AS DECIMAL(4, 1)) AS top_entity_pct, t.entities
 FROM top t JOIN addresses a USING (address_id)
 ORDER BY t.with_labeled DESC, t.chain, a.address
-LIMIT coalesce(CAST($limit AS BIGINT), 20);
+LIMIT coalesce(CAST($top AS BIGINT), 20);
