@@ -158,9 +158,10 @@ _MEASURE = ("import json,resource,subprocess,sys,time; t=time.perf_counter();"
 
 
 def _deposit_layer(con: duckdb.DuckDBPyConnection, deposits: int, blocks: int) -> None:
-    """Deposit address k (id after the users) belongs to entity k % 40. A user pays it; within 10 minutes it
+    """Deposit address k (id after the users) belongs to entity (k // 4) % 40. A user pays it; within 10 minutes it
     sweeps to a labeled wallet of its entity (k % 4 != 1). k % 4 == 0 is paid again an hour later and sweeps
-    that to the entity's unlabeled hot wallet (ids after the deposits); k % 4 == 1 sweeps only there. Each
+    that to the entity's unlabeled hot wallet (ids after the deposits); k % 4 == 1 is paid only then and
+    sweeps only there. Each
     hot wallet gets a refill from a labeled wallet of its entity and pays HOT_PAYOUTS users. Rows in time
     order (a sync appends in block order), after the random transfers."""
     first_deposit = EXCHANGE_WALLETS + USERS + 1
@@ -172,12 +173,12 @@ def _deposit_layer(con: duckdb.DuckDBPyConnection, deposits: int, blocks: int) -
     con.execute(f"""
         INSERT INTO transfer_logs
         WITH deposits AS (
-            SELECT k, hash(k) AS h, {first_deposit} + k AS deposit_id, k % {ENTITIES} AS entity
+            SELECT k, hash(k) AS h, {first_deposit} + k AS deposit_id, (k // 4) % {ENTITIES} AS entity
             FROM range({deposits}) t(k)
         ), legs AS (
             SELECT k, entity, 0 AS leg, (h % {span}) AS second,
                    1 + {EXCHANGE_WALLETS} + CAST((h >> 24) % {USERS} AS BIGINT) AS from_id, deposit_id AS to_id,
-                   (h >> 40) % 1000000 AS size FROM deposits
+                   (h >> 40) % 1000000 AS size FROM deposits WHERE k % 4 <> 1
             UNION ALL
             SELECT k, entity, 1, (h % {span}) + 600, deposit_id,
                    1 + entity + {ENTITIES} * CAST((h >> 8) % ({EXCHANGE_WALLETS} // {ENTITIES}) AS BIGINT),
