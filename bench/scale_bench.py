@@ -336,6 +336,9 @@ def clustering(db: Path, env: dict[str, str], report_day: date) -> None:
     """`labels discover` (deposit addresses and hot wallets, all history) and `labels coverage`, timed, with
     what discovery found against the generated ground truth (the deposit layer)."""
     print(f"{'what':34} {'wall s':>8} {'peak RSS':>9}")
+    bounded = {**env, "TRACKER_MEMORY_LIMIT": "2GB"}
+    wall, peak = timed(["labels", "discover", "--chain", "ethereum"], bounded)
+    print(f"{'labels discover, memory_limit 2GB':34} {wall:8.2f} {peak / 1024:7.0f} MiB")
     for name, args in (
         ("labels discover (all history)", ["labels", "discover", "--chain", "ethereum"]),
         ("labels coverage (all days)", ["labels", "coverage", "--format", "csv"]),

@@ -11,7 +11,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from tests.support.helpers import all_contents, rows
+from tests.support.helpers import all_contents, rows, run_cli
 from tracker.errors import TrackerError
 from tracker.ingest.evm.decode import with_units
 from tracker.store import Batch, Store, migrations, views
@@ -221,3 +221,16 @@ def test_views_are_defined_once_and_reapplied_when_their_text_changes(tmp_path: 
         assert store.is_current()
         columns = [r[0] for r in store.connection.execute("DESCRIBE exchange_flows_by_hour").fetchall()]
     assert "marker" not in columns
+
+
+def test_memory_limit_setting_bounds_duckdb_and_refuses_nonsense(tmp_path: Path) -> None:
+    db = tmp_path / "m.duckdb"
+    assert run_cli("--db", str(db), "labels", "list", "--chain", "tron").returncode == 0  # creates the file
+    sql = "SELECT current_setting('memory_limit') AS limit_set"
+    bounded = run_cli("--db", str(db), "query", sql, "--format", "csv", env={"TRACKER_MEMORY_LIMIT": "1GB"})
+    assert bounded.returncode == 0, bounded.stderr
+    assert bounded.stdout.splitlines()[1] == "953.6 MiB"  # DuckDB's reading of 1 GB (10^9 bytes)
+    before = db.read_bytes()
+    bad = run_cli("--db", str(db), "query", sql, env={"TRACKER_MEMORY_LIMIT": "lots"})
+    assert bad.returncode != 0 and bad.stderr.strip() == "error: database.memory_limit 'lots' is not a size (e.g. 2GB, 500MB)"
+    assert db.read_bytes() == before

@@ -73,6 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds a reading command waits for a file another process is writing"),
     Setting("database.hashed_blocks", "TRACKER_HASHED_BLOCKS", 10_000,
             "blocks below each chain's frontier that keep their hash (reorg detection); older keep number and time"),
+    Setting("database.memory_limit", "TRACKER_MEMORY_LIMIT", "",
+            "DuckDB memory limit, e.g. 2GB (empty: DuckDB's default, 80 % of RAM); larger work spills to disk"),
     *(setting for spec in CHAINS.values() for setting in _chain_settings(spec)),
     Setting("market.venues", "TRACKER_VENUES", "binance,bybit,okx", "venues `market sync` and `run` ask"),
     Setting("market.symbols", "TRACKER_SYMBOLS", "BTC,ETH", "perpetuals `market sync` and `run` fetch"),

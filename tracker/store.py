@@ -219,10 +219,16 @@ def watch_addresses(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def configure_session(connection: duckdb.DuckDBPyConnection) -> None:
-    """What every tracker session needs: UTC days, and no progress bar (DuckDB draws it on stdout, where it
-    would land inside a piped CSV once a query runs longer than 2 s)."""
+    """What every tracker session needs: UTC days, no progress bar (DuckDB draws it on stdout, where it
+    would land inside a piped CSV once a query runs longer than 2 s), and the user's memory limit if set."""
     connection.execute("SET TimeZone = 'UTC'")
     connection.execute("SET enable_progress_bar = false")
+    limit = settings.get("database.memory_limit")
+    if limit:
+        try:
+            connection.execute(f"SET memory_limit = '{str(limit).replace(chr(39), '')}'")
+        except duckdb.Error:
+            raise TrackerError(f"database.memory_limit {limit!r} is not a size (e.g. 2GB, 500MB)") from None
 
 
 class Store:

@@ -5,10 +5,11 @@ Rounds over the indexed transfers (since a day, if given), by address id:
      receipt, at least `min_sweeps` sends) and whose sends reach one exchange's known wallets and no other
      exchange's. A sweeper whose every send reached that exchange is its deposit address.
   2. hot wallets: an unknown address that sweepers of one exchange (at least `min_deposits` distinct ones)
-     sweep to, that got at least half of what it received from that exchange's wallets and sweepers, that
-     moved funds directly with the exchange's known wallets at least once (a refill or a top-up: what
-     tells a hot wallet from a merchant whose customers also use the exchange), and that paid at least
-     `min_payees` distinct addresses outside it, is that exchange's hot wallet.
+     sweep to, and no other exchange's, that moved funds directly with the exchange's known wallets at
+     least once (a refill or a top-up: what tells a hot wallet from a merchant whose customers also use
+     the exchange), and that paid at least `min_payees` distinct addresses outside it, is that exchange's
+     hot wallet. What it received from the exchange is evidence, not a test: in the first round most of
+     a hot wallet's deposit addresses are not known yet (they sweep only to it).
   Hot wallets join the exchange's known wallets and the rounds repeat until nothing new is found.
 Found addresses become labels (method discovered:deposit / discovered:hot, source 'discovered') with
 their evidence in discovered_deposits / discovered_hot_wallets; flows and reserves count them only with
@@ -88,7 +89,7 @@ def _cluster(con, params: dict, min_sweeps: int, min_deposits: int, min_payees: 
         )
         new = con.execute(
             "INSERT INTO discovery_hot SELECT *, ? FROM discovery_claims WHERE claimants = 1"
-            " AND from_entity * 2 >= received AND internal_transfers > 0 AND payees >= ?", [rounds, min_payees]
+            " AND internal_transfers > 0 AND payees >= ?", [rounds, min_payees]
         ).fetchall()[0][0]
         con.execute("INSERT INTO discovery_known SELECT DISTINCT address_id FROM discovery_claims WHERE claimants > 1")
         con.execute("INSERT INTO discovery_wallets SELECT address_id, entity, round FROM discovery_hot WHERE round = ?",
