@@ -108,6 +108,15 @@ class LiquidationRow:
     source: str  # ws / rest
 
 
+def base_asset(instrument: str) -> str:
+    """The tool's symbol for a USDT/USDC-quoted perpetual: BTCUSDT, BTC-USDT-SWAP -> BTC."""
+    head = instrument.split("-")[0] if "-" in instrument else instrument
+    for quote in ("USDT", "USDC"):
+        if head.endswith(quote) and len(head) > len(quote):
+            return head[: -len(quote)]
+    return head
+
+
 def liquidation(venue: str, symbol: str, instrument: str, when: Any, side: str, price: Any, qty: Decimal | Any,
                 source: str, what: str) -> LiquidationRow:
     """One liquidation from its payload strings; the notional is their exact product (refused if it is not)."""
