@@ -11,7 +11,8 @@ from tracker.errors import BadResponse, TrackerError
 from tracker.http import parse_json
 from tracker.market.paging import Series, get, VenueClient
 from tracker.market.rows import (
-    RATE_SCALE, VALUE_SCALE, FundingRow, OpenInterestRow, PriceRow, RatioRow, candle, exact, moment,
+    RATE_SCALE, VALUE_SCALE, FundingRow, LiquidationRow, OpenInterestRow, PriceRow, RatioRow, base_asset, candle,
+    exact, liquidation, moment,
 )
 
 # Binance reports the IP's used request weight of the current minute; its futures limit is 2400.
@@ -72,6 +73,34 @@ def binance_daily_klines(body: Any, symbol: str) -> list[PriceRow]:
     binance_error(body)
     return [candle("binance", symbol, item, "Binance kline") for item in body]
 
+
+
+# The liquidation order's side: a SELL closes a long, a BUY a short (USDⓈ-M docs, "Liquidation Order Streams").
+_BINANCE_LIQUIDATED = {"SELL": "long", "BUY": "short"}
+
+
+def binance_force_order(frame: Any) -> list[LiquidationRow]:
+    """One `!forceOrder@arr` frame (bare, or wrapped as {"stream", "data"}): its liquidation, at the average
+    fill price for the filled quantity; a subscribe ack or a COIN-M event (`st` 2, quantities in contracts)
+    gives nothing. Binance pushes at most the latest liquidation per symbol per second: a lower bound."""
+    if isinstance(frame, dict) and "stream" in frame and "data" in frame:
+        frame = frame["data"]
+    if not isinstance(frame, dict):
+        raise BadResponse(f"Binance: expected a JSON object, got {type(frame).__name__}")
+    if "id" in frame and "result" in frame:
+        return []  # {"result": null, "id": 1}: subscribed
+    if "code" in frame and "msg" in frame:
+        raise TrackerError(f"Binance: {frame['msg']} (code {frame['code']})")
+    if frame.get("e") != "forceOrder":
+        raise BadResponse(f"Binance: expected a forceOrder event, got {str(frame)[:80]}")
+    if frame.get("st", 1) != 1:
+        return []
+    order = frame.get("o")
+    if not isinstance(order, dict) or order.get("S") not in _BINANCE_LIQUIDATED:
+        raise BadResponse(f"Binance forceOrder: order missing or side not BUY/SELL: {str(order)[:80]}")
+    instrument = str(order.get("s") or "")
+    return [liquidation("binance", base_asset(instrument), instrument, order.get("T"), _BINANCE_LIQUIDATED[order["S"]],
+                        order.get("ap"), order.get("z"), "ws", "Binance forceOrder")]
 
 class BinanceClient(VenueClient):
     """USDⓈ-M futures public endpoints (base URL from TRACKER_BINANCE_URL)."""

@@ -9,7 +9,8 @@ from tracker.errors import BadResponse, TrackerError
 from tracker.http import RetryableRpcError, parse_json
 from tracker.market.paging import Series, backwards, by_cursor, get, VenueClient
 from tracker.market.rows import (
-    RATE_SCALE, VALUE_SCALE, FundingRow, OpenInterestRow, PriceRow, RatioRow, candle, exact, moment, ratio_of,
+    RATE_SCALE, VALUE_SCALE, FundingRow, LiquidationRow, OpenInterestRow, PriceRow, RatioRow, base_asset, candle,
+    exact, liquidation, moment, ratio_of,
 )
 
 # Bybit v5: {"retCode": 0, "retMsg": "OK", "result": {"list": [...], "nextPageCursor": "..."}}; lists newest first.
@@ -61,6 +62,33 @@ def bybit_daily_klines(items: list[Any], symbol: str) -> list[PriceRow]:
     """[startTime, open, high, low, close, volume (coins), turnover]."""
     return [candle("bybit", symbol, item, "Bybit kline") for item in items]
 
+
+
+# "Position side … When you receive a Buy update, this means that a long position has been liquidated" (v5
+# docs, All Liquidation): the opposite of Binance's order side.
+_BYBIT_LIQUIDATED = {"Buy": "long", "Sell": "short"}
+
+
+def bybit_all_liquidation(frame: Any) -> list[LiquidationRow]:
+    """One frame of the v5 public linear stream: the liquidations of an `allLiquidation.{symbol}` push at
+    their bankruptcy price `p` and size `v`; a subscribe ack or a pong gives nothing, a refusal is an error."""
+    if not isinstance(frame, dict):
+        raise BadResponse(f"Bybit: expected a JSON object, got {type(frame).__name__}")
+    if "op" in frame:  # {"success": true, "op": "subscribe"} / {"success": true, "ret_msg": "pong", "op": "ping"}
+        if frame.get("success") is False:
+            raise TrackerError(f"Bybit: {frame.get('ret_msg') or 'refused'} ({frame.get('op')})")
+        return []
+    topic = str(frame.get("topic") or "")
+    if not topic.startswith("allLiquidation.") or not isinstance(frame.get("data"), list):
+        raise BadResponse(f"Bybit: expected an allLiquidation push, got {str(frame)[:80]}")
+    rows = []
+    for item in frame["data"]:
+        if not isinstance(item, dict) or item.get("S") not in _BYBIT_LIQUIDATED:
+            raise BadResponse(f"Bybit allLiquidation: side not Buy/Sell in {str(item)[:80]}")
+        instrument = str(item.get("s") or "")
+        rows.append(liquidation("bybit", base_asset(instrument), instrument, item.get("T"),
+                                _BYBIT_LIQUIDATED[item["S"]], item.get("p"), item.get("v"), "ws", "Bybit allLiquidation"))
+    return rows
 
 class BybitClient(VenueClient):
     """Bybit v5 market endpoints, linear (USDT) perpetuals (base URL from TRACKER_BYBIT_URL)."""

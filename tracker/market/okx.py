@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from tracker import http as http_module
@@ -11,7 +12,8 @@ from tracker.errors import BadResponse, TrackerError
 from tracker.http import RetryableRpcError, parse_json
 from tracker.market.paging import Series, backwards, get, VenueClient
 from tracker.market.rows import (
-    RATE_SCALE, VALUE_SCALE, FundingRow, OpenInterestRow, PriceRow, RatioRow, candle, exact, moment,
+    RATE_SCALE, VALUE_SCALE, FundingRow, LiquidationRow, OpenInterestRow, PriceRow, RatioRow, base_asset, candle,
+    exact, liquidation, moment,
 )
 
 # OKX's trading-data (rubik) endpoints allow 5 requests per 2 s per IP: pace every OKX request.
@@ -69,6 +71,55 @@ def okx_daily_candles(items: list[Any], symbol: str) -> list[PriceRow]:
     """[ts, open, high, low, close, vol (contracts), volCcy (coins), volCcyQuote, confirm]: volume in coins."""
     return [candle("okx", symbol, item, "OKX candle", volume_at=6) for item in items]
 
+
+
+# The liquidation order's side: `sell` closes a long, `buy` a short (`posSide` is `net` outside hedge mode).
+_OKX_LIQUIDATED = {"sell": "long", "buy": "short"}
+
+
+def okx_contract_values(items: list[Any]) -> dict[str, Decimal]:
+    """instId -> base units per contract, for the linear swaps of a `public/instruments?instType=SWAP` answer."""
+    return {str(item.get("instId")): exact(item.get("ctVal"), VALUE_SCALE, f"{item.get('instId')} ctVal")
+            for item in items if isinstance(item, dict) and item.get("ctType") == "linear"}
+
+
+def okx_liquidations(items: list[Any], contract_values: dict[str, Decimal], source: str) -> list[LiquidationRow]:
+    """The `data` of a `liquidation-orders` push (source 'ws') or of REST `public/liquidation-orders` ('rest'):
+    each detail at its bankruptcy price, its size in contracts × the contract value. Inverse (coin-margined)
+    swaps are left out: their contracts are worth dollars, not coins."""
+    rows = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("details"), list):
+            raise BadResponse(f"OKX liquidation-orders: expected details in {str(item)[:80]}")
+        instrument = str(item.get("instId") or "")
+        if item.get("instType") != "SWAP" or not instrument.endswith(("-USDT-SWAP", "-USDC-SWAP")):
+            continue
+        if instrument not in contract_values:
+            raise BadResponse(f"OKX liquidation-orders: no contract value for {instrument} (public/instruments)")
+        for detail in item["details"]:
+            if not isinstance(detail, dict) or detail.get("side") not in _OKX_LIQUIDATED:
+                raise BadResponse(f"OKX liquidation-orders: side not buy/sell in {str(detail)[:80]}")
+            contracts = exact(detail.get("sz"), VALUE_SCALE, f"OKX {instrument} sz")
+            qty = exact(str(contracts * contract_values[instrument]), VALUE_SCALE, f"OKX {instrument} size in coins")
+            rows.append(liquidation("okx", base_asset(instrument), instrument, detail.get("ts"),
+                                    _OKX_LIQUIDATED[detail["side"]], detail.get("bkPx"), qty, source,
+                                    "OKX liquidation-orders"))
+    return rows
+
+
+def okx_liquidation_frame(frame: Any, contract_values: dict[str, Decimal]) -> list[LiquidationRow]:
+    """One frame of the public websocket: a `liquidation-orders` push's liquidations; the subscribe event gives
+    nothing and an error event is one error line. (The keep-alive `pong` is bare text, not JSON.)"""
+    if not isinstance(frame, dict):
+        raise BadResponse(f"OKX: expected a JSON object, got {type(frame).__name__}")
+    if frame.get("event") == "error":
+        raise TrackerError(f"OKX: {frame.get('msg') or 'error'} (code {frame.get('code')})")
+    if "event" in frame:
+        return []
+    arg = frame.get("arg")
+    if not isinstance(arg, dict) or arg.get("channel") != "liquidation-orders" or not isinstance(frame.get("data"), list):
+        raise BadResponse(f"OKX: expected a liquidation-orders push, got {str(frame)[:80]}")
+    return okx_liquidations(frame["data"], contract_values, "ws")
 
 class OkxClient(VenueClient):
     """OKX v5 public and trading-data endpoints, USDT-margined swaps (base URL from TRACKER_OKX_URL)."""

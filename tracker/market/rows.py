@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from tracker.errors import BadResponse
@@ -90,6 +90,47 @@ class PriceRow:
     low: Decimal
     close: Decimal
     volume: Decimal
+
+
+NOTIONAL_SCALE = 18  # price × qty: DECIMAL(38,18) holds the product of two 9-decimal values exactly
+
+
+@dataclass(frozen=True)
+class LiquidationRow:
+    venue: str
+    symbol: str
+    instrument: str
+    ts: datetime
+    side: str  # the position liquidated: long / short
+    price: Decimal
+    qty: Decimal
+    notional_usd: Decimal
+    source: str  # ws / rest
+
+
+def base_asset(instrument: str) -> str:
+    """The tool's symbol for a USDT/USDC-quoted perpetual: BTCUSDT, BTC-USDT-SWAP -> BTC."""
+    head = instrument.split("-")[0] if "-" in instrument else instrument
+    for quote in ("USDT", "USDC"):
+        if head.endswith(quote) and len(head) > len(quote):
+            return head[: -len(quote)]
+    return head
+
+
+def liquidation(venue: str, symbol: str, instrument: str, when: Any, side: str, price: Any, qty: Decimal | Any,
+                source: str, what: str) -> LiquidationRow:
+    """One liquidation from its payload strings; the notional is their exact product (refused if it is not)."""
+    if side not in ("long", "short"):
+        raise BadResponse(f"{what}: side {side!r} is neither long nor short")
+    price_value = exact(price, VALUE_SCALE, f"{what} price")
+    qty_value = qty if isinstance(qty, Decimal) else exact(qty, VALUE_SCALE, f"{what} quantity")
+    if price_value <= 0 or qty_value <= 0:
+        raise BadResponse(f"{what}: price {price!r} and quantity {qty!r} must be positive")
+    with localcontext(prec=80):  # the default 28 digits would round a long product silently
+        product = price_value * qty_value
+    notional = exact(str(product), NOTIONAL_SCALE, f"{what} notional")
+    return LiquidationRow(venue, symbol, instrument, moment(when, f"{what} time"), side, price_value, qty_value,
+                          notional, source)
 
 
 def candle(venue: str, symbol: str, item: Any, what: str, volume_at: int = 5) -> PriceRow:

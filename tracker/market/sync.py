@@ -43,6 +43,7 @@ _TABLES = {
     rows.OpenInterestRow: ("open_interest", ("exchange", "symbol", "period", "ts")),
     rows.RatioRow: ("long_short_ratio", ("exchange", "symbol", "period", "ts")),
     rows.PriceRow: ("prices", ("exchange", "symbol", "day")),
+    rows.LiquidationRow: ("liquidations", ("venue", "instrument", "ts", "side", "price", "qty")),
 }
 
 
