@@ -6,11 +6,13 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
 
 import tracker.http
+import tracker.market.okx
 from tests.support.helpers import file_digest, rows, run_cli
 from tests.support.venues import Bybit, Okx, json_response, ms, today
 from tracker.errors import TrackerError
@@ -65,8 +67,18 @@ def test_bybit_pages_backwards_and_stores_exact_values(tmp_path: Path, bybit: By
     assert rows(db, "SELECT count(*) FROM funding_rates") == [(1200,)]
 
 
-def test_okx_pages_backwards_and_stores_exact_values(tmp_path: Path, okx: Okx, waits: list[float]) -> None:
+def test_okx_pages_backwards_and_stores_exact_values(tmp_path: Path, okx: Okx, waits: list[float], monkeypatch) -> None:
     db = tmp_path / "m.duckdb"
+    # A clock that moves only when the tool waits: the pacing is then the same on a loaded machine as on an idle one
+    # (a slow request would otherwise need no wait and the count below would depend on the machine).
+    clock = [1000.0]
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(tracker.market.okx, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(tracker.http, "sleep", wait)
     summary = sync_market(db, ["okx"], ["BTC"], today() - timedelta(days=300), None)
     assert summary.rows == {"okx BTC funding": 900, "okx BTC open_interest": 300,
                             "okx BTC long_short_ratio": 300, "okx BTC prices": 300}
@@ -83,7 +95,7 @@ def test_okx_pages_backwards_and_stores_exact_values(tmp_path: Path, okx: Okx, w
     assert rows(db, "SELECT close, volume FROM prices ORDER BY day LIMIT 1") == [
         (Decimal(okx.candles[0][4]), Decimal(okx.candles[0][6]))]
     # Paced for the trading-data endpoints' 5 requests per 2 s.
-    assert len(waits) >= len(okx.requests) - 1 and all(0 < wait <= 0.4 for wait in waits)
+    assert len(waits) == len(okx.requests) - 1 and all(wait == pytest.approx(0.4) for wait in waits)
     before = rows(db, "SELECT count(*) FROM funding_rates")
     sync_market(db, ["okx"], ["BTC"], today() - timedelta(days=300), None)  # an explicit re-run upserts
     assert rows(db, "SELECT count(*) FROM funding_rates") == before == [(900,)]
