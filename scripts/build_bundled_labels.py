@@ -412,6 +412,7 @@ def write(kept: list[Row], out: Path) -> dict[str, int]:
             writer.writerow((r.chain, r.address, r.entity, r.category, r.wallet_type, r.source, "", ""))
         (out / name).write_text(buffer.getvalue(), encoding="utf-8")
         written[name] = len(rows)
+    (out / "MANIFEST").write_text("".join(f"{name}\n" for name in sorted(written)), encoding="utf-8")
     return written
 
 

@@ -103,6 +103,8 @@ def labels(bundled: dict[str, list[Label]]) -> list[Label]:
 def test_every_file_is_valid_with_the_exact_header_and_sorted(bundled: dict[str, list[Label]]) -> None:
     assert sorted(bundled) == sorted(FILES)  # and default.csv (Dune-sourced rows) is gone
     assert not (BUNDLED_DIR / "default.csv").is_file()
+    # the manifest (what the loader reads) names exactly the CSVs in the checkout
+    assert (LABELS_DIR / "MANIFEST").read_text().split() == sorted(p.name for p in LABELS_DIR.glob("*.csv"))
     for name, rows in bundled.items():
         text = (LABELS_DIR / name).read_text(encoding="utf-8")
         assert text.splitlines()[0] == ",".join(COLUMNS), name

@@ -91,8 +91,9 @@ def test_wheel_ships_every_run_time_file(wheel: Path) -> None:
         assert f"tracker/sql/queries/{name}" in names, name
     assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("tracker/sql/queries/")) == queries
     assert sorted(n for n in names if n.startswith("tracker/data/labels/")) == [
-        f"tracker/data/labels/{path.name}" for path in sorted([*SOURCE_LABELS.glob("*.csv"), SOURCE_LABELS / "NOTICE"])
-    ] == [f"tracker/data/labels/{name}" for name in ("NOTICE", "ethereum-defillama.csv", "ethereum-eth-labels.csv",
+        f"tracker/data/labels/{path.name}"
+        for path in sorted([*SOURCE_LABELS.glob("*.csv"), SOURCE_LABELS / "NOTICE", SOURCE_LABELS / "MANIFEST"])
+    ] == [f"tracker/data/labels/{name}" for name in ("MANIFEST", "NOTICE", "ethereum-defillama.csv", "ethereum-eth-labels.csv",
                                                      "ethereum-etherscan-labels.csv", "issuers.csv", "tron-defillama.csv")]
     migrations = sorted(path.name for path in SOURCE_MIGRATIONS.glob("*.sql"))
     assert migrations and all(f"tracker/migrations/{name}" in names for name in migrations)

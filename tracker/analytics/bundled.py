@@ -12,13 +12,17 @@ from tracker.errors import TrackerError
 
 # Package data (a Traversable): present in an installed wheel as in the checkout.
 BUNDLED_DIR = resources.files("tracker") / "data" / "labels"
+# The files of the set, one name a line. Listed rather than globbed: setuptools builds in ./build, and a file
+# removed from the checkout (default.csv) stays there and lands in the next wheel built from it.
+MANIFEST = "MANIFEST"
 
 
 def bundled_files() -> list[Traversable]:
-    """The bundled label CSVs, by name; refused loudly when the installed package lacks them."""
-    files = sorted((entry for entry in BUNDLED_DIR.iterdir() if entry.name.endswith(".csv") and entry.is_file()),
-                   key=lambda entry: entry.name) if BUNDLED_DIR.is_dir() else []
-    if not files:
+    """The bundled label CSVs the manifest names, in its order; refused loudly when the package lacks them."""
+    manifest = BUNDLED_DIR / MANIFEST
+    names = manifest.read_text(encoding="utf-8").split() if manifest.is_file() else []
+    files = [BUNDLED_DIR / name for name in names]
+    if not files or not all(entry.is_file() for entry in files):
         raise TrackerError(f"the bundled label set is missing from the installed package ({BUNDLED_DIR}): reinstall it")
     return files
 
