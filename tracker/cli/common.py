@@ -12,6 +12,7 @@ import typer
 
 from tracker import settings
 from tracker.days import parse_day
+from tracker.errors import TrackerError
 
 
 class _Lazy:
@@ -29,6 +30,7 @@ anchors, discovery, labels, signals, coverage = (
 reading = _Lazy("analytics.reading")
 ingest, ingest_sync = _Lazy("ingest.sources"), _Lazy("ingest.sync")
 market, report, chart = _Lazy("market.sync"), _Lazy("report.daily"), _Lazy("report.chart")
+stream = _Lazy("market.stream")
 job, output, chains = (_Lazy(n) for n in ("job", "output", "chains"))
 
 
@@ -100,6 +102,23 @@ def global_options(
     if path == settings.DEFAULT_DB_PATH:
         path.parent.mkdir(parents=True, exist_ok=True)
     ctx.obj = {"db": path}
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(value: str, flag: str) -> float:
+    """90s, 15m, 1h, 2d (or plain seconds) as seconds."""
+    text = value.strip().lower()
+    unit = _DURATION_UNITS.get(text[-1:], None)
+    number = text[:-1] if unit else text
+    try:
+        seconds = float(number) * (unit or 1)
+    except ValueError:
+        raise TrackerError(f"invalid {flag} {value!r}: expected a duration such as 90s, 15m, 1h or 2d") from None
+    if not seconds > 0 or seconds == float("inf"):
+        raise TrackerError(f"invalid {flag} {value!r}: expected a positive duration")
+    return seconds
 
 
 def optional_day(value: Optional[str], flag: str) -> date | None:

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from tracker import settings
-from tracker.cli.common import market, market_app, optional_day, say
+from tracker.cli.common import duration, market, market_app, optional_day, say, stream
 
 
 @market_app.command("sync")
@@ -38,3 +38,26 @@ def market_import(ctx: typer.Context, file: str = typer.Argument(..., help="A Bi
     """Backfill open interest and long/short ratio from Binance's public daily metrics files."""
     interest, ratios = market.import_binance_metrics(ctx.obj["db"], file)
     print(f"{file}: {interest:,} open-interest rows, {ratios:,} long/short rows")
+
+
+@market_app.command("stream")
+def market_stream(
+    ctx: typer.Context,
+    venue: str = typer.Option("binance,bybit,okx", help="Comma-separated: binance, bybit, okx."),
+    symbol: str = typer.Option(settings.BY_KEY["market.symbols"].default, help="Comma-separated base assets (USDT perpetuals)."),
+    for_: Optional[str] = typer.Option(None, "--for", help="Stop by itself after this long, e.g. 90s, 15m, 1h (default: until SIGTERM/Ctrl-C)."),
+    flush: float = typer.Option(2.0, help="Seconds between batched writes."),
+    backfill: bool = typer.Option(True, help="At start, load the liquidations OKX's REST API still keeps (about a day)."),
+) -> None:
+    """Collect realized liquidations from the venues' public websockets, with the hours each stream covered."""
+    seconds = duration(for_, "--for") if for_ is not None else None
+    venues = [v.strip().lower() for v in venue.split(",") if v.strip()]
+    symbols = [s.strip().upper() for s in symbol.split(",") if s.strip()]
+    say(f"streaming liquidations ({', '.join(symbols)}) from {', '.join(venues)}"
+        + (f" for {for_}" if for_ else "; stop with Ctrl-C or SIGTERM"))
+    summary = stream.stream_liquidations(ctx.obj["db"], venues, symbols, seconds, flush, backfill)
+    if "okx" in venues and backfill:
+        print(f"okx backfill: {summary.backfilled:,} liquidations new")
+    for name, count in summary.venues.items():
+        print(f"{name}: {count.liquidations:,} liquidations received, {count.stored:,} new, "
+              f"covered {count.covered_seconds / 3600:.2f} h, {count.reconnects} reconnects, {count.malformed} malformed frames")

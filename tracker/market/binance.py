@@ -9,6 +9,7 @@ from typing import Any
 from tracker import http as http_module
 from tracker.errors import BadResponse, TrackerError
 from tracker.http import parse_json
+from tracker.market.feeds import ACK, Feed, Reading, data, json_frame
 from tracker.market.paging import Series, get, VenueClient
 from tracker.market.rows import (
     RATE_SCALE, VALUE_SCALE, FundingRow, LiquidationRow, OpenInterestRow, PriceRow, RatioRow, base_asset, candle,
@@ -101,6 +102,28 @@ def binance_force_order(frame: Any) -> list[LiquidationRow]:
     instrument = str(order.get("s") or "")
     return [liquidation("binance", base_asset(instrument), instrument, order.get("T"), _BINANCE_LIQUIDATED[order["S"]],
                         order.get("ap"), order.get("z"), "ws", "Binance forceOrder")]
+
+
+BINANCE_LIQUIDATION_STREAM = "!forceOrder@arr"
+
+
+def binance_liquidation_reading(text: str, symbols: frozenset[str]) -> Reading:
+    frame = json_frame(text, "Binance")
+    if isinstance(frame, dict) and "id" in frame and "error" in frame:  # a refused SUBSCRIBE
+        error = frame["error"] if isinstance(frame["error"], dict) else {}
+        raise TrackerError(f"Binance: subscribe refused: {error.get('msg') or frame['error']} (code {error.get('code')})")
+    if isinstance(frame, dict) and "id" in frame and "result" in frame:
+        return ACK
+    return data(binance_force_order(frame), symbols)
+
+
+def binance_liquidation_feed(base_url: str, symbols: frozenset[str]) -> Feed:
+    """All-market liquidations on the routed `/market` path (any other path is silent, not refused).
+    Keep-alive is the server's ping control frame every 3 minutes, answered by the websocket library."""
+    subscribe = f'{{"method":"SUBSCRIBE","params":["{BINANCE_LIQUIDATION_STREAM}"],"id":1}}'
+    return Feed("binance", (BINANCE_LIQUIDATION_STREAM,), f"{base_url.rstrip('/')}/market/ws", (subscribe,),
+                lambda text: binance_liquidation_reading(text, symbols), proof="event")
+
 
 class BinanceClient(VenueClient):
     """USDⓈ-M futures public endpoints (base URL from TRACKER_BINANCE_URL)."""

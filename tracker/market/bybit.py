@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from tracker.errors import BadResponse, TrackerError
 from tracker.http import RetryableRpcError, parse_json
+from tracker.market.feeds import ACK, OTHER, PONG, Feed, Reading, data, json_frame
 from tracker.market.paging import Series, backwards, by_cursor, get, VenueClient
 from tracker.market.rows import (
     RATE_SCALE, VALUE_SCALE, FundingRow, LiquidationRow, OpenInterestRow, PriceRow, RatioRow, base_asset, candle,
@@ -89,6 +92,24 @@ def bybit_all_liquidation(frame: Any) -> list[LiquidationRow]:
         rows.append(liquidation("bybit", base_asset(instrument), instrument, item.get("T"),
                                 _BYBIT_LIQUIDATED[item["S"]], item.get("p"), item.get("v"), "ws", "Bybit allLiquidation"))
     return rows
+
+
+def bybit_liquidation_reading(text: str, symbols: frozenset[str]) -> Reading:
+    frame = json_frame(text, "Bybit")
+    if isinstance(frame, dict) and "op" in frame:
+        bybit_all_liquidation(frame)  # raises on a refusal
+        # the linear pong is {"op": "ping", "ret_msg": "pong"}; other products answer {"op": "pong"}
+        return {"subscribe": ACK, "ping": PONG, "pong": PONG}.get(str(frame["op"]), OTHER)
+    return data(bybit_all_liquidation(frame), symbols)
+
+
+def bybit_liquidation_feed(base_url: str, symbols: frozenset[str]) -> Feed:
+    """One `allLiquidation.{symbol}` topic per symbol (there is no wildcard), JSON ping every 20 s."""
+    topics = tuple(f"allLiquidation.{symbol}USDT" for symbol in sorted(symbols))
+    subscribe = orjson.dumps({"op": "subscribe", "args": list(topics)}).decode()
+    return Feed("bybit", topics, f"{base_url.rstrip('/')}/v5/public/linear", (subscribe,),
+                lambda text: bybit_liquidation_reading(text, symbols), ping_text='{"op":"ping"}', ping_every=20.0)
+
 
 class BybitClient(VenueClient):
     """Bybit v5 market endpoints, linear (USDT) perpetuals (base URL from TRACKER_BYBIT_URL)."""

@@ -10,6 +10,7 @@ from typing import Any
 from tracker import http as http_module
 from tracker.errors import BadResponse, TrackerError
 from tracker.http import RetryableRpcError, parse_json
+from tracker.market.feeds import ACK, OTHER, PONG, Feed, Reading, data, json_frame
 from tracker.market.paging import Series, backwards, get, VenueClient
 from tracker.market.rows import (
     RATE_SCALE, VALUE_SCALE, FundingRow, LiquidationRow, OpenInterestRow, PriceRow, RatioRow, base_asset, candle,
@@ -121,6 +122,37 @@ def okx_liquidation_frame(frame: Any, contract_values: dict[str, Decimal]) -> li
         raise BadResponse(f"OKX: expected a liquidation-orders push, got {str(frame)[:80]}")
     return okx_liquidations(frame["data"], contract_values, "ws")
 
+
+OKX_LIQUIDATION_STREAM = "liquidation-orders:SWAP"
+# REST liquidation-orders is undocumented now and keeps about a day: a bounded, best-effort walk back.
+OKX_BACKFILL_PAGES = 20
+
+
+def okx_liquidation_reading(text: str, symbols: frozenset[str], contract_values: dict[str, Decimal]) -> Reading:
+    if text == "pong":  # the keep-alive answer is bare text
+        return PONG
+    frame = json_frame(text, "OKX")
+    if isinstance(frame, dict) and "event" in frame:
+        okx_liquidation_frame(frame, contract_values)  # raises on an error event
+        return ACK if frame["event"] == "subscribe" else OTHER
+    return data(okx_liquidation_frame(frame, contract_values), symbols)
+
+
+def okx_liquidation_feed(base_url: str, symbols: frozenset[str], contract_values: dict[str, Decimal]) -> Feed:
+    """Channel `liquidation-orders` for every SWAP (it takes no instrument); the text `ping` keeps the
+    connection open through quiet spells (OKX closes it after 30 s without traffic)."""
+    subscribe = '{"op":"subscribe","args":[{"channel":"liquidation-orders","instType":"SWAP"}]}'
+    return Feed("okx", (OKX_LIQUIDATION_STREAM,), f"{base_url.rstrip('/')}/ws/v5/public", (subscribe,),
+                lambda text: okx_liquidation_reading(text, symbols, contract_values), ping_text="ping",
+                ping_every=20.0)
+
+
+def okx_oldest_detail(items: list[Any]) -> int | None:
+    stamps = [int(detail["ts"]) for item in items if isinstance(item, dict)
+              for detail in item.get("details") or [] if isinstance(detail, dict) and str(detail.get("ts", "")).isdigit()]
+    return min(stamps) if stamps else None
+
+
 class OkxClient(VenueClient):
     """OKX v5 public and trading-data endpoints, USDT-margined swaps (base URL from TRACKER_OKX_URL)."""
 
@@ -175,3 +207,21 @@ class OkxClient(VenueClient):
                    self.before("/api/v5/market/history-candles", {"instId": swap, "bar": "1Dutc"}, 100, first),
                    lambda items: okx_daily_candles(items, symbol), reread_last=True),
         ]
+
+    def contract_values(self) -> dict[str, Decimal]:
+        """Base units per contract of every linear swap (liquidation sizes come in contracts)."""
+        return okx_contract_values(self.get("/api/v5/public/instruments", {"instType": "SWAP"}))
+
+    def recent_liquidations(self, symbol: str, contract_values: dict[str, Decimal]) -> list[LiquidationRow]:
+        """Filled liquidations of `{symbol}-USDT` swaps that REST still keeps, newest first, paged by `after`."""
+        params = {"instType": "SWAP", "instFamily": f"{symbol}-USDT", "state": "filled", "limit": 100}
+        rows: list[LiquidationRow] = []
+        cursor = None
+        for _ in range(OKX_BACKFILL_PAGES):
+            items = self.get("/api/v5/public/liquidation-orders", {**params, **({"after": cursor} if cursor else {})})
+            rows += okx_liquidations(items, contract_values, "rest")
+            oldest = okx_oldest_detail(items)
+            if oldest is None or (cursor is not None and oldest >= cursor):
+                break
+            cursor = oldest
+        return [row for row in rows if row.symbol == symbol]
