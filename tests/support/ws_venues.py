@@ -65,6 +65,7 @@ class VenueSockets:
         self.received: dict[str, list[str]] = defaultdict(list)
         self.connections: dict[str, int] = defaultdict(int)
         self.finished: dict[str, int] = defaultdict(int)  # connections whose plan ran to its end
+        self._handlers: set[asyncio.Task] = set()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -89,9 +90,8 @@ class VenueSockets:
     def stop(self) -> None:
         async def shut() -> None:
             self._server.close()
-            for task in asyncio.all_tasks():  # handlers still in a scripted sleep
-                if task is not asyncio.current_task():
-                    task.cancel()
+            for task in self._handlers:  # handlers still in a scripted sleep
+                task.cancel()
             await self._server.wait_closed()
 
         asyncio.run_coroutine_threadsafe(shut(), self._loop).result(10)
@@ -99,6 +99,7 @@ class VenueSockets:
         self._thread.join(10)
 
     async def _handle(self, ws: ServerConnection) -> None:
+        self._handlers.add(asyncio.current_task())
         path = ws.request.path
         number = self.connections[path]
         self.connections[path] += 1
