@@ -29,6 +29,7 @@ anchors, discovery, labels, signals, coverage = (
 reading = _Lazy("analytics.reading")
 ingest, ingest_sync = _Lazy("ingest.sources"), _Lazy("ingest.sync")
 market, report, chart = _Lazy("market.sync"), _Lazy("report.daily"), _Lazy("report.chart")
+levels = _Lazy("market.levels")  # `market levels`: the estimated liquidation-level model
 job, output, chains = (_Lazy(n) for n in ("job", "output", "chains"))
 
 
