@@ -70,9 +70,9 @@ class Binance:
                                    "shortAccount": "0.3558", "timestamp": ms(day)})
             self.klines.append([ms(day), "60000.10", "61000.20", "59000.30", f"{60500 + back}.40", "12345.678",
                                 ms(day) + DAY_MS - 1, "746000000.1", 1000, "6000.1", "363000000.2", "0"])
-        # Hourly open interest for the last HOURLY_DAYS days (period=1h), in coins and USD.
+        # Hourly open interest for the last HOURLY_DAYS days (period=1h), in coins and USD at exactly 60,000.
         self.oi_hourly = [{"symbol": "BTCUSDT", "sumOpenInterest": f"{81000 + i}.5",
-                           "sumOpenInterestValue": f"{(81000 + i) * 60000}.5", "timestamp": stamp}
+                           "sumOpenInterestValue": f"{(81000 + i) * 60000 + 30000}", "timestamp": stamp}
                           for i, stamp in enumerate(hours_before(last_day or today()))]
         self.faults: list[Response] = []
         self.requests: list[str] = []
@@ -176,7 +176,7 @@ class Okx(Venue):
             self.ratio.append([str(ms(day)), f"1.{back % 50 + 10}"])
             self.candles.append([str(ms(day)), "40000.1", "41000.2", "39000.3", f"{40200 + back}.7",
                                  f"{20000 + back}", f"{200 + back}.5", "8000000.9", "1"])
-        self.oi_hourly = [[str(stamp), f"{3100000 + i}", f"{31000 + i}.01", f"{(31000 + i) * 40000}.4"]
+        self.oi_hourly = [[str(stamp), f"{3100000 + i}", f"{31000 + i}.01", f"{(31000 + i) * 60000 + 600}"]  # at 60,000
                           for i, stamp in enumerate(hours_before(today()))]
         self.routes = {
             "/api/v5/public/funding-rate-history": lambda a: self.after(a, self.funding, lambda r: int(r["fundingTime"])),
