@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from werkzeug import Response
 
@@ -32,6 +33,7 @@ def test_sync_pages_stores_exact_values_and_resumes(tmp_path: Path, binance: Bin
     since = today() - timedelta(days=400)
     summary = sync_market(db, ["binance"], ["BTC"], since, None)
     assert summary.rows == {"binance BTC funding": 1200, "binance BTC open_interest": 29,
+                            "binance BTC open_interest_1h": 48,  # two days of hours (period=1h)
                             "binance BTC long_short_ratio": 29, "binance BTC prices": 400}
     assert binance.requests.count("/fapi/v1/fundingRate") == 2  # 1200 records, 1000 a page
     first = binance.funding[0]
@@ -44,6 +46,22 @@ def test_sync_pages_stores_exact_values_and_resumes(tmp_path: Path, binance: Bin
     assert again.rows["binance BTC prices"] == 1  # the last stored day is re-read (it may have closed since)
     assert rows(db, "SELECT count(*) FROM funding_rates") == [(1200,)]
     assert rows(db, "SELECT count(*) FROM prices") == [(400,)]
+
+
+def test_daily_and_hourly_open_interest_resume_each_from_their_own_rows(tmp_path: Path, binance: Binance) -> None:
+    """One table holds both periods: the daily series must not resume after the newest *hourly* row."""
+    db = tmp_path / "m.duckdb"
+    sync_market(db, ["binance"], ["BTC"], today() - timedelta(days=5), None)
+    newest_day = binance.oi[-1]["timestamp"]
+    newest_hours = [row["timestamp"] for row in binance.oi_hourly[-3:]]
+    with duckdb.connect(str(db)) as con:  # lose the newest daily row and the three newest hourly rows
+        con.execute("DELETE FROM open_interest WHERE (period = '1d' AND epoch_ms(ts) = ?) "
+                    "OR (period = '1h' AND epoch_ms(ts) IN (?, ?, ?))", [newest_day, *newest_hours])
+    again = sync_market(db, ["binance"], ["BTC"], None, None)
+    assert again.rows["binance BTC open_interest"] == 1
+    assert again.rows["binance BTC open_interest_1h"] == 3
+    assert rows(db, "SELECT period, count(*), max(epoch_ms(ts)) FROM open_interest GROUP BY 1 ORDER BY 1") == [
+        ("1d", 5, newest_day), ("1h", 48, binance.oi_hourly[-1]["timestamp"])]
 
 
 def test_rate_limits_are_honoured(tmp_path: Path, binance: Binance, monkeypatch) -> None:

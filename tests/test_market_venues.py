@@ -47,14 +47,16 @@ def okx(httpserver, monkeypatch, waits) -> Okx:
 def test_bybit_pages_backwards_and_stores_exact_values(tmp_path: Path, bybit: Bybit) -> None:
     db = tmp_path / "m.duckdb"
     summary = sync_market(db, ["bybit"], ["BTC"], today() - timedelta(days=400), None)
-    assert summary.rows == {"bybit BTC funding": 1200, "bybit BTC open_interest": 400,
+    assert summary.rows == {"bybit BTC funding": 1200, "bybit BTC open_interest": 400, "bybit BTC open_interest_1h": 48,
                             "bybit BTC long_short_ratio": 400, "bybit BTC prices": 400}
     assert bybit.count("/v5/market/funding/history") == 6  # 200 a page, newest first, by endTime; stops at --since
-    assert bybit.count("/v5/market/open-interest") == 2  # by cursor
+    assert bybit.count("/v5/market/open-interest") == 3  # by cursor: two pages of days, one of hours
+    assert rows(db, "SELECT oi_contracts FROM open_interest WHERE period = '1h' ORDER BY ts DESC LIMIT 1") == [
+        (Decimal(bybit.oi_hourly[-1]["openInterest"]),)]
     oldest = bybit.funding[0]
     assert rows(db, "SELECT rate, mark_price, epoch_ms(funding_time) FROM funding_rates ORDER BY funding_time LIMIT 1") \
         == [(Decimal(oldest["fundingRate"]), None, int(oldest["fundingRateTimestamp"]))]
-    assert rows(db, "SELECT oi_contracts, oi_value_usd FROM open_interest ORDER BY ts LIMIT 1") == [
+    assert rows(db, "SELECT oi_contracts, oi_value_usd FROM open_interest WHERE period = '1d' ORDER BY ts LIMIT 1") == [
         (Decimal(bybit.oi[0]["openInterest"]), None)]
     # 0.6 / 0.4 = 1.5: the ratio is derived, the shares are stored as given.
     assert rows(db, "SELECT DISTINCT ratio, long_share, short_share FROM long_short_ratio") == [
@@ -80,17 +82,23 @@ def test_okx_pages_backwards_and_stores_exact_values(tmp_path: Path, okx: Okx, w
     monkeypatch.setattr(tracker.market.okx, "time", SimpleNamespace(monotonic=lambda: clock[0]))
     monkeypatch.setattr(tracker.http, "sleep", wait)
     summary = sync_market(db, ["okx"], ["BTC"], today() - timedelta(days=300), None)
-    assert summary.rows == {"okx BTC funding": 900, "okx BTC open_interest": 300,
+    assert summary.rows == {"okx BTC funding": 900, "okx BTC open_interest": 300, "okx BTC open_interest_1h": 48,
                             "okx BTC long_short_ratio": 300, "okx BTC prices": 300}
     assert okx.count("/api/v5/public/funding-rate-history") == 9  # 100 a page, `after` the oldest seen
     assert okx.count("/api/v5/market/history-candles") == 3
+    oi_periods = sorted({args["period"] for path, args in okx.requests
+                         if path == "/api/v5/rubik/stat/contracts/open-interest-history"})
+    assert oi_periods == ["1Dutc", "1H"]
     candle_bars = {args["bar"] for path, args in okx.requests if path == "/api/v5/market/history-candles"}
     assert candle_bars == {"1Dutc"}  # days cut at UTC midnight, not Hong Kong's
     oldest = okx.funding[0]
     assert rows(db, "SELECT rate FROM funding_rates ORDER BY funding_time LIMIT 1") == [(Decimal(oldest["realizedRate"]),)]
     first_oi = okx.oi[0]
-    assert rows(db, "SELECT oi_contracts, oi_value_usd FROM open_interest ORDER BY ts LIMIT 1") == [
+    assert rows(db, "SELECT oi_contracts, oi_value_usd FROM open_interest WHERE period = '1d' ORDER BY ts LIMIT 1") == [
         (Decimal(first_oi[2]), Decimal(first_oi[3]))]
+    last_hour = okx.oi_hourly[-1]
+    assert rows(db, "SELECT oi_contracts, oi_value_usd FROM open_interest WHERE period = '1h' ORDER BY ts DESC LIMIT 1") \
+        == [(Decimal(last_hour[2]), Decimal(last_hour[3]))]
     assert rows(db, "SELECT ratio FROM long_short_ratio ORDER BY ts LIMIT 1") == [(Decimal(okx.ratio[0][1]),)]
     assert rows(db, "SELECT close, volume FROM prices ORDER BY day LIMIT 1") == [
         (Decimal(okx.candles[0][4]), Decimal(okx.candles[0][6]))]
@@ -127,7 +135,7 @@ def test_binance_used_weight_pauses_until_the_next_minute(httpserver, monkeypatc
     httpserver.expect_request("/futures/data/globalLongShortAccountRatio").respond_with_handler(answer)
     monkeypatch.setenv("TRACKER_BINANCE_URL", httpserver.url_for("/").rstrip("/"))
     sync_market(tmp_path / "m.duckdb", ["binance"], ["BTC"], today() - timedelta(days=2), None)
-    assert len(served) == 4 and len(waits) == 1 and 1 <= waits[0] <= 61
+    assert len(served) == 5 and len(waits) == 1 and 1 <= waits[0] <= 61  # OI is asked for twice: 1d and 1h
 
 
 @pytest.mark.parametrize("venue, message", [
@@ -148,7 +156,7 @@ def test_error_payloads_are_one_line_and_leave_the_file(tmp_path: Path, bybit: B
 def test_empty_ranges(tmp_path: Path, bybit: Bybit, okx: Okx) -> None:
     future = today() + timedelta(days=5)
     summary = sync_market(tmp_path / "m.duckdb", ["bybit", "okx"], ["BTC"], future, future)
-    assert len(summary.rows) == 8 and set(summary.rows.values()) == {0}
+    assert len(summary.rows) == 10 and set(summary.rows.values()) == {0}
     old = today() - timedelta(days=2000)  # before either venue's data
     summary = sync_market(tmp_path / "m.duckdb", ["bybit", "okx"], ["BTC"], old, old + timedelta(days=3))
     assert set(summary.rows.values()) == {0}

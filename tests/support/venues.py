@@ -21,6 +21,14 @@ def ms(day: date, hours: int = 0) -> int:
     return int(datetime(day.year, day.month, day.day, hours, tzinfo=timezone.utc).timestamp() * 1000)
 
 
+HOURLY_DAYS = 2  # the stand-ins serve hourly open interest for the last two days
+
+
+def hours_before(last_day: date) -> list[int]:
+    """Millisecond stamps of every hour of the HOURLY_DAYS days before `last_day`, oldest first."""
+    return [ms(last_day - timedelta(days=back), hour) for back in range(HOURLY_DAYS, 0, -1) for hour in range(24)]
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(json.dumps(body), status=status, headers=headers, content_type="application/json")
 
@@ -62,6 +70,10 @@ class Binance:
                                    "shortAccount": "0.3558", "timestamp": ms(day)})
             self.klines.append([ms(day), "60000.10", "61000.20", "59000.30", f"{60500 + back}.40", "12345.678",
                                 ms(day) + DAY_MS - 1, "746000000.1", 1000, "6000.1", "363000000.2", "0"])
+        # Hourly open interest for the last HOURLY_DAYS days (period=1h), in coins and USD at exactly 60,000.
+        self.oi_hourly = [{"symbol": "BTCUSDT", "sumOpenInterest": f"{81000 + i}.5",
+                           "sumOpenInterestValue": f"{(81000 + i) * 60000 + 30000}", "timestamp": stamp}
+                          for i, stamp in enumerate(hours_before(last_day or today()))]
         self.faults: list[Response] = []
         self.requests: list[str] = []
 
@@ -76,7 +88,8 @@ class Binance:
         limit = int(args.get("limit", 100))
         source, stamp = {
             "/fapi/v1/fundingRate": (self.funding, lambda r: r["fundingTime"]),
-            "/futures/data/openInterestHist": (self.oi, lambda r: r["timestamp"]),
+            "/futures/data/openInterestHist": (self.oi_hourly if args.get("period") == "1h" else self.oi,
+                                               lambda r: r["timestamp"]),
             "/futures/data/globalLongShortAccountRatio": (self.ratio, lambda r: r["timestamp"]),
             "/fapi/v1/klines": (self.klines, lambda r: r[0]),
         }[request.path]
@@ -100,10 +113,13 @@ class Bybit(Venue):
             self.ratio.append({"symbol": "BTCUSDT", "buyRatio": "0.6", "sellRatio": "0.4", "timestamp": str(ms(day))})
             self.klines.append([str(ms(day)), f"{40000 + back}.5", "41000", "39000", f"{40100 + back}.25",
                                 f"{1000 + back}.001", "40000000.5"])
+        self.oi_hourly = [{"openInterest": f"{51000 + i}.25", "timestamp": str(stamp)}
+                          for i, stamp in enumerate(hours_before(today()))]
         self.routes = {
             "/v5/market/funding/history": lambda a: self.newest_first(a, self.funding, "fundingRateTimestamp",
                                                                       "startTime", "endTime", 200),
-            "/v5/market/open-interest": lambda a: self.cursored(a, self.oi, 200),
+            "/v5/market/open-interest": lambda a: self.cursored(
+                a, self.oi_hourly if a.get("intervalTime") == "1h" else self.oi, 200),
             "/v5/market/account-ratio": lambda a: self.cursored(a, self.ratio, 500),
             "/v5/market/kline": lambda a: self.newest_first(a, self.klines, 0, "start", "end", 1000),
         }
@@ -160,9 +176,12 @@ class Okx(Venue):
             self.ratio.append([str(ms(day)), f"1.{back % 50 + 10}"])
             self.candles.append([str(ms(day)), "40000.1", "41000.2", "39000.3", f"{40200 + back}.7",
                                  f"{20000 + back}", f"{200 + back}.5", "8000000.9", "1"])
+        self.oi_hourly = [[str(stamp), f"{3100000 + i}", f"{31000 + i}.01", f"{(31000 + i) * 60000 + 600}"]  # at 60,000
+                          for i, stamp in enumerate(hours_before(today()))]
         self.routes = {
             "/api/v5/public/funding-rate-history": lambda a: self.after(a, self.funding, lambda r: int(r["fundingTime"])),
-            "/api/v5/rubik/stat/contracts/open-interest-history": lambda a: self.begin_end(a, self.oi),
+            "/api/v5/rubik/stat/contracts/open-interest-history": lambda a: self.begin_end(
+                a, self.oi_hourly if a.get("period") == "1H" else self.oi),
             "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract": lambda a: self.begin_end(a, self.ratio),
             "/api/v5/market/history-candles": lambda a: self.after(a, self.candles, lambda r: int(r[0])),
         }

@@ -31,6 +31,7 @@ reading = _Lazy("analytics.reading")
 ingest, ingest_sync = _Lazy("ingest.sources"), _Lazy("ingest.sync")
 market, report, chart = _Lazy("market.sync"), _Lazy("report.daily"), _Lazy("report.chart")
 stream = _Lazy("market.stream")
+levels = _Lazy("market.levels")  # `market levels`: the estimated liquidation-level model
 job, output, chains = (_Lazy(n) for n in ("job", "output", "chains"))
 
 

@@ -1,4 +1,5 @@
-"""`tracker market sync|import`: venue data (funding, open interest, long/short, prices)."""
+"""`tracker market sync|import|levels`: venue data (funding, open interest, long/short, prices) and the
+estimated liquidation levels built from it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Optional
 import typer
 
 from tracker import settings
-from tracker.cli.common import duration, market, market_app, optional_day, say, stream
+from tracker.cli.common import duration, levels, market, market_app, optional_day, say, stream
 
 
 @market_app.command("sync")
@@ -61,3 +62,19 @@ def market_stream(
     for name, count in summary.venues.items():
         print(f"{name}: {count.liquidations:,} liquidations received, {count.stored:,} new, "
               f"covered {count.covered_seconds / 3600:.2f} h, {count.reconnects} reconnects, {count.malformed} malformed frames")
+
+
+@market_app.command("levels")
+def market_levels(
+    ctx: typer.Context,
+    symbol: Optional[str] = typer.Option(None, help="Comma-separated base assets (default: every symbol with hourly OI)."),
+    since: Optional[str] = typer.Option(None, help="First UTC day to write (default: the first stored hour)."),
+    until: Optional[str] = typer.Option(None, help="Last UTC day to write, inclusive (default: the last stored hour)."),
+    bucket: float = typer.Option(0.5, help="Bucket width, % of the first modelled price."),
+) -> None:
+    """Rebuild the ESTIMATED liquidation levels from stored hourly open interest (a model, not venue data)."""
+    chosen = [s.strip().upper() for s in symbol.split(",") if s.strip()] if symbol is not None else None
+    for done in levels.build_levels(ctx.obj["db"], chosen, optional_day(since, "--since"),
+                                    optional_day(until, "--until"), bucket):
+        print(f"{done.symbol}: {done.snapshots:,} hourly snapshots, {done.buckets:,} buckets written "
+              f"(width ${done.bucket_width:,}); estimated open notional at the last snapshot ${done.open_notional_usd:,.2f}")

@@ -19,6 +19,8 @@ from tracker.market.rows import (
 
 # OKX's trading-data (rubik) endpoints allow 5 requests per 2 s per IP: pace every OKX request.
 OKX_MIN_INTERVAL = 0.4
+# Contract open-interest history keeps the latest 1,440 entries per period: 60 days of hours.
+OKX_HOURLY_HISTORY_DAYS = 60
 
 
 # OKX v5: {"code": "0", "msg": "", "data": [...]}; lists newest first.
@@ -197,11 +199,16 @@ class OkxClient(VenueClient):
             Series("open_interest", "open_interest", "ts",
                    self.before("/api/v5/rubik/stat/contracts/open-interest-history", {"instId": swap, "period": "1Dutc"},
                                100, first, rubik=True),
-                   lambda items: okx_open_interest(items, symbol, "1d")),
+                   lambda items: okx_open_interest(items, symbol, "1d"), period="1d"),
+            # Hourly OI ("1H"): the liquidation-level model's input.
+            Series("open_interest_1h", "open_interest", "ts",
+                   self.before("/api/v5/rubik/stat/contracts/open-interest-history", {"instId": swap, "period": "1H"},
+                               100, first, rubik=True),
+                   lambda items: okx_open_interest(items, symbol, "1h"), OKX_HOURLY_HISTORY_DAYS, period="1h"),
             Series("long_short_ratio", "long_short_ratio", "ts",
                    self.before("/api/v5/rubik/stat/contracts/long-short-account-ratio-contract",
                                {"instId": swap, "period": "1Dutc"}, 100, first, rubik=True),
-                   lambda items: okx_long_short(items, symbol, "1d")),
+                   lambda items: okx_long_short(items, symbol, "1d"), period="1d"),
             # "1Dutc": days cut at 00:00 UTC like the other venues ("1D" is cut at Hong Kong midnight).
             Series("prices", "prices", "day",
                    self.before("/api/v5/market/history-candles", {"instId": swap, "bar": "1Dutc"}, 100, first),

@@ -17,13 +17,14 @@ from tracker.http import HttpClient, HttpStatusError
 class Series:
     """One stored series of one venue and symbol: how to fetch a time range and decode it."""
 
-    kind: str  # funding | open_interest | long_short_ratio | prices
+    kind: str  # funding | open_interest | open_interest_1h | long_short_ratio | prices: the summary's key
     table: str
     column: str
     fetch: Callable[[int, int], list[Any]]  # (start_ms, end_ms) -> raw items
     decode: Callable[[list[Any]], list[Any]]
     history_days: int | None = None  # the venue keeps only this much
     reread_last: bool = False  # daily candles: the last stored day may have been read before it closed
+    period: str | None = None  # the table holds several periods: resume from this one's rows only
 
 
 def venue_url(key: str, given: str | None) -> str:

@@ -1,4 +1,4 @@
-"""`tracker market sync`: funding, open interest, long/short ratio and daily prices into DuckDB.
+"""`tracker market sync`: funding, daily and hourly open interest, long/short ratio and daily prices into DuckDB.
 
 Re-running resumes from what is stored and upserts, so the tool accumulates its
 own history of the series venues keep only 30 days of. Each venue's client and
@@ -83,8 +83,10 @@ class Window:
     def start_ms(self, store: Store, venue: str, symbol: str, series: Series) -> int:
         start = day_start(self.since) if self.since else self.now - timedelta(days=FIRST_SYNC_DAYS)
         if not self.since:
+            by_period = " AND period = ?" if series.period else ""
             stored = store.connection.execute(
-                f"SELECT max({series.column}) FROM {series.table} WHERE exchange = ? AND symbol = ?", [venue, symbol]
+                f"SELECT max({series.column}) FROM {series.table} WHERE exchange = ? AND symbol = ?{by_period}",
+                [venue, symbol, *([series.period] if series.period else [])],
             ).fetchall()[0][0]
             if isinstance(stored, date) and not isinstance(stored, datetime):
                 stored = day_start(stored)
