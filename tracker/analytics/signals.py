@@ -4,8 +4,11 @@ The rules follow the seed's thesis. Stablecoins arriving on exchanges, or fresh
 issuance, tilt towards risk-on (liquidity). Rising funding with rising open
 interest is leverage building up (fragile), worse when accounts lean long. Open
 interest washed out well below its high with neutral funding is a bottoming
-setup. Negative funding while stablecoins leave exchanges is risk-off. An input
-that is missing is named and lowers confidence; it is never read as zero.
+setup. Negative funding while stablecoins leave exchanges is risk-off. A flush of
+long liquidations while open interest falls sharply is deleveraging (bottoming
+setup); large estimated liquidation levels close to the price with hot funding is
+fragility. An input that is missing is named and lowers confidence; it is never
+read as zero (a liquidation stream that covered part of the day counts in part).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from tracker.store import Store, transaction
 
 REGIMES = ("risk_on", "neutral", "risk_off")
 # The inputs the rules read; confidence is the share of them present (times the share of chains synced).
-INPUTS = ("netflow_z", "net_issuance_7d", "funding_annualized", "oi_change_7d", "oi_drawdown_90d", "long_short_ratio")
+INPUTS = ("netflow_z", "net_issuance_7d", "funding_annualized", "oi_change_7d", "oi_drawdown_90d", "long_short_ratio",
+          "liquidations", "est_levels")
 TRAILING_DAYS = 30
 
 
@@ -49,6 +53,12 @@ class Thresholds:
     weight_long_heavy: float
     weight_bottoming: float
     weight_risk_off: float
+    liq_min_coverage_hours: float
+    liq_flush_z: float
+    oi_fall_7d: float
+    levels_near_share: float
+    weight_flush: float
+    weight_fragility: float
     enter_risk_on: float
     exit_risk_on: float
     enter_risk_off: float
@@ -80,6 +90,17 @@ class Features:
     chains: int
     chains_synced: int
     complete: bool
+    # issue 18 (defaults: a day without liquidation data or model output)
+    oi_usd: Decimal | None = None
+    long_liq_usd: Decimal | None = None
+    short_liq_usd: Decimal | None = None
+    liq_ratio: float | None = None
+    long_liq_z: float | None = None
+    liq_z_days: int = 0
+    liq_coverage_hours: float | None = None
+    est_levels_2pct_usd: Decimal | None = None
+    est_levels_5pct_usd: Decimal | None = None
+    est_levels_ts: Any = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +139,9 @@ def judge(row: Features, limits: Thresholds, symbol: str) -> Judgement:
               "long_short_ratio": f"long/short ratio (no {symbol} ratio for the day)"}
     missing += [words for name, words in market.items() if getattr(row, name) is None]
     funding, oi_change, drawdown, ratio = row.funding_annualized, row.oi_change_7d, row.oi_drawdown_90d, row.long_short_ratio
+    liquidations, liq_missing = _liquidation_inputs(row, limits, symbol)
+    missing += liq_missing
+    long_z = row.long_liq_z if liquidations and row.liq_z_days >= limits.min_trailing_days else None
 
     if z is not None and z >= limits.netflow_z_inflow:
         score += limits.weight_liquidity
@@ -153,7 +177,27 @@ def judge(row: Features, limits: Thresholds, symbol: str) -> Judgement:
         reasons.append(f"negative funding {funding:.1%} while stablecoins leave exchanges: netflow {usd(row.netflow)}, "
                        f"z {z:+.2f} (≤ {limits.netflow_z_outflow:+.2f}) → risk-off ({limits.weight_risk_off:+.1f})")
 
-    confidence = 1 - sum(_absent(row, name, z) for name in INPUTS) / len(INPUTS)
+    if long_z is not None and oi_change is not None and long_z >= limits.liq_flush_z and oi_change <= limits.oi_fall_7d:
+        score += limits.weight_flush
+        rules.append("long_flush")
+        reasons.append(f"long liquidation flush: at least {usd(row.long_liq_usd)} of longs liquidated, z {long_z:+.2f} "
+                       f"against the trailing {TRAILING_DAYS} days (≥ {limits.liq_flush_z:+.2f}), with OI "
+                       f"{oi_change:+.1%} over 7 days (≤ {limits.oi_fall_7d:+.0%}) → deleveraging, bottoming setup "
+                       f"({limits.weight_flush:+.1f})")
+    near = row.est_levels_2pct_usd
+    if near is not None and row.oi_usd and funding is not None and funding >= limits.funding_hot \
+            and float(near / row.oi_usd) >= limits.levels_near_share:
+        score += limits.weight_fragility
+        rules.append("fragile_levels")
+        reasons.append(f"fragile: an estimated {usd(near)} of positions would be liquidated within ±2% of the close "
+                       f"({float(near / row.oi_usd):.1%} of OI ≥ {limits.levels_near_share:.0%}; a model estimate) with "
+                       f"funding {funding:.1%} annualized (≥ {limits.funding_hot:.0%}) → fragile "
+                       f"({limits.weight_fragility:+.1f})")
+
+    present = {name: 0.0 if _absent(row, name, z) else 1.0 for name in INPUTS}
+    present["liquidations"] = liquidations if long_z is not None else 0.0
+    present["est_levels"] = 0.0 if near is None else 1.0
+    confidence = sum(present.values()) / len(INPUTS)
     if row.chains_synced < row.chains:
         missing.append(f"{row.chains - row.chains_synced} of {row.chains} chains not synced for the day")
         confidence *= row.chains_synced / row.chains
@@ -164,7 +208,30 @@ def judge(row: Features, limits: Thresholds, symbol: str) -> Judgement:
 
 
 def _absent(row: Features, name: str, z: float | None) -> bool:
-    return z is None if name == "netflow_z" else getattr(row, name) is None
+    return z is None if name == "netflow_z" else getattr(row, name, None) is None
+
+
+def _liquidation_inputs(row: Features, limits: Thresholds, symbol: str) -> tuple[float, list[str]]:
+    """How much the day's liquidation figures count (1 when covered ≥ the minimum hours, else the share of the
+    day covered; 0 when nothing is known) and what to say about what is missing."""
+    hours = row.liq_coverage_hours or 0.0
+    missing = []
+    if row.long_liq_usd is None:
+        missing.append(f"liquidations (no {symbol} liquidation stream covered the day and none are stored)")
+        weight = 0.0
+    elif hours < limits.liq_min_coverage_hours:
+        missing.append(f"liquidations covered {hours:.1f} of 24 h (< {limits.liq_min_coverage_hours:g} h: the "
+                       f"{symbol} totals are a lower bound)")
+        weight = min(hours, 24.0) / 24
+    else:
+        weight = 1.0
+    if row.long_liq_usd is not None and row.liq_z_days < limits.min_trailing_days:
+        missing.append(f"long-liquidation z-score ({row.liq_z_days} of the trailing {TRAILING_DAYS} days covered "
+                       f"≥ {limits.liq_min_coverage_hours:g} h, {limits.min_trailing_days} needed)")
+    if row.est_levels_2pct_usd is None:
+        missing.append(f"estimated liquidation levels (no {symbol} close for the day)" if row.close is None else
+                       f"estimated liquidation levels (no {symbol} model snapshot for the day)")
+    return weight, missing
 
 
 def next_regime(previous: str, score: float, limits: Thresholds) -> str:
@@ -183,7 +250,8 @@ def next_regime(previous: str, score: float, limits: Thresholds) -> str:
 SIGNAL_COLUMNS = (
     "scope", "day", "symbol", "netflow", "netflow_z", "net_issuance_7d", "reserve_change_pct", "funding_annualized",
     "oi_change_7d", "oi_drawdown_90d", "long_short_ratio", "close", "score", "regime", "shift", "confidence", "rules",
-    "reasons", "missing",
+    "reasons", "missing", "long_liq_usd", "short_liq_usd", "liq_ratio", "long_liq_z", "liq_coverage_hours",
+    "est_levels_2pct_usd", "est_levels_5pct_usd",
 )
 
 
@@ -202,6 +270,8 @@ def classify(features: list[Features], limits: Thresholds, symbol: str) -> list[
             _number(row.reserve_change_pct), row.funding_annualized, row.oi_change_7d, row.oi_drawdown_90d,
             row.long_short_ratio, row.close, verdict.score, regime, before is not None and regime != before,
             verdict.confidence, ",".join(verdict.rules), reasons, "; ".join(verdict.missing),
+            row.long_liq_usd, row.short_liq_usd, _number(row.liq_ratio), _number(row.long_liq_z),
+            row.liq_coverage_hours, row.est_levels_2pct_usd, row.est_levels_5pct_usd,
         ))
     return rows
 
@@ -213,7 +283,7 @@ def _number(value: float | None) -> float | None:
 def _features(result: Result) -> list[Features]:
     names = [f.name for f in fields(Features)]
     index = [result.columns.index(name) for name in names]
-    return [Features(*(row[i] for i in index)) for row in result.rows]
+    return [Features(**{name: row[i] for name, i in zip(names, index)}) for row in result.rows]
 
 
 def compute_signals(db_path: Path, since: date | None = None, until: date | None = None) -> Result:
@@ -225,7 +295,8 @@ def compute_signals(db_path: Path, since: date | None = None, until: date | None
     prepare_database(db_path)
     with Store.open(db_path) as store:
         con = store.connection
-        features = _features(execute(con, resolve_sql("signal_features"), {"symbol": symbol}))
+        features = _features(execute(con, resolve_sql("signal_features"),
+                                     {"symbol": symbol, "min_coverage_hours": limits.liq_min_coverage_hours}))
         if not features:
             raise TrackerError("no synced days: run `tracker sync ethereum` / `tracker sync tron` first")
         rows = classify(features, limits, symbol)

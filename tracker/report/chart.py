@@ -1,10 +1,12 @@
-"""`tracker report --chart`: the last 90 days as one PNG (matplotlib, an optional extra)."""
+"""`tracker report --chart`: the last 90 days as one PNG, and the liquidation heatmap beside it (matplotlib,
+an optional extra)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from tracker import settings
 from tracker.analytics.reading import open_for_reading
 from tracker.errors import TrackerError
 from tracker.queries import execute, resolve_sql
@@ -13,16 +15,21 @@ DAYS = 90
 REGIME_COLOURS = {"risk_on": "#c8e6c9", "neutral": "#eeeeee", "risk_off": "#ffcdd2"}
 
 
-def draw_chart(db_path: Path, day: date, out: str) -> int:
-    """Netflow bars, funding and OI lines, the regime as background bands; returns the days drawn."""
+def _pyplot():  # noqa: ANN202 - matplotlib is optional: imported only when a chart is asked for
     try:
         import matplotlib
 
         matplotlib.use("Agg")  # files only, no display
         import matplotlib.pyplot as plt
-        from matplotlib.patches import Patch
     except ImportError:
         raise TrackerError("--chart needs matplotlib: pip install 'stablecoin-flow-tracker[chart]'") from None
+    return plt
+
+
+def draw_chart(db_path: Path, day: date, out: str) -> int:
+    """Netflow bars, funding and OI lines, the regime as background bands; returns the days drawn."""
+    plt = _pyplot()
+    from matplotlib.patches import Patch
     since = day - timedelta(days=DAYS - 1)
     with open_for_reading(db_path) as store:
         con = store.connection
@@ -71,3 +78,68 @@ def draw_chart(db_path: Path, day: date, out: str) -> int:
     finally:
         plt.close(figure)
     return len(days)
+
+
+def heatmap_path(out: str) -> str:
+    """Where the liquidation heatmap goes: beside the chart, `last90.png` -> `last90-liquidations.png`."""
+    path = Path(out)
+    return str(path.with_name(f"{path.stem}-liquidations{path.suffix or '.png'}"))
+
+
+def draw_liquidation_heatmap(db_path: Path, day: date, out: str) -> str:
+    """The level model's estimated liquidation notional per price bucket and snapshot over the last 90 days,
+    realized liquidations overlaid; returns one line saying what was written, or that there is nothing to draw."""
+    plt = _pyplot()
+    from matplotlib.collections import PatchCollection
+    from matplotlib.dates import date2num
+    from matplotlib.patches import Rectangle
+
+    since = day - timedelta(days=DAYS - 1)
+    symbol = str(settings.get("signals.symbol")).upper()
+    with open_for_reading(db_path) as store:
+        found = execute(store.connection, resolve_sql("liquidation_heatmap"),
+                        {"symbol": symbol, "since": since.isoformat(), "until": day.isoformat()})
+    column = {name: i for i, name in enumerate(found.columns)}
+    levels = [row for row in found.rows if row[column["kind"]] == "estimate"]
+    realized = [row for row in found.rows if row[column["kind"]] == "realized"]
+    if not levels:
+        return (f"liquidation heatmap: no estimated liquidation levels for {symbol} between {since} and {day}: "
+                "nothing drawn (`tracker market levels` builds them)")
+    snapshots = sorted({row[column["ts"]] for row in levels})
+    # each snapshot's strip reaches the next one; the last as wide as the one before it (an hour if alone)
+    widths = [later - now for now, later in zip(snapshots, snapshots[1:])]
+    until = dict(zip(snapshots, [*snapshots[1:], snapshots[-1] + (widths[-1] if widths else timedelta(hours=1))]))
+    cells, values = [], []
+    for row in levels:
+        start = date2num(row[column["ts"]])
+        low, high = float(row[column["price_low"]]), float(row[column["price_high"]])
+        cells.append(Rectangle((start, low), date2num(until[row[column["ts"]]]) - start, high - low))
+        values.append(float(row[column["notional_usd"]]) / 1e6)
+    figure, axis = plt.subplots(figsize=(12, 5), dpi=100)
+    heat = PatchCollection(cells, cmap="viridis", linewidth=0)
+    heat.set_array(values)
+    axis.add_collection(heat)
+    figure.colorbar(heat, ax=axis, label="estimated notional, M USD (model estimate)")
+    for side, colour in (("long", "#e53935"), ("short", "#43a047")):
+        points = [row for row in realized if row[column["side"]] == side]
+        if points:
+            sizes = [max(float(row[column["notional_usd"]]) / 1e5, 4.0) for row in points]
+            axis.scatter([row[column["ts"]] for row in points], [float(row[column["price_low"]]) for row in points],
+                         s=sizes, color=colour, edgecolors="white", linewidths=0.5, zorder=3,
+                         label=f"realized {side} liquidations (lower bound)")
+    axis.autoscale_view()
+    axis.xaxis_date()
+    axis.set_ylabel(f"{symbol} price, USD")
+    axis.set_title(f"{symbol} estimated liquidation levels (model estimate) with realized liquidations — "
+                   f"{since} to {day}")
+    if realized:
+        axis.legend(loc="upper left", fontsize="small")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    try:
+        figure.savefig(out, format="png")
+    except OSError as error:
+        raise TrackerError(f"cannot write {out}: {error.strerror or error}") from None
+    finally:
+        plt.close(figure)
+    return f"liquidation heatmap: {len(snapshots)} snapshots of {symbol} written to {out}"

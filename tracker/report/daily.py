@@ -1,4 +1,4 @@
-"""The daily report: supply, exchange flows, reserves, market and the regime for one UTC day.
+"""The daily report: supply, exchange flows, reserves, market, liquidations and the regime for one UTC day.
 
 Built read-only from the bundled queries; says plainly what is missing or
 partial (a sync that is behind, a venue without data) instead of printing zeros.
@@ -27,6 +27,9 @@ from tracker.store import configure_session
 
 TOP = 5
 FORMATS = ("table", "md", "json", "csv")
+CLUSTER_BUCKET_PCT = 0.5  # realized clusters: buckets 0.5 % of the day's mean liquidation price wide
+LOWER_BOUND = ("realized totals are a lower bound: Binance pushes at most the latest liquidation per symbol per "
+               "second, and a stream that covered less than 24 h missed the rest")
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     sections: dict[str, Result] = field(default_factory=dict)  # title -> rows, in print order
     regime: dict[str, Any] = field(default_factory=dict)
+    # title -> sentences said under the section's table (or instead of it, when it has no rows)
+    section_notes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def table(columns: list[str], rows: list[tuple[Any, ...]]) -> Result:
@@ -69,8 +74,13 @@ def build_report(db_path: Path, day: date) -> Report:
             "coverage": ("label_coverage_daily", {"since": day, "until": day}),
             # every kind of label, discovered ones too: what each carried, whether the flows count it or not
             "label kinds": ("flow_by_label_method", {"day": day}, {"with_discovered": "true"}),
+            "liquidations": ("liquidations_daily", {"since": day, "until": day}),
+            "levels": ("nearest_liquidation_levels", {"day": day}),
         })
         reserves = _reserves_for(store.connection, found["reserves before"], found["reserves"], before, day)
+        symbols = sorted({row["symbol"] for row in _by(found["liquidations"], "day", day) if row["count"]})
+        clusters = [_named(store.connection, "liquidation_clusters", symbol=symbol, since=day, until=day,
+                           bucket_pct=CLUSTER_BUCKET_PCT) for symbol in symbols]
     report.sections["data status"] = found["status"]
     _notes(report, found["status"])
     report.sections["supply"] = found["supply"]
@@ -79,6 +89,7 @@ def build_report(db_path: Path, day: date) -> Report:
     cross = found["cross"]
     report.sections["cross-exchange"] = table(cross.columns, cross.rows[:TOP * 2])
     report.sections["market"] = found["market"]
+    _liquidations(report, found["liquidations"], clusters, found["levels"])
     _coverage(report, found["coverage"], found["label kinds"])
     _regime(report, found["signals"])
     return report
@@ -179,6 +190,46 @@ def _reserves(report: Report, reserves: Result) -> None:
     report.sections["exchange reserves"] = table(["entity", "reserve_end", "change", "change_pct"], lines)
 
 
+def _liquidations(report: Report, daily: Result, clusters: list[Result], levels: Result) -> None:
+    """Realized liquidations per symbol, venue and side with the hours their stream covered; the day's largest
+    realized clusters; the estimated levels nearest the close. No data at all: one line, not a wall of zeros."""
+    if not daily.rows and not levels.rows:
+        report.sections["liquidations"] = table(["symbol", "venue", "side", "count", "notional_usd"], [])
+        report.section_notes["liquidations"] = [
+            f"no liquidation data for {report.day}: no stream covered the day, none are stored "
+            "(`tracker market stream`) and the level model has no snapshot (`tracker market levels`)"]
+        return
+    rows = [(row["symbol"], row["venue"], row["side"], row["count"], row["notional_usd"], row["coverage_hours"],
+             row["lower_bound"]) for row in (dict(zip(daily.columns, values)) for values in daily.rows)]
+    report.sections["liquidations"] = table(
+        ["symbol", "venue", "side", "count", "notional_usd", "coverage_hours", "lower_bound"], rows)
+    report.section_notes["liquidations"] = (
+        [f"side is the position liquidated; {LOWER_BOUND}"] if rows else
+        [f"no realized liquidations stored for {report.day} and no stream covered it: unknown, not zero"])
+    top = []
+    for result in clusters:
+        ranked = sorted((dict(zip(result.columns, values)) for values in result.rows),
+                        key=lambda row: (-row["notional_usd"], row["price_low"]))
+        top += [(row["symbol"], row["side"], row["price_low"], row["price_high"], row["count"], row["notional_usd"],
+                 row["share"], row["lower_bound"]) for row in ranked[:TOP]]
+    if top:
+        report.sections["liquidation clusters"] = table(
+            ["symbol", "side", "price_low", "price_high", "count", "notional_usd", "share", "lower_bound"], top)
+        report.section_notes["liquidation clusters"] = [
+            f"realized, the {TOP} largest per symbol: buckets {CLUSTER_BUCKET_PCT} % of the day's mean liquidation "
+            "price wide (`tracker query liquidation_clusters`); share = of the side's total; lower bound as above"]
+    near = [(row["symbol"], row["position"], row["side"], row["price_low"], row["price_high"], row["distance_pct"],
+             row["est_notional_usd"]) for row in (dict(zip(levels.columns, values)) for values in levels.rows)]
+    report.sections["estimated liquidation levels"] = table(
+        ["symbol", "position", "side", "price_low", "price_high", "distance_pct", "est_notional_usd"], near)
+    snapshots = sorted({(row[0], row[1]) for row in levels.rows})
+    report.section_notes["estimated liquidation levels"] = (
+        ["ESTIMATE from the level model, not venue data: open notional that would be liquidated if price reached "
+         "the bucket, nearest below and above the close; snapshot "
+         + ", ".join(f"{symbol} {_utc_minute(when)}" for symbol, when in snapshots)] if near else
+        [f"no estimated liquidation levels for {report.day} (the level model has no snapshot for the day)"])
+
+
 def _coverage(report: Report, coverage: Result, kinds: Result) -> None:
     """One line per chain: the share of the day's volume that touched a labeled wallet, and which kinds of
     label carried the day's exchange flow (discovered ones are not in the flows above)."""
@@ -227,7 +278,8 @@ def _headline(report: Report) -> list[str]:
     if not report.regime:
         return ["regime: unknown (no signal for the day)"]
     regime = report.regime
-    return [f"regime: {regime['regime']} (score {regime['score']:+.2f}, confidence {regime['confidence']:.0%})"
+    return [f"regime: {regime['regime']} (score {regime['score']:+.2f}, confidence "
+            f"{readable('confidence', regime['confidence'])})"
             f"{' — shifted today' if regime['shift'] else ''}", f"since yesterday: {regime['since_yesterday']}"]
 
 
@@ -242,6 +294,9 @@ KINDS = {
     **dict.fromkeys(("funding_annualized", "funding_annualized_oi_weighted", "oi_drawdown_90d"), "pct"),
     "funding_rate": "rate", "confidence": "share", "coverage": "pct", "score": "score", "long_short_ratio": "number",
     "close": "number", "transfers": "count", "day": "date", "synced_until": "time",
+    **dict.fromkeys(("notional_usd", "est_notional_usd"), "usd_size"),
+    **dict.fromkeys(("price_low", "price_high"), "number"),
+    "count": "count", "share": "pct", "distance_pct": "pct_change", "coverage_hours": "hours", "lower_bound": "flag",
     "reasons": "note", "missing": "note", "flow_by_label_kind": "note",  # sentences: printed under the table, not in a cell
 }
 UNKNOWN = "—"  # a NULL figure (no anchor, no supply yet): never printed as 0
@@ -308,6 +363,8 @@ _BY_KIND: dict[str, Callable[[Any], str]] = {
     "count": lambda value: f"{int(value):,}",
     "date": lambda value: value.strftime("%Y-%m-%d"),
     "time": _utc_minute,
+    "hours": lambda value: f"covered {_fixed(value, 1)} of 24 h",
+    "flag": lambda value: "lower bound" if value else "",
 }
 
 
@@ -409,6 +466,7 @@ def render_report(report: Report, file_format: str) -> str:
             "regime": {key: json_value(value) for key, value in report.regime.items()} or None,
             "sections": {name: [dict(zip(result.columns, map(json_value, row))) for row in result.rows]
                          for name, result in report.sections.items()},
+            "section_notes": report.section_notes,
         }
         return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
     if file_format == "csv":
@@ -421,12 +479,16 @@ def render_report(report: Report, file_format: str) -> str:
             for number, row in enumerate(result.rows, 1):
                 for column, value in zip(result.columns, row):
                     writer.writerow([name, number, column, cell_text(value)])
+            for text in report.section_notes.get(name, []):
+                writer.writerow([name, "", "note", text])
         return buffer.getvalue()
     if file_format == "md":
         parts = [f"# {title}\n", f"**{'; '.join(_headline(report))}**\n"]
         parts += [f"> {note}\n" for note in report.notes]
         for name, result in report.sections.items():
-            parts.append(f"## {name}\n\n{_md_section(result)}")
+            said = report.section_notes.get(name, [])
+            body = _md_section(result) if result.rows or not said else ""
+            parts.append(f"## {name}\n\n{body}" + "".join(f"{chr(10) if body else ''}_{text}_\n" for text in said))
         return "\n".join(parts)
     if file_format == "table":
         lines = [title, "=" * len(title)]
@@ -435,6 +497,9 @@ def render_report(report: Report, file_format: str) -> str:
         for note in report.notes:
             lines += _wrap(f"note: {note}", 6)
         for name, result in report.sections.items():
-            lines += ["", name, "-" * len(name), *_table_section(result)]
+            said = report.section_notes.get(name, [])
+            lines += ["", name, "-" * len(name), *(_table_section(result) if result.rows or not said else [])]
+            for text in said:
+                lines += ([""] if result.rows else []) + _wrap(f"note: {text}", 6)
         return "\n".join(lines) + "\n"
     raise TrackerError(f"unknown report format {file_format!r} (expected {', '.join(FORMATS)})")

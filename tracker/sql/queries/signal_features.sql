@@ -5,7 +5,18 @@
 -- (NULL while a wallet has no anchor), and the market features of $symbol from market_daily (funding:
 -- OI-weighted annualized, else the plain annualized mean). chains / chains_synced: for 'all', how many
 -- chains the tool indexes and how many of them cover the day; complete: the day is synced to its end on
--- every chain counted (false for a day the sync is still inside). Parameters: $symbol (default 'BTC').
+-- every chain counted (false for a day the sync is still inside).
+-- Liquidations of $symbol (issue 18), all venues together: long_liq_usd / short_liq_usd (exact sums; a lower
+-- bound: Binance pushes at most one a second per symbol, and a stream may not cover the whole day), liq_ratio
+-- = long / short (NULL without short liquidations), liq_coverage_hours = the hours ANY venue's stream covered
+-- the symbol (the union across venues), long_liq_z = the long side's z-score against the trailing 30 days
+-- that were covered at least $min_coverage_hours (liq_z_days = how many; partly covered days would drag the
+-- baseline down). Unknown (NULL) on a day no stream covered and nothing was stored, never 0.
+-- est_levels_2pct_usd / est_levels_5pct_usd: the estimated-level model's notional (an ESTIMATE) in buckets
+-- whose midpoint lies within ±2 % / ±5 % of the day's close, both sides, at the model's last snapshot in
+-- [day 00:00, next day 00:00] (est_levels_ts); NULL without a close or a snapshot. oi_usd: the day's open
+-- interest (the fragility rule compares the levels with it).
+-- Parameters: $symbol (default 'BTC'), $min_coverage_hours (default 20).
 WITH synced_until AS (
     SELECT s.chain, s.token, max(b.block_time) AS last_block_time
     FROM sync_state s JOIN blocks b ON b.chain = s.chain AND b.block_number <= s.last_block
@@ -69,6 +80,47 @@ featured AS (
     FROM scoped
     WINDOW trailing_30 AS (PARTITION BY scope ORDER BY day RANGE BETWEEN INTERVAL 30 DAY PRECEDING AND INTERVAL 1 DAY PRECEDING),
            last_7 AS (PARTITION BY scope ORDER BY day RANGE BETWEEN INTERVAL 6 DAY PRECEDING AND CURRENT ROW)
+),
+liq_events AS (
+    SELECT CAST(timezone('UTC', ts) AS DATE) AS day,
+           sum(CASE WHEN side = 'long' THEN notional_usd ELSE 0 END) AS long_usd,
+           sum(CASE WHEN side = 'short' THEN notional_usd ELSE 0 END) AS short_usd
+    FROM liquidations WHERE symbol = coalesce($symbol, 'BTC') GROUP BY ALL
+),
+liq_days AS (
+    SELECT day, coalesce(c.coverage_hours, 0.0) AS hours,
+           coalesce(e.long_usd, 0) AS long_usd, coalesce(e.short_usd, 0) AS short_usd
+    FROM (SELECT day, coverage_hours FROM liquidation_coverage_by_day
+          WHERE venue = '(any)' AND symbol = coalesce($symbol, 'BTC')) c
+    FULL JOIN liq_events e USING (day)
+),
+liq AS (
+    SELECT day, hours, long_usd, short_usd,
+           CAST((long_usd - avg(baseline) OVER trailing_30) / nullif(stddev_samp(baseline) OVER trailing_30, 0)
+                AS DOUBLE) AS long_z,
+           count(baseline) OVER trailing_30 AS z_days
+    FROM (SELECT *, CASE WHEN hours >= coalesce(CAST($min_coverage_hours AS DOUBLE), 20.0) THEN long_usd END
+                        AS baseline
+          FROM liq_days)
+    WINDOW trailing_30 AS (ORDER BY day RANGE BETWEEN INTERVAL 30 DAY PRECEDING AND INTERVAL 1 DAY PRECEDING)
+),
+snapshots AS (
+    SELECT m.day, m.close, max(l.ts) AS ts
+    FROM market_daily m
+    JOIN liquidation_levels l ON l.symbol = m.symbol
+         AND l.ts >= timezone('UTC', CAST(m.day AS TIMESTAMP)) AND l.ts <= timezone('UTC', CAST(m.day + 1 AS TIMESTAMP))
+    WHERE m.symbol = coalesce($symbol, 'BTC') AND m.close IS NOT NULL
+    GROUP BY ALL
+),
+levels AS (
+    SELECT s.day, s.ts,
+           coalesce(sum(CASE WHEN (l.price_low + l.price_high) / 2 BETWEEN s.close * 0.98 AND s.close * 1.02
+                             THEN l.notional_usd END), 0) AS within_2pct,
+           coalesce(sum(CASE WHEN (l.price_low + l.price_high) / 2 BETWEEN s.close * 0.95 AND s.close * 1.05
+                             THEN l.notional_usd END), 0) AS within_5pct
+    FROM snapshots s
+    JOIN liquidation_levels l ON l.symbol = coalesce($symbol, 'BTC') AND l.ts = s.ts
+    GROUP BY s.day, s.ts
 )
 SELECT
     f.scope,
@@ -86,7 +138,19 @@ SELECT
     m.close,
     CASE WHEN f.scope = 'all' THEN (SELECT count(DISTINCT chain) FROM sync_state) ELSE 1 END AS chains,
     f.chains_synced,
-    f.complete
+    f.complete,
+    m.oi_usd,
+    CAST(q.long_usd AS DECIMAL(38, 18)) AS long_liq_usd,
+    CAST(q.short_usd AS DECIMAL(38, 18)) AS short_liq_usd,
+    CAST(q.long_usd / nullif(q.short_usd, 0) AS DOUBLE) AS liq_ratio,
+    q.long_z AS long_liq_z,
+    coalesce(q.z_days, 0) AS liq_z_days,
+    q.hours AS liq_coverage_hours,
+    CAST(v.within_2pct AS DECIMAL(38, 2)) AS est_levels_2pct_usd,
+    CAST(v.within_5pct AS DECIMAL(38, 2)) AS est_levels_5pct_usd,
+    v.ts AS est_levels_ts
 FROM featured f
 LEFT JOIN market_daily m ON m.symbol = coalesce($symbol, 'BTC') AND m.day = f.day
+LEFT JOIN liq q ON q.day = f.day
+LEFT JOIN levels v ON v.day = f.day
 ORDER BY f.scope, f.day;
