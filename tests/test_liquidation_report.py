@@ -32,12 +32,13 @@ D39 = str(day(39))
 def _insert(db: Path) -> None:
     with duckdb.connect(str(db)) as con:
         con.execute("SET TimeZone = 'UTC'")
-        con.executemany("INSERT INTO stream_coverage VALUES (?, ?, ?, ?)", [
-            ("okx", "liquidation-orders:SWAP", at(30), at(39)),
-            ("binance", "!forceOrder@arr", at(38, 20), at(39, 6)),
-            ("binance", "!forceOrder@arr", at(39, 5), at(39, 10)),
-            ("binance", "!forceOrder@arr", at(39, 7), at(39, 8)),
-            ("bybit", "allLiquidation.BTCUSDT", at(39, 12), at(39, 18)),
+        con.executemany("INSERT INTO stream_coverage VALUES (?, ?, ?, ?, ?)", [
+            ("okx", "liquidation-orders:SWAP", at(30), at(39), ["BTC", "ETH"]),
+            ("binance", "!forceOrder@arr", at(38, 20), at(39, 6), ["BTC"]),
+            ("binance", "!forceOrder@arr", at(39, 5), at(39, 10), ["BTC"]),
+            ("binance", "!forceOrder@arr", at(39, 7), at(39, 8), None),  # written before the symbols column
+            ("binance", "!forceOrder@arr", at(39, 9), at(39, 23), ["ETH"]),  # kept ETH only: says nothing of BTC
+            ("bybit", "allLiquidation.BTCUSDT", at(39, 12), at(39, 18), ["BTC"]),
         ])
         events = [("okx", "BTC-USDT-SWAP", at(d, 3), "long", "100", "1" if d % 2 == 0 else "2") for d in range(30, 38)]
         events += [("okx", "BTC-USDT-SWAP", at(38, 3), "long", "100", "10"),
@@ -75,8 +76,12 @@ def _query(db: Path, name: str, *params: str) -> list[dict]:
 
 
 def test_daily_coverage_is_a_union_clipped_to_days(liq_db: Path) -> None:
-    found = {(r["day"], r["venue"], r["side"]): r for r in _query(liq_db, "liquidations_daily",
-                                                                "since", str(day(37)), "until", D39)}
+    daily = _query(liq_db, "liquidations_daily", "since", str(day(37)), "until", D39)
+    found = {(r["day"], r["venue"], r["side"]): r for r in daily if r["symbol"] == "BTC"}
+    # An interval covers the symbols kept from it: Binance kept ETH alone 09:00-23:00 on day 39, which is
+    # ETH's coverage (with the 07:00-08:00 row written before the symbols column: every symbol), not BTC's.
+    assert {r["coverage_hours"] for r in daily if r["symbol"] == "ETH" and r["venue"] == "binance" and r["day"] == D39} \
+        == {15.0}
     # Binance: overlapping intervals count once (10 h on day 39, not 15); the one crossing midnight splits 4 + 6.
     assert found[(str(day(38)), "binance", "long")]["coverage_hours"] == 4.0
     assert found[(D39, "binance", "long")]["coverage_hours"] == 10.0
@@ -95,8 +100,8 @@ def test_daily_coverage_is_a_union_clipped_to_days(liq_db: Path) -> None:
     # No coverage and nothing stored: no row (unknown), not a zero.
     assert (D39, "okx", "long") not in found
     assert not _query(liq_db, "liquidations_daily", "since", str(day(29)), "until", str(day(29)))
-    assert rows(liq_db, "SELECT coverage_hours FROM liquidation_coverage_by_day WHERE venue = '(any)' AND day = ?",
-                [day(39)]) == [(16.0,)]
+    assert rows(liq_db, "SELECT symbol, coverage_hours FROM liquidation_coverage_by_day WHERE venue = '(any)' "
+                        "AND day = ? ORDER BY symbol", [day(39)]) == [("BTC", 16.0), ("ETH", 15.0)]
 
 
 def test_clusters_bucket_by_a_share_of_the_mean_price(liq_db: Path) -> None:

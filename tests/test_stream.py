@@ -109,7 +109,11 @@ def test_three_venues_exact_rows_sides_and_coverage(tmp_path, sockets, okx_rest)
     assert [args["instFamily"] for args in okx_rest.seen if "after" not in args] == ["BTC-USDT", "ETH-USDT"]
     assert all(args["instType"] == "SWAP" and args["state"] == "filled" for args in okx_rest.seen)
 
-    coverage = {stream: (start, end) for _, stream, start, end in rows(db, "SELECT * FROM stream_coverage")}
+    coverage = {stream: (start, end) for _, stream, start, end in
+                rows(db, "SELECT venue, stream, connected_from, connected_to FROM stream_coverage")}
+    assert rows(db, "SELECT stream, symbols FROM stream_coverage ORDER BY stream") == [
+        ("!forceOrder@arr", ["BTC", "ETH"]), ("allLiquidation.BTCUSDT", ["BTC"]), ("allLiquidation.ETHUSDT", ["ETH"]),
+        ("liquidation-orders:SWAP", ["BTC", "ETH"])]
     assert set(coverage) == {"!forceOrder@arr", "allLiquidation.BTCUSDT", "allLiquidation.ETHUSDT",
                              "liquidation-orders:SWAP"}
     # Binance is covered from its first event to its last (1 s apart); an ack proves nothing there

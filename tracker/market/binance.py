@@ -121,7 +121,7 @@ def binance_liquidation_feed(base_url: str, symbols: frozenset[str]) -> Feed:
     """All-market liquidations on the routed `/market` path (any other path is silent, not refused).
     Keep-alive is the server's ping control frame every 3 minutes, answered by the websocket library."""
     subscribe = f'{{"method":"SUBSCRIBE","params":["{BINANCE_LIQUIDATION_STREAM}"],"id":1}}'
-    return Feed("binance", (BINANCE_LIQUIDATION_STREAM,), f"{base_url.rstrip('/')}/market/ws", (subscribe,),
+    return Feed("binance", ((BINANCE_LIQUIDATION_STREAM, tuple(sorted(symbols))),), f"{base_url.rstrip('/')}/market/ws", (subscribe,),
                 lambda text: binance_liquidation_reading(text, symbols), proof="event")
 
 

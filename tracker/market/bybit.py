@@ -105,8 +105,8 @@ def bybit_liquidation_reading(text: str, symbols: frozenset[str]) -> Reading:
 
 def bybit_liquidation_feed(base_url: str, symbols: frozenset[str]) -> Feed:
     """One `allLiquidation.{symbol}` topic per symbol (there is no wildcard), JSON ping every 20 s."""
-    topics = tuple(f"allLiquidation.{symbol}USDT" for symbol in sorted(symbols))
-    subscribe = orjson.dumps({"op": "subscribe", "args": list(topics)}).decode()
+    topics = tuple((f"allLiquidation.{symbol}USDT", (symbol,)) for symbol in sorted(symbols))
+    subscribe = orjson.dumps({"op": "subscribe", "args": [topic for topic, _ in topics]}).decode()
     return Feed("bybit", topics, f"{base_url.rstrip('/')}/v5/public/linear", (subscribe,),
                 lambda text: bybit_liquidation_reading(text, symbols), ping_text='{"op":"ping"}', ping_every=20.0)
 

@@ -29,7 +29,7 @@ ACK, PONG, OTHER = Reading("ack"), Reading("pong"), Reading("other")
 @dataclass(frozen=True)
 class Feed:
     venue: str
-    streams: tuple[str, ...]  # the names its coverage is recorded under (stream_coverage.stream)
+    streams: tuple[tuple[str, tuple[str, ...]], ...]  # (stream_coverage.stream, the symbols kept from it)
     url: str
     subscribe: tuple[str, ...]  # text frames sent after each connect
     read: Callable[[str], Reading]

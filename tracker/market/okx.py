@@ -144,7 +144,7 @@ def okx_liquidation_feed(base_url: str, symbols: frozenset[str], contract_values
     """Channel `liquidation-orders` for every SWAP (it takes no instrument); the text `ping` keeps the
     connection open through quiet spells (OKX closes it after 30 s without traffic)."""
     subscribe = '{"op":"subscribe","args":[{"channel":"liquidation-orders","instType":"SWAP"}]}'
-    return Feed("okx", (OKX_LIQUIDATION_STREAM,), f"{base_url.rstrip('/')}/ws/v5/public", (subscribe,),
+    return Feed("okx", ((OKX_LIQUIDATION_STREAM, tuple(sorted(symbols))),), f"{base_url.rstrip('/')}/ws/v5/public", (subscribe,),
                 lambda text: okx_liquidation_reading(text, symbols, contract_values), ping_text="ping",
                 ping_every=20.0)
 

@@ -36,6 +36,8 @@ BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0  # seconds before reconnecting: doubled p
 FLUSH_ROWS = 2000  # a batch this large is written without waiting for the next tick
 MAX_FRAME = 1 << 22
 LIQUIDATION_KEY = ("venue", "instrument", "ts", "side", "price", "qty")
+# (venue, stream, connected_from) -> (connected_to, symbols kept): the intervals not yet written
+Coverage = dict[tuple[str, str, datetime], tuple[datetime, list[str]]]
 
 
 def _now() -> datetime:
@@ -88,7 +90,7 @@ class Collector:
     def __init__(self, db_path: Path, silence: float, say: Callable[[str], None] = _say) -> None:
         self.db_path, self.silence, self.say = db_path, silence, say
         self.pending: list[LiquidationRow] = []
-        self.coverage: dict[tuple[str, str, datetime], datetime] = {}  # (venue, stream, from) -> to, unwritten
+        self.coverage: Coverage = {}
         self.summary = StreamSummary()
         self.wake = asyncio.Event()  # a full batch asks the flusher not to wait for its tick
         self.extent: dict[tuple[str, datetime], float] = {}  # (venue, connected_from) -> seconds covered
@@ -103,16 +105,16 @@ class Collector:
 
     def note_coverage(self, link: _Connection) -> None:
         if link.covered_from is not None and link.alive_at is not None:
-            for stream in link.feed.streams:
-                self.coverage[(link.feed.venue, stream, link.covered_from)] = link.alive_at
+            for stream, symbols in link.feed.streams:
+                self.coverage[(link.feed.venue, stream, link.covered_from)] = (link.alive_at, list(symbols))
 
-    def take(self) -> tuple[list[LiquidationRow], dict[tuple[str, str, datetime], datetime]]:
+    def take(self) -> tuple[list[LiquidationRow], Coverage]:
         """The buffered batch, handed over whole (called on the event loop, which alone appends)."""
         batch = (self.pending, self.coverage)
         self.pending, self.coverage = [], {}
         return batch
 
-    def write(self, rows: list[LiquidationRow], coverage: dict[tuple[str, str, datetime], datetime]
+    def write(self, rows: list[LiquidationRow], coverage: Coverage
               ) -> dict[str, int] | None:
         """Write one batch in one transaction; None when the file was busy (nothing written)."""
         if not rows and not coverage:
@@ -124,7 +126,7 @@ class Collector:
             self.say(f"warning: {error}; {len(rows):,} liquidations kept for the next write")
             return None
 
-    def settle(self, batch: tuple[list[LiquidationRow], dict[tuple[str, str, datetime], datetime]],
+    def settle(self, batch: tuple[list[LiquidationRow], Coverage],
                added: dict[str, int] | None) -> int:
         """Count a written batch, or put an unwritten one back in front of what arrived since."""
         rows, coverage = batch
@@ -133,7 +135,7 @@ class Collector:
             return 0
         for venue, number in added.items():
             self.count(venue).stored += number
-        for (venue, _, start), end in coverage.items():  # a connection's streams share one interval
+        for (venue, _, start), (end, _) in coverage.items():  # a connection's streams share one interval
             self.extent[(venue, start)] = (end - start).total_seconds()
         for venue in {venue for venue, _ in self.extent}:
             self.count(venue).covered_seconds = sum(s for (v, _), s in self.extent.items() if v == venue)
@@ -145,7 +147,7 @@ class Collector:
         return self.settle(batch, self.write(*batch))
 
 
-def _write(store: Store, rows: list[LiquidationRow], coverage: dict[tuple[str, str, datetime], datetime]
+def _write(store: Store, rows: list[LiquidationRow], coverage: Coverage
            ) -> dict[str, int]:
     """Insert the liquidations not yet stored and widen the coverage intervals, in one transaction."""
     unique = list({tuple(getattr(row, name) for name in LIQUIDATION_KEY): row for row in rows}.values())
@@ -165,7 +167,9 @@ def _write(store: Store, rows: list[LiquidationRow], coverage: dict[tuple[str, s
             for (venue,) in found:
                 added[venue] = added.get(venue, 0) + 1
         for (venue, stream, start), end in coverage.items():
-            con.execute("INSERT OR REPLACE INTO stream_coverage VALUES (?, ?, ?, ?)", [venue, stream, start, end])
+            con.execute("INSERT OR REPLACE INTO stream_coverage BY NAME SELECT ? AS venue, ? AS stream, "
+                        "? AS connected_from, ? AS connected_to, ?::VARCHAR[] AS symbols",
+                        [venue, stream, start, *end])
     return added
 
 

@@ -1,22 +1,20 @@
 -- Issue 18: the hours of each UTC day a venue's liquidation stream covered a symbol, and (venue '(any)') the
 -- hours any venue did. Coverage is the UNION of the connected intervals, clipped to the day: a reconnect or a
--- second collector overlaps the first, and adding intervals would count those hours twice. A stream covers a
--- symbol when it is an all-market stream (Binance '!forceOrder@arr', OKX 'liquidation-orders:SWAP') or Bybit's
--- 'allLiquidation.' || symbol || 'USDT'. The symbols an all-market stream covers are the ones the store holds
--- liquidations of, or has a Bybit stream for: the collector keeps only its configured symbols and the table
--- does not record them. Days without a row were not covered at all (unknown, not zero).
+-- second collector overlaps the first, and adding intervals would count those hours twice. An interval covers
+-- the symbols the collector kept from that stream (`symbols`); rows without it (NULL) cover every symbol
+-- the file holds liquidations of (a Bybit topic: its own). Days without a row were not covered at all (unknown, not zero).
 CREATE OR REPLACE VIEW liquidation_coverage_by_day AS
 WITH symbols AS (
     SELECT DISTINCT symbol FROM liquidations
     UNION
-    SELECT regexp_extract(stream, '^allLiquidation\.(.+)USDT$', 1) FROM stream_coverage
-    WHERE stream LIKE 'allLiquidation.%USDT'
+    SELECT DISTINCT unnest(symbols) FROM stream_coverage
 ),
 intervals AS (
     SELECT c.venue, s.symbol, c.connected_from AS t0, c.connected_to AS t1
     FROM stream_coverage c
-    JOIN symbols s ON c.stream IN ('!forceOrder@arr', 'liquidation-orders:SWAP')
-                   OR c.stream = 'allLiquidation.' || s.symbol || 'USDT'
+    JOIN symbols s ON CASE WHEN c.symbols IS NOT NULL THEN list_contains(c.symbols, s.symbol)
+                           WHEN c.stream LIKE 'allLiquidation.%' THEN c.stream = 'allLiquidation.' || s.symbol || 'USDT'
+                           ELSE true END
     WHERE c.connected_to > c.connected_from
 ),
 scoped AS (
