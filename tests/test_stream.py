@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -268,3 +269,29 @@ def test_sigkill_loses_nothing_committed_and_a_restart_doubles_nothing(tmp_path,
     intervals = rows(db, "SELECT connected_from, connected_to FROM stream_coverage "
                          "WHERE stream = 'allLiquidation.BTCUSDT' ORDER BY connected_from")
     assert len(intervals) == 2 and intervals[0][1] >= committed[1]
+
+
+def test_collected_liquidations_reach_the_daily_query_and_the_report(tmp_path, sockets, okx_rest):
+    now_ms = int(time.time() * 1000)
+    today = datetime.now(timezone.utc).date()
+    if datetime.now(timezone.utc).hour == 23 and datetime.now(timezone.utc).minute >= 58:
+        pytest.skip("too close to midnight UTC for one day's figures")
+    sockets.plans[BYBIT] = [[("send", bybit_push("BTCUSDT", "Buy", "91000.5", "0.2", now_ms)),
+                             ("send", bybit_push("BTCUSDT", "Sell", "91010", "0.05", now_ms + 1))]]
+    db = tmp_path / "e.duckdb"
+    done = run_cli("--db", str(db), "market", "stream", "--venue", "bybit", "--symbol", "BTC", "--for", "2s",
+                   "--flush", "0.3", env=env_for(sockets, okx_rest))
+    assert done.returncode == 0, done.stderr
+    daily = json.loads(run_cli("--db", str(db), "query", "liquidations_daily", "-p", "since", str(today),
+                               "-p", "until", str(today), "--format", "json").stdout)
+    by_side = {row["side"]: row for row in daily if row["venue"] == "bybit" and row["symbol"] == "BTC"}
+    assert (by_side["long"]["count"], Decimal(by_side["long"]["notional_usd"])) == (1, Decimal("18200.1"))
+    assert (by_side["short"]["count"], Decimal(by_side["short"]["notional_usd"])) == (1, Decimal("4550.5"))
+    (seconds,), = rows(db, "SELECT sum(epoch(connected_to - connected_from)) FROM stream_coverage")
+    assert 1.0 < seconds < 3.0
+    assert by_side["long"]["coverage_hours"] == pytest.approx(seconds / 3600, abs=1e-6)
+    assert by_side["long"]["lower_bound"] is True  # a few seconds of the day
+    report = run_cli("--db", str(db), "report", "--date", str(today), "--format", "md")
+    assert report.returncode == 0, report.stderr
+    section = report.stdout[report.stdout.index("## liquidations"):report.stdout.index("## liquidation clusters")]
+    assert re.search(r"\| BTC \| bybit \| long \| 1 \| \$18\.20K \| covered 0\.000\d+ of 24 h \| lower bound \|", section)
