@@ -69,6 +69,11 @@ def draw_chart(db_path: Path, day: date, out: str) -> int:
     handles = sum((axis.get_legend_handles_labels()[0] for axis in (flows_axis, funding_axis, oi_axis)), [])
     handles += [Patch(color=colour, label=regime.replace("_", "-")) for regime, colour in REGIME_COLOURS.items()]
     flows_axis.legend(handles=handles, loc="upper left", fontsize="small")
+    _save(plt, figure, out)
+    return len(days)
+
+
+def _save(plt, figure, out: str) -> None:  # noqa: ANN001 - matplotlib's own types
     figure.autofmt_xdate()
     figure.tight_layout()
     try:
@@ -77,7 +82,6 @@ def draw_chart(db_path: Path, day: date, out: str) -> int:
         raise TrackerError(f"cannot write {out}: {error.strerror or error}") from None
     finally:
         plt.close(figure)
-    return len(days)
 
 
 def heatmap_path(out: str) -> str:
@@ -134,12 +138,5 @@ def draw_liquidation_heatmap(db_path: Path, day: date, out: str) -> str:
                    f"{since} to {day}")
     if realized:
         axis.legend(loc="upper left", fontsize="small")
-    figure.autofmt_xdate()
-    figure.tight_layout()
-    try:
-        figure.savefig(out, format="png")
-    except OSError as error:
-        raise TrackerError(f"cannot write {out}: {error.strerror or error}") from None
-    finally:
-        plt.close(figure)
+    _save(plt, figure, out)
     return f"liquidation heatmap: {len(snapshots)} snapshots of {symbol} written to {out}"
