@@ -24,8 +24,8 @@ def cell_text(value: Any) -> str:
         return ""
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
-    if isinstance(value, (date, Decimal)):
-        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")  # a zero sum of DECIMAL(38,18) is 0E-18 in str(): write its digits
     return str(value)
 
 

@@ -68,11 +68,12 @@ class StreamSummary:
     backfilled: int = 0  # OKX REST rows new to the file
 
 
-@dataclass
+@dataclass(eq=False)  # kept in a set by identity
 class _Connection:
     """One connection's coverage: from the first proof that its streams deliver to the last proof of life."""
 
     feed: Feed
+    ws: object | None = None  # the open connection, while it is open
     covered_from: datetime | None = None
     alive_at: datetime | None = None
     alive_mono: float = field(default_factory=time.monotonic)
@@ -94,6 +95,7 @@ class Collector:
         self.summary = StreamSummary()
         self.wake = asyncio.Event()  # a full batch asks the flusher not to wait for its tick
         self.extent: dict[tuple[str, datetime], float] = {}  # (venue, connected_from) -> seconds covered
+        self.live: set[_Connection] = set()
 
     def count(self, venue: str) -> VenueCount:
         return self.summary.venues.setdefault(venue, VenueCount())
@@ -216,6 +218,8 @@ async def _follow(feed: Feed, collector: Collector) -> None:
         try:
             async with connect(feed.url, open_timeout=15, close_timeout=2, max_size=MAX_FRAME,
                                ping_interval=20, ping_timeout=20) as ws:
+                link.ws = ws
+                collector.live.add(link)
                 for frame in feed.subscribe:
                     await ws.send(frame)
                 await _pump(ws, link, collector)
@@ -226,6 +230,7 @@ async def _follow(feed: Feed, collector: Collector) -> None:
         except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as error:
             reason = str(error) or type(error).__name__
         finally:
+            collector.live.discard(link)
             collector.note_coverage(link)
         if link.covered_from is not None:
             delay = BACKOFF_FIRST
@@ -311,6 +316,13 @@ def stream_liquidations(db_path: Path, venues: list[str], symbols: list[str], du
     return collector.summary
 
 
+async def _last_proof(link: _Connection, collector: Collector) -> None:
+    pong = await link.ws.ping()  # type: ignore[union-attr]
+    await asyncio.wait_for(pong, timeout=2)
+    link.proved()
+    collector.note_coverage(link)
+
+
 async def _collect(feeds: list[Feed], collector: Collector, duration: float | None, flush_every: float) -> None:
     stop, done_writing = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -325,6 +337,9 @@ async def _collect(feeds: list[Feed], collector: Collector, duration: float | No
         fatal = next((task.exception() for task in done if task is not waiting and task.exception()), None)
         waiting.cancel()
     finally:
+        # at a stop, a pong is the last proof of life: coverage reaches the stop, not the last scheduled ping
+        await asyncio.gather(*(_last_proof(link, collector) for link in list(collector.live)
+                               if link.feed.proof == "ack" and link.covered_from is not None), return_exceptions=True)
         for task in followers:
             task.cancel()
         await asyncio.gather(*followers, return_exceptions=True)  # each records its connection's coverage
