@@ -62,6 +62,9 @@ def market_stream(
     for name, count in summary.venues.items():
         print(f"{name}: {count.liquidations:,} liquidations received, {count.stored:,} new, "
               f"covered {count.covered_seconds / 3600:.2f} h, {count.reconnects} reconnects, {count.malformed} malformed frames")
+    if {"binance", "okx"} & set(summary.venues):
+        say("note: Binance and OKX push a sample of their liquidations (Binance at most one per symbol a second): "
+            "their totals are a lower bound")
 
 
 @market_app.command("levels")
