@@ -88,3 +88,16 @@ def test_missing_database_folder_is_one_line(synced) -> None:
                    "--token", token.address, "--confirmations", "0", "--quiet")
     assert done.returncode == 1
     assert done.stderr.strip() == "error: cannot create database /nonexistent/dir/x.duckdb: folder /nonexistent/dir does not exist"
+
+
+def test_query_output_writes_decimal_zero_and_tiny_values_as_digits(tmp_path):
+    # a zero sum over DECIMAL(38,18) is Decimal('0E-18'), which str() writes in exponent form
+    db = tmp_path / "z.duckdb"
+    sql = "SELECT CAST(0 AS DECIMAL(38,18)) AS a, CAST(0.00000001 AS DECIMAL(38,12)) AS b"
+    assert run_cli("--db", str(db), "labels", "list").returncode == 0  # creates the file
+    for file_format, expected in (("csv", "0.000000000000000000,0.000000010000"),
+                                  ("json", '"a": "0.000000000000000000"'),
+                                  ("table", "0.000000000000000000  0.000000010000")):
+        done = run_cli("--db", str(db), "query", sql, "--format", file_format)
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout and "E-" not in done.stdout

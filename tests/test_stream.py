@@ -297,3 +297,4 @@ def test_collected_liquidations_reach_the_daily_query_and_the_report(tmp_path, s
     assert report.returncode == 0, report.stderr
     section = report.stdout[report.stdout.index("## liquidations"):report.stdout.index("## liquidation clusters")]
     assert re.search(r"\| BTC \| bybit \| long \| 1 \| \$18\.20K \| covered 0\.000\d+ of 24 h \| lower bound \|", section)
+

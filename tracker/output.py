@@ -18,6 +18,11 @@ from tracker.queries import Result
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _number(value: Any) -> str:
+    # str() writes a decimal zero with a scale as 0E-18, and very small values in exponent form
+    return format(value, "f") if type(value) is Decimal else str(value)
+
+
 def cell_text(value: Any) -> str:
     """Exact text for CSV/table: decimals keep their scale (1234.500000), no float formatting."""
     if value is None:
@@ -25,7 +30,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, Decimal):
-        return format(value, "f")  # a zero sum of DECIMAL(38,18) is 0E-18 in str(): write its digits
+        return _number(value)
     return str(value)
 
 
@@ -50,7 +55,7 @@ def _column(values: tuple[Any, ...]) -> tuple[list[str], list[bool]]:
     """
     kinds = {type(value) for value in values} - {type(None)}
     if kinds <= {int, float, Decimal}:
-        return ["" if value is None else str(value) for value in values], [value is not None for value in values]
+        return ["" if value is None else _number(value) for value in values], [value is not None for value in values]
     if kinds == {str}:
         texts = ["" if value is None else value for value in values]
         return texts, [bool(text) and _looks_numeric(text) for text in texts]
@@ -64,7 +69,7 @@ def _csv_column(values: tuple[Any, ...]) -> list[str]:
     """A column's CSV cells, formula-safe: per column type, not per cell (numbers never need neutralizing)."""
     kinds = {type(value) for value in values} - {type(None)}
     if kinds <= {int, float, Decimal}:
-        return ["" if value is None else str(value) for value in values]
+        return ["" if value is None else _number(value) for value in values]
     if kinds == {str}:
         return ["" if value is None else _safe_cell(value) if value.startswith(_FORMULA_START) else value
                 for value in values]
@@ -104,7 +109,7 @@ def render(result: Result, file_format: str) -> str:
 def json_value(value: Any) -> Any:
     # Decimals as strings: JSON numbers would be read back as floats by most tools.
     if isinstance(value, Decimal):
-        return str(value)
+        return _number(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
