@@ -1,13 +1,15 @@
 """Liquidation collector throughput and memory: one hour of heavy traffic replayed as fast as it goes.
 
-    .venv/bin/python bench/stream_bench.py [--hours 1] [--binance-rate 10] [--bybit-rate 5] [--okx-rate 5]
+    .venv/bin/python bench/stream_bench.py [--hours 1] [--binance-rate 10] [--bybit-rate 5] [--okx-rate 5] [--paced]
 
 A real websocket server on loopback (tests/support/ws_venues.py) plays `--hours` of pushes for the three
 venues at the given rates per second of venue time (Bybit pushes carry 3 liquidations each; OKX pushes 1), as
 fast as the socket takes them. The collector is the real CLI, `tracker market stream` in its own process, with
 its default batching; when every push is sent and the file holds every row, it gets SIGTERM. Prints frames
 and liquidations per second from the first push to the last commit, the collector's peak RSS (VmHWM), the
-file size, and checks the stored count and notional sum against the replay's own.
+file size, and checks the stored count and notional sum against the replay's own. `--paced` plays the
+pushes in venue time instead (each second's pushes, then a one-second pause): an hour takes an hour, and the
+collector's RSS is sampled every minute to show whether memory grows with time.
 """
 
 from __future__ import annotations
@@ -43,21 +45,24 @@ def bybit_batch(index: int, ms: int) -> str:
     return f'{{"topic":"allLiquidation.{symbol}","type":"snapshot","ts":{ms + 5},"data":[{items}]}}'
 
 
-def replay(hours: float, rates: dict[str, int]) -> tuple[dict[str, list[str]], int, Decimal]:
-    """Each venue's frames, the number of liquidations and their notional sum (computed here, apart)."""
+def replay(hours: float, rates: dict[str, int]) -> tuple[dict[str, list[list[str]]], int, Decimal]:
+    """Each venue's frames per second of venue time, the number of liquidations and their notional sum
+    (computed here, apart from the tool)."""
     seconds = int(hours * 3600)
-    frames: dict[str, list[str]] = {BINANCE: [], BYBIT: [], OKX: []}
+    frames: dict[str, list[list[str]]] = {BINANCE: [], BYBIT: [], OKX: []}
     count, notional = 0, Decimal(0)
     for second in range(seconds):
         ms = T0 + second * 1000
+        for venue in frames.values():
+            venue.append([])
         for k in range(rates["binance"]):
             symbol, price = ("BTCUSDT", Decimal(90000 + second % 700)) if k % 2 else ("ETHUSDT", Decimal(3000 + k))
             qty = Decimal(f"0.{(second * 7 + k) % 900 + 100}")
-            frames[BINANCE].append(binance_event(symbol, "SELL" if k % 3 else "BUY", str(price), str(qty), ms + k))
+            frames[BINANCE][-1].append(binance_event(symbol, "SELL" if k % 3 else "BUY", str(price), str(qty), ms + k))
             count, notional = count + 1, notional + price * qty
         for k in range(rates["bybit"]):
             index = second * rates["bybit"] + k
-            frames[BYBIT].append(bybit_batch(index, ms + 10 * k))
+            frames[BYBIT][-1].append(bybit_batch(index, ms + 10 * k))
             symbol_base = 90000 if index % 2 else 3000
             for j in range(3):
                 count += 1
@@ -66,9 +71,16 @@ def replay(hours: float, rates: dict[str, int]) -> tuple[dict[str, list[str]], i
             contracts = (second + k) % 40 + 1
             inst, value, price = ("BTC-USDT-SWAP", Decimal("0.01"), Decimal(90000 + k)) if k % 2 else \
                 ("ETH-USDT-SWAP", Decimal("0.1"), Decimal(3000 + k))
-            frames[OKX].append(okx_push(inst, "sell" if k % 2 else "buy", str(price), str(contracts), ms + k))
+            frames[OKX][-1].append(okx_push(inst, "sell" if k % 2 else "buy", str(price), str(contracts), ms + k))
             count, notional = count + 1, notional + price * value * contracts
     return frames, count, notional
+
+
+def _current_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def main() -> None:
@@ -77,10 +89,11 @@ def main() -> None:
     parser.add_argument("--binance-rate", type=int, default=10)
     parser.add_argument("--bybit-rate", type=int, default=5)
     parser.add_argument("--okx-rate", type=int, default=5)
+    parser.add_argument("--paced", action="store_true", help="play in venue time (an hour takes an hour)")
     args = parser.parse_args()
     frames, expected, expected_notional = replay(args.hours, {"binance": args.binance_rate, "bybit": args.bybit_rate,
                                                               "okx": args.okx_rate})
-    total_frames = sum(len(f) for f in frames.values())
+    total_frames = sum(len(second) for seconds in frames.values() for second in seconds)
     print(f"replay: {args.hours:g} h, {total_frames:,} frames, {expected:,} liquidations", flush=True)
 
     from pytest_httpserver import HTTPServer  # the OKX REST stand-in: contract values only
@@ -89,8 +102,9 @@ def main() -> None:
     rest.expect_request("/api/v5/public/instruments").respond_with_data(INSTRUMENTS, content_type="application/json")
     rest.start()
     sockets = VenueSockets()
-    for path, items in frames.items():
-        sockets.plans[path] = [[("send", frame) for frame in items]]
+    for path, seconds in frames.items():
+        pause = [("sleep", 1.0)] if args.paced else []
+        sockets.plans[path] = [[step for second in seconds for step in (*(("send", f) for f in second), *pause)]]
     workdir = Path(tempfile.mkdtemp(prefix="stream-bench-"))
     db = workdir / "stream.duckdb"
     env = {**os.environ, "TRACKER_BINANCE_WS_URL": sockets.url, "TRACKER_BYBIT_WS_URL": sockets.url,
@@ -98,7 +112,7 @@ def main() -> None:
     started = time.monotonic()
     collector = subprocess.Popen([sys.executable, "-m", "tracker", "--db", str(db), "market", "stream", "--no-backfill"],
                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    peak, samples, next_sample = 0, [], time.monotonic() + 60
 
     def rss() -> int:
         try:
@@ -118,7 +132,10 @@ def main() -> None:
 
     while sum(sockets.finished.values()) < 3 or stored() < expected:
         peak = max(peak, rss())
-        if time.monotonic() - started > 3600 or collector.poll() is not None:
+        if time.monotonic() >= next_sample:
+            samples.append(_current_rss(collector.pid))
+            next_sample += 60
+        if time.monotonic() - started > 3600 * (args.hours * 1.5 if args.paced else 1) or collector.poll() is not None:
             raise SystemExit(f"collector stopped or too slow: {stored():,} of {expected:,} stored")
         time.sleep(0.5)
     committed = time.monotonic() - started
@@ -134,6 +151,8 @@ def main() -> None:
     print(f"throughput: {total_frames / committed:,.0f} frames/s, {expected / committed:,.0f} liquidations/s "
           "decoded and committed")
     print(f"collector peak RSS: {peak / 2**20:.0f} MiB; file {db.stat().st_size / 2**20:.1f} MiB")
+    if samples:
+        print("RSS by minute (MiB): " + " ".join(f"{sample / 2**20:.0f}" for sample in samples))
     print(f"check: stored {count:,} of {expected:,}; notional {notional} vs {expected_notional} "
           f"({'equal' if count == expected and Decimal(notional) == expected_notional else 'DIFFERENT'})")
     if collector.returncode != 0:
