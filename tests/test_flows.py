@@ -162,10 +162,12 @@ def test_queries_run_by_name_and_unchanged_in_duckdb(synced, tmp_path: Path) -> 
             names = sorted(set(__import__("re").findall(r"\$([a-z_]+)", path.read_text())))
             args = ", ".join(f"{name} := NULL" for name in names)
             answer = con.execute(f"EXECUTE q({args})").fetchall()
-            # no market data or signals in this scenario: those files are run on tests/support/dataset.py's data
-            # (exchange_reserves_on and flow_by_label_method need their $day)
+            # no market data, signals, liquidations or options in this scenario: those files are run on their
+            # own data (tests/support/dataset.py, test_levels, test_liquidation_report, test_options_report);
+            # exchange_reserves_on and flow_by_label_method need their $day
             assert answer or path.name in ("market_daily.sql", "signal_evaluation.sql", "signals_daily.sql",
-                                           "exchange_reserves_on.sql", "flow_by_label_method.sql"), path.name
+                                           "exchange_reserves_on.sql", "flow_by_label_method.sql") \
+                or path.name.startswith(("liquidation", "nearest_liquidation", "options_")), path.name
             con.execute("DEALLOCATE q")
         con.execute(f"PREPARE q AS {(ROOT / 'tracker' / 'sql' / 'queries' / 'exchange_netflow_daily.sql').read_text()}")
         got = con.execute(f"EXECUTE q(chain := '{chain_name}', since := DATE '2026-03-02', until := DATE '2026-03-02')").fetchall()
