@@ -1,5 +1,5 @@
 """`tracker run`: the day's whole job — sync every chain in run.chains to head, sync market data (and rebuild
-the estimated liquidation levels), signals, report.
+the estimated liquidation levels), option snapshots (unless run.options = 0), signals, report.
 
 Every step is one of the commands a user can run alone, with its settings from
 `tracker.toml` / the environment; a failing step stops the job with its own
@@ -19,6 +19,8 @@ from tracker.errors import TrackerError
 from tracker.ingest.sources import sync_from_source
 from tracker.ingest.sync import SyncOptions, SyncSummary
 from tracker.market.levels import build_levels
+from tracker.market.options.instruments import UNDERLYINGS
+from tracker.market.options.sync import sync_options
 from tracker.market.sync import FIRST_SYNC_DAYS, sync_market
 from tracker.report.daily import Report, build_report
 from tracker.store import Store
@@ -78,6 +80,12 @@ def run_day(db_path: Path, day: date | None, say: Callable[[str], None]) -> Repo
     market = sync_market(db_path, [e.lower() for e in settings.csv_list("market.venues")],
                          [s.upper() for s in settings.csv_list("market.symbols")], _market_since(db_path, day), None)
     say(f"market: {sum(market.rows.values()):,} rows from {', '.join(settings.csv_list('market.venues'))}")
+    if int(settings.get("run.options")):
+        # A venue's missing snapshot is named and the job goes on: signals and the report say what is missing.
+        options = sync_options(db_path, [v.lower() for v in settings.csv_list("options.venues")],
+                               [s.upper() for s in settings.csv_list("options.underlyings") if s.upper() in UNDERLYINGS])
+        for line in options.lines + [f"{failure} (snapshot missing)" for failure in options.failures]:
+            say(f"options: {line}")
     # The estimated liquidation levels of the last week's hours (the model walks all stored hours either way).
     for level in build_levels(db_path, None, day - timedelta(days=6), None):
         say(f"levels (estimate): {level.symbol} {level.snapshots:,} hourly snapshots")

@@ -8,19 +8,33 @@ from typing import Optional
 import typer
 
 from tracker import settings
-from tracker.cli.common import duration, levels, market, market_app, optional_day, say, stream
+from tracker.cli.common import _Lazy, duration, levels, market, market_app, optional_day, say, stream
+
+options_sync = _Lazy("market.options.sync")  # `market sync --options`: chain snapshots, DVOL, OKX statistics
 
 
 @market_app.command("sync")
 def market_sync(
     ctx: typer.Context,
-    venue: Optional[str] = typer.Option(None, help="Comma-separated: binance, bybit, okx (default: market.venues)."),
+    venue: Optional[str] = typer.Option(None, help="Comma-separated: binance, bybit, okx (default: market.venues); "
+                                                   "with --options: deribit, okx, bybit (default: options.venues)."),
     exchange: Optional[str] = typer.Option(None, hidden=True, help="Deprecated spelling of --venue."),
     symbol: str = typer.Option(settings.BY_KEY["market.symbols"].default, help="Comma-separated base assets (USDT perpetuals)."),
     since: Optional[str] = typer.Option(None, help="First UTC day (default: resume, or 90 days back)."),
     until: Optional[str] = typer.Option(None, help="Last UTC day, inclusive (default: now)."),
+    options: bool = typer.Option(False, "--options", help="Instead: snapshot the option chains of BTC/ETH, "
+                                 "Deribit's DVOL and OKX's option statistics (default venues: options.venues)."),
 ) -> None:
     """Fetch and store funding rates, open interest, long/short ratio and daily prices (re-run daily)."""
+    if options:
+        taken = options_sync.sync_options(
+            ctx.obj["db"], [v.strip().lower() for v in (venue.split(",") if venue else
+                                                          settings.csv_list("options.venues")) if v.strip()],
+            [s.strip().upper() for s in symbol.split(",") if s.strip()])
+        for line in taken.lines:
+            print(line)
+        taken.raise_failures()
+        return
     if exchange is not None:
         say("note: --exchange is deprecated, use --venue (a venue is a market-data source)")
     chosen = venue or exchange
