@@ -158,8 +158,8 @@ def test_large_levels_near_price_with_hot_funding_is_fragile(liq_db: Path) -> No
 def test_partial_or_missing_coverage_is_named_and_lowers_confidence(liq_db: Path) -> None:
     partial = _signal(liq_db, 39)
     assert "liquidations covered 16.0 of 24 h (< 20 h: the BTC totals are a lower bound)" in partial["missing"]
-    # 5 of the 6 older inputs (no OI 7-day change), liquidations 16/24, no level snapshot: of 8.
-    assert partial["confidence"] == pytest.approx((5 + 16 / 24) / 8, abs=1e-4)
+    # 5 of the 6 older inputs (no OI 7-day change), liquidations 16/24, no level snapshot, no options, no DVOL: of 10.
+    assert partial["confidence"] == pytest.approx((5 + 16 / 24) / 10, abs=1e-4)
     assert partial["long_liq_usd"] == Decimal("419.6")  # a lower bound, shown, not dropped
     early = _signal(liq_db, 29)  # before any stream: unknown, not 0
     assert early["long_liq_usd"] is None and early["liq_coverage_hours"] is None

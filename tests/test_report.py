@@ -24,7 +24,8 @@ DAY = "2026-02-09"  # dataset day 39
 def test_golden(computed: Path, file_format: str) -> None:
     """Figures checked by hand: ExA +3M in, -10M out (9M to a user, 1M to ExB); ExB +3M; reserves 100M
     (-7M, -6.54 %) and 10M (+3M from 7M); supply 1,000M; regime risk_off at -1.5 after neutral at -0.5;
-    confidence 5 of 8 inputs (all, ethereum) and 4 of 8 (tron: no z-score either); no liquidation data: one line.
+    confidence 5 of 10 inputs (all, ethereum) and 4 of 10 (tron: no z-score either); no liquidation data and
+    no options data: one line each.
     md and table show the json's figures for a person (the .txt golden is the table format)."""
     before = file_digest(computed)
     done = run_cli("--db", str(computed), "report", "--date", DAY, "--format", file_format)
@@ -37,13 +38,13 @@ def test_golden(computed: Path, file_format: str) -> None:
 def test_table_and_csv(computed: Path) -> None:
     table = run_cli("--db", str(computed), "report", "--date", DAY).stdout
     assert table.startswith(f"USDT flows and risk report — {DAY} (UTC)\n")
-    # 5 of the 8 inputs (no OI 7-day change, no liquidations, no estimated levels): 62.5 %, half up as in the table
-    assert "regime: risk_off (score -1.50, confidence 63%) — shifted today" in table
+    # 5 of the 10 inputs (no OI 7-day change, liquidations, estimated levels, options, DVOL): 50 %
+    assert "regime: risk_off (score -1.50, confidence 50%) — shifted today" in table
     assert "ExA     100,000,000  -7,000,000      -6.54%" in table
     assert "ExB      10,000,000  +3,000,000     +42.86%" in table
     assert "tron      2026-02-09       0         0          0             0                 —" in table
     assert "funding_rate                      -0.0050%" in table and "-5.48%" in table and "$800.00M" in table
-    assert "all       risk_off  -1.50         63%" in table
+    assert "all       risk_off  -1.50         50%" in table
     # No line runs across the screen: the regime's sentences wrap under its table, wide tables turn.
     assert max(map(len, table.splitlines())) <= 100
     assert "           missing: OI 7-day change (no BTC open interest for the day or for 7 days before)" in table

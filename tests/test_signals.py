@@ -75,18 +75,19 @@ def test_missing_inputs_are_named_and_lower_confidence(built: Path) -> None:
     assert "netflow z-score (3 of the trailing 30 days synced, 7 needed)" in early["missing"]
     assert "1 of 2 chains not synced for the day" in early["missing"]  # Tron starts on day 38
     assert "OI 7-day change (no BTC open interest for the day or for 7 days before)" in early["missing"]
-    # z, the OI change, liquidations and estimated levels missing: 4 of the 8 inputs, × 1 of 2 chains
-    assert early["confidence"] == pytest.approx(4 / 8 * 1 / 2, abs=1e-4)
+    # z, the OI change, liquidations, estimated levels, options and DVOL missing: 4 of the 10 inputs, × 1 of 2 chains
+    assert early["confidence"] == pytest.approx(4 / 10 * 1 / 2, abs=1e-4)
     no_market = signals[day(32)]
     assert "funding (no BTC funding rate for the day)" in no_market["missing"]
-    assert no_market["confidence"] == pytest.approx(2 / 8 * 1 / 2, abs=1e-4)
+    assert no_market["confidence"] == pytest.approx(2 / 10 * 1 / 2, abs=1e-4)
     # Missing funding is not read as 0: with 0 and OI 36 % down the washed-out rule would have fired.
     # No liquidation data in this dataset: named, never read as zero (tests/test_liquidation_report.py has some).
     assert signals[day(39)]["missing"] == (
         "OI 7-day change (no BTC open interest for the day or for 7 days before); "
         "liquidations (no BTC liquidation stream covered the day and none are stored); "
-        "estimated liquidation levels (no BTC model snapshot for the day)")
-    assert signals[day(38)]["confidence"] == 6 / 8
+        "estimated liquidation levels (no BTC model snapshot for the day); "
+        "options (no BTC options snapshot for the day); DVOL 7-day change (no BTC DVOL candle for the day)")
+    assert signals[day(38)]["confidence"] == 6 / 10
     assert "the day is not synced to its end" in signals[day(40)]["missing"]
     tron = signals_of(built, "tron")
     assert sorted(tron) == [day(38), day(39), day(40)]
@@ -270,7 +271,8 @@ def test_signal_queries_run_unchanged_in_duckdb(built: Path) -> None:
         assert day30[2] == Decimal("6000000") and day30[3] == pytest.approx(6 / math.sqrt(30 / 29))
         stored = run("signals_daily.sql", "scope := 'all', since := DATE '2026-02-09', until := DATE '2026-02-09'")
         assert [(row[0], row[2]) for row in stored] == [(day(39), "risk_off")]
-        evaluated = run("signal_evaluation.sql", "symbol := 'BTC', scope := 'all', horizons := '1'")
+        evaluated = run("signal_evaluation.sql", "symbol := 'BTC', scope := 'all', horizons := '1', "
+                                                        "down_rules := NULL")
         assert ("regime", "risk_on", 4) in [(row[1], row[2], row[3]) for row in evaluated]
         status = run("report_status.sql", "day := DATE '2026-02-10'")
         assert [(row[1], row[4]) for row in status] == [("ethereum", "partial"), ("tron", "partial"),

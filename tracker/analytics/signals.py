@@ -7,7 +7,10 @@ interest washed out well below its high with neutral funding is a bottoming
 setup. Negative funding while stablecoins leave exchanges is risk-off. A flush of
 long liquidations while open interest falls sharply is deleveraging (bottoming
 setup); large estimated liquidation levels close to the price with hot funding is
-fragility. An input that is missing is named and lowers confidence; it is never
+fragility. Options: much open interest at strikes close to spot pins the price and
+then cascades past it (fragile); implied volatility (DVOL) rising with hot funding is
+fragility; a put/call extreme reads as crowded hedging (contrarian, risk-on tilt) or
+complacency (calls crowded, fragile). An input that is missing is named and lowers confidence; it is never
 read as zero (a liquidation stream that covered part of the day counts in part).
 """
 
@@ -30,7 +33,7 @@ from tracker.store import Store, transaction
 REGIMES = ("risk_on", "neutral", "risk_off")
 # The inputs the rules read; confidence is the share of them present (times the share of chains synced).
 INPUTS = ("netflow_z", "net_issuance_7d", "funding_annualized", "oi_change_7d", "oi_drawdown_90d", "long_short_ratio",
-          "liquidations", "est_levels")
+          "liquidations", "est_levels", "options", "dvol")
 TRAILING_DAYS = 30
 
 
@@ -59,6 +62,14 @@ class Thresholds:
     levels_near_share: float
     weight_flush: float
     weight_fragility: float
+    options_near_share: float
+    dvol_rise_7d: float
+    put_call_high: float
+    put_call_low: float
+    weight_pinning: float
+    weight_vol_fragility: float
+    weight_put_call_fear: float
+    weight_put_call_complacency: float
     enter_risk_on: float
     exit_risk_on: float
     enter_risk_off: float
@@ -70,6 +81,8 @@ class Thresholds:
         if not (found.exit_risk_off <= found.exit_risk_on and found.enter_risk_off <= found.exit_risk_off
                 and found.exit_risk_on <= found.enter_risk_on):
             raise TrackerError("signals thresholds: need enter_risk_off ≤ exit_risk_off ≤ exit_risk_on ≤ enter_risk_on")
+        if found.put_call_low >= found.put_call_high:
+            raise TrackerError("signals thresholds: need put_call_low < put_call_high")
         return found
 
 
@@ -101,6 +114,14 @@ class Features:
     est_levels_2pct_usd: Decimal | None = None
     est_levels_5pct_usd: Decimal | None = None
     est_levels_ts: Any = None
+    # issue 19 (defaults: a day without an options snapshot or DVOL candles)
+    options_oi_usd: Decimal | None = None
+    options_near_share: float | None = None
+    put_call_ratio: float | None = None
+    options_iv: float | None = None
+    options_snapshot_ts: Any = None
+    dvol: Decimal | None = None
+    dvol_change_7d: float | None = None
 
 
 @dataclass(frozen=True)
@@ -194,9 +215,13 @@ def judge(row: Features, limits: Thresholds, symbol: str) -> Judgement:
                        f"funding {funding:.1%} annualized (≥ {limits.funding_hot:.0%}) → fragile "
                        f"({limits.weight_fragility:+.1f})")
 
+    score += _options_rules(row, limits, symbol, rules, reasons, missing)
+
     present = {name: 0.0 if _absent(row, name, z) else 1.0 for name in INPUTS}
     present["liquidations"] = liquidations if long_z is not None else 0.0
     present["est_levels"] = 0.0 if near is None else 1.0
+    present["options"] = 0.0 if row.options_snapshot_ts is None else 1.0
+    present["dvol"] = 0.0 if row.dvol_change_7d is None else 1.0
     confidence = sum(present.values()) / len(INPUTS)
     if row.chains_synced < row.chains:
         missing.append(f"{row.chains - row.chains_synced} of {row.chains} chains not synced for the day")
@@ -209,6 +234,43 @@ def judge(row: Features, limits: Thresholds, symbol: str) -> Judgement:
 
 def _absent(row: Features, name: str, z: float | None) -> bool:
     return z is None if name == "netflow_z" else getattr(row, name, None) is None
+
+
+def _options_rules(row: Features, limits: Thresholds, symbol: str, rules: list[str], reasons: list[str],
+                   missing: list[str]) -> float:
+    """The options rules (appending to rules / reasons / missing); returns the score they add."""
+    score = 0.0
+    if row.options_snapshot_ts is None:
+        missing.append(f"options (no {symbol} options snapshot for the day)")
+    if row.dvol is None:
+        missing.append(f"DVOL 7-day change (no {symbol} DVOL candle for the day)")
+    elif row.dvol_change_7d is None:
+        missing.append(f"DVOL 7-day change (no {symbol} DVOL candle 7 days before)")
+    share, ratio, change, funding = row.options_near_share, row.put_call_ratio, row.dvol_change_7d, row.funding_annualized
+    if share is not None and share >= limits.options_near_share:
+        score += limits.weight_pinning
+        rules.append("options_pinning")
+        sized = f" of {usd(row.options_oi_usd)}" if row.options_oi_usd is not None else ""
+        reasons.append(f"options open interest concentrated near spot: {share:.1%}{sized} at strikes within ±5% of "
+                       f"spot (≥ {limits.options_near_share:.0%}) → pinning, then cascade risk once price leaves "
+                       f"those strikes ({limits.weight_pinning:+.1f})")
+    if change is not None and funding is not None and change >= limits.dvol_rise_7d and funding >= limits.funding_hot:
+        score += limits.weight_vol_fragility
+        rules.append("vol_fragility")
+        reasons.append(f"implied volatility rising with hot funding: DVOL {float(row.dvol):.1f}, {change:+.1%} over 7 "
+                       f"days (≥ {limits.dvol_rise_7d:+.0%}), funding {funding:.1%} annualized (≥ "
+                       f"{limits.funding_hot:.0%}) → fragile ({limits.weight_vol_fragility:+.1f})")
+    if ratio is not None and ratio >= limits.put_call_high:
+        score += limits.weight_put_call_fear
+        rules.append("put_call_fear")
+        reasons.append(f"put/call open interest {ratio:.2f} (≥ {limits.put_call_high:.2f}): crowded hedging, fear "
+                       f"priced in → contrarian tilt ({limits.weight_put_call_fear:+.1f})")
+    elif ratio is not None and ratio <= limits.put_call_low:
+        score += limits.weight_put_call_complacency
+        rules.append("put_call_complacency")
+        reasons.append(f"put/call open interest {ratio:.2f} (≤ {limits.put_call_low:.2f}): calls crowded, little "
+                       f"hedging → complacency ({limits.weight_put_call_complacency:+.1f})")
+    return score
 
 
 def _liquidation_inputs(row: Features, limits: Thresholds, symbol: str) -> tuple[float, list[str]]:
@@ -251,8 +313,16 @@ SIGNAL_COLUMNS = (
     "scope", "day", "symbol", "netflow", "netflow_z", "net_issuance_7d", "reserve_change_pct", "funding_annualized",
     "oi_change_7d", "oi_drawdown_90d", "long_short_ratio", "close", "score", "regime", "shift", "confidence", "rules",
     "reasons", "missing", "long_liq_usd", "short_liq_usd", "liq_ratio", "long_liq_z", "liq_coverage_hours",
-    "est_levels_2pct_usd", "est_levels_5pct_usd",
+    "est_levels_2pct_usd", "est_levels_5pct_usd", "options_oi_usd", "options_near_share", "put_call_ratio",
+    "options_iv", "dvol", "dvol_change_7d",
 )
+# Each rule's weight setting: its sign is the way the rule expects the price to go (evaluate's hit rates).
+RULE_WEIGHTS = {
+    "liquidity_inflow": "weight_liquidity", "fresh_issuance": "weight_issuance", "leverage_buildup": "weight_leverage",
+    "deleveraged": "weight_bottoming", "risk_off_outflow": "weight_risk_off", "long_flush": "weight_flush",
+    "fragile_levels": "weight_fragility", "options_pinning": "weight_pinning", "vol_fragility": "weight_vol_fragility",
+    "put_call_fear": "weight_put_call_fear", "put_call_complacency": "weight_put_call_complacency",
+}
 
 
 def classify(features: list[Features], limits: Thresholds, symbol: str) -> list[tuple[Any, ...]]:
@@ -271,7 +341,9 @@ def classify(features: list[Features], limits: Thresholds, symbol: str) -> list[
             row.long_short_ratio, row.close, verdict.score, regime, before is not None and regime != before,
             verdict.confidence, ",".join(verdict.rules), reasons, "; ".join(verdict.missing),
             row.long_liq_usd, row.short_liq_usd, _number(row.liq_ratio), _number(row.long_liq_z),
-            row.liq_coverage_hours, row.est_levels_2pct_usd, row.est_levels_5pct_usd,
+            row.liq_coverage_hours, row.est_levels_2pct_usd, row.est_levels_5pct_usd, row.options_oi_usd,
+            _number(row.options_near_share), _number(row.put_call_ratio), _number(row.options_iv), row.dvol,
+            _number(row.dvol_change_7d),
         ))
     return rows
 
@@ -328,7 +400,7 @@ def parse_horizons(text: str) -> list[int]:
 
 
 def evaluate(db_path: Path, symbol: str, horizons: list[int], scope: str = "all") -> tuple[Result, list[str]]:
-    """Forward returns after each regime and shift against the baseline; warnings for small samples."""
+    """Forward returns after each regime, shift and rule against the baseline; warnings for small samples."""
     with open_for_reading(db_path) as store:
         con = store.connection
         stored = con.execute("SELECT count(*) FROM signals WHERE scope = ?", [scope]).fetchall()[0][0]
@@ -338,8 +410,11 @@ def evaluate(db_path: Path, symbol: str, horizons: list[int], scope: str = "all"
                              [symbol]).fetchall()[0][0]
         if not priced:
             raise TrackerError(f"no {symbol} prices: run `tracker market sync --symbol {symbol}` first")
+        limits = Thresholds.from_settings()
+        down = [rule for rule, weight in RULE_WEIGHTS.items() if getattr(limits, weight) < 0]
         result = execute(con, resolve_sql("signal_evaluation"),
-                         {"symbol": symbol, "scope": scope, "horizons": ",".join(map(str, horizons))})
+                         {"symbol": symbol, "scope": scope, "horizons": ",".join(map(str, horizons)),
+                          "down_rules": ",".join(down)})
     if not result.rows:
         raise TrackerError(f"no day has a {symbol} close both on the signal day and after it: nothing to evaluate")
     column = {name: i for i, name in enumerate(result.columns)}

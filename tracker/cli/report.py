@@ -22,11 +22,12 @@ def _print_report(ctx: typer.Context, built: "report.Report", format: ReportForm
         days = chart_module.draw_chart(ctx.obj["db"], built.day, chart)
         say(f"chart: {days} days written to {chart}")
         say(chart_module.draw_liquidation_heatmap(ctx.obj["db"], built.day, chart_module.heatmap_path(chart)))
+        say(chart_module.draw_options_chart(ctx.obj["db"], built.day, chart_module.options_path(chart)))
 
 
 REPORT_FORMAT = typer.Option(ReportFormat.table, "--format")
-CHART = typer.Option(None, "--chart", help="Also draw the last 90 days as a PNG, and the liquidation heatmap beside "
-                     "it as FILE-liquidations.png (needs matplotlib).")
+CHART = typer.Option(None, "--chart", help="Also draw the last 90 days as a PNG, the liquidation heatmap beside "
+                     "it as FILE-liquidations.png and options OI by strike as FILE-options.png (needs matplotlib).")
 
 
 @app.command("report")

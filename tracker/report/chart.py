@@ -3,7 +3,7 @@ an optional extra)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from tracker import settings
@@ -140,3 +140,62 @@ def draw_liquidation_heatmap(db_path: Path, day: date, out: str) -> str:
         axis.legend(loc="upper left", fontsize="small")
     _save(plt, figure, out)
     return f"liquidation heatmap: {len(snapshots)} snapshots of {symbol} written to {out}"
+
+
+# The chart's expiry: the nearest one after the day that holds at least this share of the day's options OI (a
+# weekly with little OI says little about where the open interest sits).
+LARGE_EXPIRY_SHARE = 0.10
+
+
+def options_path(out: str) -> str:
+    """Where the options chart goes: beside the chart, `last90.png` -> `last90-options.png`."""
+    path = Path(out)
+    return str(path.with_name(f"{path.stem}-options{path.suffix or '.png'}"))
+
+
+def draw_options_chart(db_path: Path, day: date, out: str) -> str:
+    """Open interest by strike of the next large expiry of `signals.symbol` (calls up, puts down) with spot and
+    max pain marked; returns one line saying what was written, or that there is nothing to draw."""
+    plt = _pyplot()
+    symbol = str(settings.get("signals.symbol")).upper()
+    end = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)
+    with open_for_reading(db_path) as store:
+        con = store.connection
+        pain = execute(con, resolve_sql("options_max_pain"), {"underlying": symbol, "day": day.isoformat()})
+        column = {name: i for i, name in enumerate(pain.columns)}
+        large = [row for row in pain.rows
+                 if row[column["expiry_ts"]] >= end and row[column["share_of_oi"]] >= LARGE_EXPIRY_SHARE]
+        strikes = execute(con, resolve_sql("options_by_strike"), {
+            "underlying": symbol, "day": day.isoformat(), "expiry": large[0][column["expiry"]].isoformat()}) \
+            if large else None
+    if not large or strikes is None or not strikes.rows:
+        return (f"options chart: no {symbol} options snapshot for {day} with an expiry after it holding "
+                f"≥ {LARGE_EXPIRY_SHARE:.0%} of OI: nothing drawn (`tracker market sync --options` takes one)")
+    chosen = large[0]
+    by = {name: i for i, name in enumerate(strikes.columns)}
+    prices = [float(row[by["strike"]]) for row in strikes.rows]
+    calls = [float(row[by["call_oi"]]) for row in strikes.rows]
+    puts = [-float(row[by["put_oi"]]) for row in strikes.rows]
+    gaps = [later - now for now, later in zip(prices, prices[1:])]
+    width = min(gaps) * 0.8 if gaps else max(prices[0] * 0.01, 1.0)
+    figure, axis = plt.subplots(figsize=(12, 5), dpi=100)
+    axis.bar(prices, calls, width=width, color="#2e7d32", label="calls (OI, coins)")
+    axis.bar(prices, puts, width=width, color="#c62828", label="puts (OI, coins, drawn down)")
+    axis.axhline(0, color="#424242", linewidth=0.8)
+    spot, max_pain = float(chosen[column["spot"]]), float(chosen[column["max_pain"]])
+    axis.axvline(spot, color="#1565c0", linewidth=1.5, label=f"spot {spot:,.0f}")
+    axis.axvline(max_pain, color="#6a1b9a", linestyle="--", linewidth=1.2, label=f"max pain {max_pain:,.0f}")
+    axis.set_xlabel("strike, USD")
+    axis.set_ylabel(f"open interest, {symbol}")
+    expiry = chosen[column["expiry"]]
+    axis.set_title(f"{symbol} options open interest by strike, expiry {expiry} "
+                   f"({chosen[column['share_of_oi']]:.0%} of OI) — snapshot of {day}")
+    axis.legend(loc="upper left", fontsize="small")
+    figure.tight_layout()
+    try:
+        figure.savefig(out, format="png")
+    except OSError as error:
+        raise TrackerError(f"cannot write {out}: {error.strerror or error}") from None
+    finally:
+        plt.close(figure)
+    return f"options chart: {symbol} expiry {expiry}, {len(prices)} strikes written to {out}"

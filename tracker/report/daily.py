@@ -1,4 +1,4 @@
-"""The daily report: supply, exchange flows, reserves, market, liquidations and the regime for one UTC day.
+"""The daily report: supply, exchange flows, reserves, market, liquidations, options and the regime for one UTC day.
 
 Built read-only from the bundled queries; says plainly what is missing or
 partial (a sync that is behind, a venue without data) instead of printing zeros.
@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from tracker import settings
 from tracker.analytics.reading import open_for_reading
 from tracker.errors import TrackerError
 from tracker.output import cell_text, json_value
@@ -28,6 +29,7 @@ from tracker.store import configure_session
 TOP = 5
 FORMATS = ("table", "md", "json", "csv")
 CLUSTER_BUCKET_PCT = 0.5  # realized clusters: buckets 0.5 % of the day's mean liquidation price wide
+NEXT_EXPIRIES = 3  # options: max pain of this many expiries after the day
 LOWER_BOUND = ("realized totals are a lower bound: Binance pushes at most the latest liquidation per symbol per "
                "second, and a stream that covered less than 24 h missed the rest")
 
@@ -76,11 +78,15 @@ def build_report(db_path: Path, day: date) -> Report:
             "label kinds": ("flow_by_label_method", {"day": day}, {"with_discovered": "true"}),
             "liquidations": ("liquidations_daily", {"since": day, "until": day}),
             "levels": ("nearest_liquidation_levels", {"day": day}),
+            "options": ("options_summary", {"since": day, "until": day}),
         })
         reserves = _reserves_for(store.connection, found["reserves before"], found["reserves"], before, day)
         symbols = sorted({row["symbol"] for row in _by(found["liquidations"], "day", day) if row["count"]})
         clusters = [_named(store.connection, "liquidation_clusters", symbol=symbol, since=day, until=day,
                            bucket_pct=CLUSTER_BUCKET_PCT) for symbol in symbols]
+        underlyings = sorted({row["underlying"] for row in _by(found["options"], "day", day) if row["snapshot_ts"]})
+        pain = {underlying: _named(store.connection, "options_max_pain", underlying=underlying, day=day)
+                for underlying in underlyings}
     report.sections["data status"] = found["status"]
     _notes(report, found["status"])
     report.sections["supply"] = found["supply"]
@@ -90,6 +96,7 @@ def build_report(db_path: Path, day: date) -> Report:
     report.sections["cross-exchange"] = table(cross.columns, cross.rows[:TOP * 2])
     report.sections["market"] = found["market"]
     _liquidations(report, found["liquidations"], clusters, found["levels"])
+    _options(report, found["options"], pain)
     _coverage(report, found["coverage"], found["label kinds"])
     _regime(report, found["signals"])
     return report
@@ -230,6 +237,49 @@ def _liquidations(report: Report, daily: Result, clusters: list[Result], levels:
         [f"no estimated liquidation levels for {report.day} (the level model has no snapshot for the day)"])
 
 
+OPTIONS_NOTE = ("each venue's last snapshot of the day, venues added up; OI in coins, USD = coins × the venue's "
+                "underlying price; spot = the median underlying price of the nearest expiry; key strikes = the largest "
+                "OI (calls + puts, every expiry) within ±10% of spot; iv = OI-weighted mark IV; expiring 7d = expiries "
+                "before the end of the 7th day after this one; dvol = Deribit's DVOL daily close, change against 7 "
+                "days before (`tracker query options_summary`)")
+
+
+def _options(report: Report, summary: Result, pain: dict[str, Result]) -> None:
+    """Per underlying: key strikes, put/call, IV, DVOL and its change, OI expiring this week; the max pain of the
+    next expiries. No snapshot for the signals' symbol: said in one line, never zeros."""
+    symbol = str(settings.get("signals.symbol")).upper()
+    found = {row["underlying"]: row for row in _by(summary, "day", report.day)}
+    columns = ["underlying", "snapshot_ts", "spot", "oi_usd", "put_call_ratio", "iv_oi_weighted", "key_strikes",
+               "oi_expiring_7d_usd", "dvol", "dvol_change_7d"]
+    report.sections["options"] = table(columns, [tuple(found[u][c] for c in columns) for u in sorted(found)])
+    said = []
+    absent = sorted({symbol} - {u for u, row in found.items() if row["snapshot_ts"] is not None})
+    if not found:
+        said.append(f"no options data for {report.day}: no snapshot of the day and no DVOL candle "
+                    "(`tracker market sync --options` takes them)")
+    elif absent:
+        said.append(f"no {', '.join(absent)} options snapshot for {report.day}: chain figures unknown "
+                    "(`tracker market sync --options` takes one)")
+    if found:
+        said.append(OPTIONS_NOTE)
+    report.section_notes["options"] = said
+    end = datetime(report.day.year, report.day.month, report.day.day, tzinfo=timezone.utc) + timedelta(days=1)
+    rows = []
+    for underlying, result in sorted(pain.items()):
+        upcoming = [row for row in (dict(zip(result.columns, values)) for values in result.rows)
+                    if row["expiry_ts"] >= end][:NEXT_EXPIRIES]
+        rows += [(underlying, row["expiry"], row["max_pain"], row["spot"], row["call_oi"], row["put_oi"],
+                  row["put_call_ratio"], row["iv_oi_weighted"], row["oi_usd"]) for row in upcoming]
+    if rows:
+        report.sections["options max pain"] = table(
+            ["underlying", "expiry", "max_pain", "spot", "call_oi", "put_oi", "put_call_ratio", "iv_oi_weighted",
+             "oi_usd"], rows)
+        report.section_notes["options max pain"] = [
+            f"the next {NEXT_EXPIRIES} expiries: max pain = the listed strike where the expiry's options would pay "
+            "holders the least (calls max(0, S − K) × OI, puts max(0, K − S) × OI); call_oi / put_oi in coins "
+            "(`tracker query options_max_pain`)"]
+
+
 def _coverage(report: Report, coverage: Result, kinds: Result) -> None:
     """One line per chain: the share of the day's volume that touched a labeled wallet, and which kinds of
     label carried the day's exchange flow (discovered ones are not in the flows above)."""
@@ -296,6 +346,9 @@ KINDS = {
     "close": "number", "transfers": "count", "day": "date", "synced_until": "time",
     **dict.fromkeys(("notional_usd", "est_notional_usd"), "usd_size"),
     **dict.fromkeys(("price_low", "price_high"), "number"),
+    **dict.fromkeys(("spot", "max_pain", "put_call_ratio", "dvol", "call_oi", "put_oi"), "number"),
+    "iv_oi_weighted": "pct", "dvol_change_7d": "pct_change", "oi_expiring_7d_usd": "usd_size", "expiry": "date",
+    "snapshot_ts": "time",
     "count": "count", "share": "pct", "distance_pct": "pct_change", "coverage_hours": "hours", "lower_bound": "flag",
     "reasons": "note", "missing": "note", "flow_by_label_kind": "note",  # sentences: printed under the table, not in a cell
 }

@@ -16,6 +16,11 @@
 -- whose midpoint lies within ±2 % / ±5 % of the day's close, both sides, at the model's last snapshot in
 -- [day 00:00, next day 00:00] (est_levels_ts); NULL without a close or a snapshot. oi_usd: the day's open
 -- interest (the fragility rule compares the levels with it).
+-- Options of $symbol (issue 19; view options_daily: each venue's last snapshot of the day, venues added up):
+-- options_oi_usd (coins × underlying price, exact), options_near_share (the share of the coins at strikes within
+-- ±5 % of spot), put_call_ratio (put ÷ call OI), options_iv (OI-weighted mark IV, a fraction), options_snapshot_ts;
+-- NULL without a snapshot that day. dvol / dvol_change_7d: Deribit's DVOL daily close and its change against 7
+-- days before (NULL without the candles).
 -- Parameters: $symbol (default 'BTC'), $min_coverage_hours (default 20).
 WITH synced_until AS (
     SELECT s.chain, s.token, max(b.block_time) AS last_block_time
@@ -148,9 +153,17 @@ SELECT
     q.hours AS liq_coverage_hours,
     CAST(v.within_2pct AS DECIMAL(38, 2)) AS est_levels_2pct_usd,
     CAST(v.within_5pct AS DECIMAL(38, 2)) AS est_levels_5pct_usd,
-    v.ts AS est_levels_ts
+    v.ts AS est_levels_ts,
+    CAST(o.oi_usd AS DECIMAL(38, 18)) AS options_oi_usd,
+    o.oi_within_5pct_share AS options_near_share,
+    o.put_call_ratio,
+    o.iv_oi_weighted AS options_iv,
+    o.snapshot_ts AS options_snapshot_ts,
+    o.dvol,
+    o.dvol_change_7d
 FROM featured f
 LEFT JOIN market_daily m ON m.symbol = coalesce($symbol, 'BTC') AND m.day = f.day
 LEFT JOIN liq q ON q.day = f.day
 LEFT JOIN levels v ON v.day = f.day
+LEFT JOIN options_daily o ON o.underlying = coalesce($symbol, 'BTC') AND o.day = f.day
 ORDER BY f.scope, f.day;
