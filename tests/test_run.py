@@ -1,4 +1,4 @@
-"""`tracker run` end to end: Ethereum and Tron on anvil, Binance on a local server, signals, the report."""
+"""`tracker run` end to end: Ethereum and Tron on anvil, Binance and Deribit on a local server, signals, the report."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import DAY0
 from tests.support.chain import Anvil, TokenChain, wallet
 from tests.support.helpers import rows, run_cli
+from tests.support.options_venues import Deribit, serve
 from tests.support.venues import Binance, ms
 from tracker.ingest.tron.address import base58_from_hex20
 
@@ -50,7 +51,10 @@ def test_run_syncs_everything_and_prints_the_report(tmp_path: Path, anvil: Anvil
         f'[ethereum]\nrpc_url = "{anvil.url}"\ntoken = "{ethereum.address}"\nconfirmations = 0\n'
         f'[tron]\nrpc_url = "{anvil.url}"\ntoken = "{tron_token}"\nconfirmations = 0\n'
         f'[market]\nvenues = "binance"\nsymbols = "BTC"\nbinance_url = "{httpserver.url_for("/").rstrip("/")}"\n'
+        f'deribit_url = "{httpserver.url_for("/").rstrip("/")}"\n'
+        f'[options]\nvenues = "deribit"\nunderlyings = "BTC"\n'
     )
+    deribit = serve(httpserver, Deribit([ms(date(2026, 3, 1)), ms(date(2026, 3, 2))]))
     assert run_cli("--config", str(config), "labels", "import", str(labels)).returncode == 0
     done = run_cli("--config", str(config), "run", "--date", REPORT_DAY, "--format", "json")
     assert done.returncode == 0, done.stderr
@@ -69,6 +73,11 @@ def test_run_syncs_everything_and_prints_the_report(tmp_path: Path, anvil: Anvil
     assert Decimal(report["sections"]["market"][0]["close"]) == Decimal(candle[4])
     assert rows(db, "SELECT chain, scope FROM sync_state ORDER BY chain") == [("ethereum", "all"), ("tron", "labeled")]
     assert "ethereum: synced to block" in done.stderr and "signals:" in done.stderr
+    # The options chain is snapshotted too (the stand-in's three BTC options), with DVOL's two candles.
+    assert "options: deribit" in done.stderr
+    assert rows(db, "SELECT count(DISTINCT snapshot_ts), count(*) FROM options_oi") == [(1, 3)]
+    assert rows(db, "SELECT count(*) FROM volatility_index") == [(2,)]
+    assert any(path == "/api/v2/public/get_book_summary_by_currency" for path, _ in deribit.requests)
     # Re-running the day's job is safe: nothing doubled.
     counted = rows(db, "SELECT (SELECT count(*) FROM transfers), (SELECT count(*) FROM funding_rates), "
                        "(SELECT count(*) FROM signals)")
@@ -77,6 +86,9 @@ def test_run_syncs_everything_and_prints_the_report(tmp_path: Path, anvil: Anvil
     assert json.loads(again.stdout)["sections"] == report["sections"]
     assert rows(db, "SELECT (SELECT count(*) FROM transfers), (SELECT count(*) FROM funding_rates), "
                     "(SELECT count(*) FROM signals)") == counted
+    # a second snapshot is history, not a double: the DVOL candles stay two
+    assert rows(db, "SELECT count(DISTINCT snapshot_ts), count(*) FROM options_oi") == [(2, 6)]
+    assert rows(db, "SELECT count(*) FROM volatility_index") == [(2,)]
 
 
 def test_run_without_network_fails_fast_naming_the_endpoint(tmp_path: Path) -> None:
