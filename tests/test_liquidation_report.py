@@ -24,7 +24,7 @@ import pytest
 
 from tests.support import dataset
 from tests.support.dataset import MILLION, at, day
-from tests.support.helpers import rows, run_cli
+from tests.support.helpers import query_json, rows, run_cli
 
 D39 = str(day(39))
 
@@ -68,15 +68,8 @@ def liq_db(tmp_path_factory) -> Path:
     return db
 
 
-def _query(db: Path, name: str, *params: str) -> list[dict]:
-    args = [item for pair in zip(["-p"] * (len(params) // 2), params[::2], params[1::2]) for item in pair]
-    done = run_cli("--db", str(db), "query", name, *args, "--format", "json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 def test_daily_coverage_is_a_union_clipped_to_days(liq_db: Path) -> None:
-    daily = _query(liq_db, "liquidations_daily", "since", str(day(37)), "until", D39)
+    daily = query_json(liq_db, "liquidations_daily", "since", str(day(37)), "until", D39)
     found = {(r["day"], r["venue"], r["side"]): r for r in daily if r["symbol"] == "BTC"}
     # An interval covers the symbols kept from it: Binance kept ETH alone 09:00-23:00 on day 39, which is
     # ETH's coverage (with the 07:00-08:00 row written before the symbols column: every symbol), not BTC's.
@@ -99,14 +92,14 @@ def test_daily_coverage_is_a_union_clipped_to_days(liq_db: Path) -> None:
     assert found[(D39, "bybit", "short")]["lower_bound"] is True  # 6 of 24 h
     # No coverage and nothing stored: no row (unknown), not a zero.
     assert (D39, "okx", "long") not in found
-    assert not _query(liq_db, "liquidations_daily", "since", str(day(29)), "until", str(day(29)))
+    assert not query_json(liq_db, "liquidations_daily", "since", str(day(29)), "until", str(day(29)))
     assert rows(liq_db, "SELECT symbol, coverage_hours FROM liquidation_coverage_by_day WHERE venue = '(any)' "
                         "AND day = ? ORDER BY symbol", [day(39)]) == [("BTC", 16.0), ("ETH", 15.0)]
 
 
 def test_clusters_bucket_by_a_share_of_the_mean_price(liq_db: Path) -> None:
     # Reference: (280.5 + 139.1 + 140 + 70.5) / 4.5 coins = 140.02; 1 % of it = 1.4002 → 1.4 (two digits).
-    found = _query(liq_db, "liquidation_clusters", "symbol", "BTC", "since", D39, "until", D39, "bucket_pct", "1")
+    found = query_json(liq_db, "liquidation_clusters", "symbol", "BTC", "since", D39, "until", D39, "bucket_pct", "1")
     got = [(r["side"], Decimal(r["price_low"]), Decimal(r["price_high"]), r["count"], Decimal(r["notional_usd"]),
             r["share"], r["lower_bound"]) for r in found]
     assert got == [

@@ -24,7 +24,7 @@ import pytest
 
 from tests.support import dataset
 from tests.support.dataset import at, day
-from tests.support.helpers import rows, run_cli
+from tests.support.helpers import query_json, rows, run_cli
 from tracker.analytics.signals import Features, Thresholds, judge
 
 D39 = str(day(39))
@@ -78,15 +78,8 @@ def opt_db(tmp_path_factory) -> Path:
     return db
 
 
-def _query(db: Path, name: str, *params: str) -> list[dict]:
-    args = [item for pair in zip(["-p"] * (len(params) // 2), params[::2], params[1::2]) for item in pair]
-    done = run_cli("--db", str(db), "query", name, *args, "--format", "json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 def test_max_pain_per_expiry_by_hand(opt_db: Path) -> None:
-    found = {r["expiry"]: r for r in _query(opt_db, "options_max_pain", "underlying", "BTC", "day", D39)}
+    found = {r["expiry"]: r for r in query_json(opt_db, "options_max_pain", "underlying", "BTC", "day", D39)}
     assert list(found) == [EXPIRY_A, EXPIRY_B, EXPIRY_C]
     # Expiry A, payout if it settles at S (calls: (S - K) × OI over K < S; puts: (K - S) × OI over K > S):
     #   S 84000: puts 2000×60 + 4000×20 + 6000×12                    = 120000 + 80000 + 72000  = 272000
@@ -113,7 +106,7 @@ def test_max_pain_per_expiry_by_hand(opt_db: Path) -> None:
 
 
 def test_by_strike_takes_each_venues_last_snapshot_of_the_day(opt_db: Path) -> None:
-    strikes = {Decimal(r["strike"]): r for r in _query(opt_db, "options_by_strike", "underlying", "BTC",
+    strikes = {Decimal(r["strike"]): r for r in query_json(opt_db, "options_by_strike", "underlying", "BTC",
                                                        "expiry", EXPIRY_A, "day", D39)}
     assert sorted(strikes) == [84000, 86000, 88000, 90000, 92000]
     at_the_money = strikes[Decimal(88000)]
@@ -121,16 +114,16 @@ def test_by_strike_takes_each_venues_last_snapshot_of_the_day(opt_db: Path) -> N
     assert (Decimal(at_the_money["call_oi"]), Decimal(at_the_money["put_oi"])) == (35, 20)
     assert Decimal(at_the_money["call_oi_usd"]) == 35 * 88000 and Decimal(at_the_money["oi_usd"]) == 55 * 88000
     assert at_the_money["venues"] == "deribit 50, okx 5"
-    every = _query(opt_db, "options_by_strike", "underlying", "BTC", "day", D39)
+    every = query_json(opt_db, "options_by_strike", "underlying", "BTC", "day", D39)
     assert len(every) == 5 + 3 + 2 and {r["expiry"] for r in every} == {EXPIRY_A, EXPIRY_B, EXPIRY_C}
     # The next day: Deribit's 01:00 chain alone (OKX took none): 777 coins at 88000.
-    later = _query(opt_db, "options_by_strike", "day", str(day(40)))
+    later = query_json(opt_db, "options_by_strike", "day", str(day(40)))
     assert [(Decimal(r["strike"]), Decimal(r["call_oi"])) for r in later] == [(88000, 777)]
-    assert _query(opt_db, "options_by_strike", "day", str(day(38))) == []  # no snapshot that day: no rows
+    assert query_json(opt_db, "options_by_strike", "day", str(day(38))) == []  # no snapshot that day: no rows
 
 
 def test_daily_summary_by_hand(opt_db: Path) -> None:
-    (summary,) = _query(opt_db, "options_summary", "underlying", "BTC", "since", D39, "until", D39)
+    (summary,) = query_json(opt_db, "options_summary", "underlying", "BTC", "since", D39, "until", D39)
     assert summary["venues"] == 2 and summary["snapshot_ts"].startswith("2026-02-09T20:00")
     assert Decimal(summary["spot"]) == 88000  # the nearest expiry (A) was priced against 88000
     # calls 155 + 115 + 200 = 470, puts 132 + 115 + 50 = 297
@@ -148,7 +141,7 @@ def test_daily_summary_by_hand(opt_db: Path) -> None:
     assert Decimal(summary["oi_expiring_7d"]) == 287 and Decimal(summary["oi_expiring_7d_usd"]) == 287 * 88000
     # DVOL 60 against 50 seven days before
     assert Decimal(summary["dvol"]) == 60 and summary["dvol_change_7d"] == pytest.approx(0.2)
-    (dvol_only,) = _query(opt_db, "options_summary", "since", str(day(34)), "until", str(day(34)))
+    (dvol_only,) = query_json(opt_db, "options_summary", "since", str(day(34)), "until", str(day(34)))
     assert dvol_only["dvol_change_7d"] == pytest.approx(66 / 50 - 1) and dvol_only["oi"] is None  # unknown, not 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -82,6 +83,14 @@ def run_cli(
 
 
 Rewrite = Callable[[dict[str, Any], requests.Response], Response | None]
+
+
+def query_json(db: Path, name: str, *params: str) -> list[dict]:
+    """`tracker query NAME -p KEY VALUE ... --format json`, parsed: params alternate key, value."""
+    args = [item for pair in zip(["-p"] * (len(params) // 2), params[::2], params[1::2]) for item in pair]
+    done = run_cli("--db", str(db), "query", name, *args, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def forwarding_handler(upstream: str, intercept: Callable[[Any], Response | None]) -> Callable[[Request], Response]:

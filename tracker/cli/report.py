@@ -21,8 +21,8 @@ def _print_report(ctx: typer.Context, built: "report.Report", format: ReportForm
     if chart:
         days = chart_module.draw_chart(ctx.obj["db"], built.day, chart)
         say(f"chart: {days} days written to {chart}")
-        say(chart_module.draw_liquidation_heatmap(ctx.obj["db"], built.day, chart_module.heatmap_path(chart)))
-        say(chart_module.draw_options_chart(ctx.obj["db"], built.day, chart_module.options_path(chart)))
+        say(chart_module.draw_liquidation_heatmap(ctx.obj["db"], built.day, chart_module.beside(chart, "liquidations")))
+        say(chart_module.draw_options_chart(ctx.obj["db"], built.day, chart_module.beside(chart, "options")))
 
 
 REPORT_FORMAT = typer.Option(ReportFormat.table, "--format")

@@ -73,8 +73,9 @@ def draw_chart(db_path: Path, day: date, out: str) -> int:
     return len(days)
 
 
-def _save(plt, figure, out: str) -> None:  # noqa: ANN001 - matplotlib's own types
-    figure.autofmt_xdate()
+def _save(plt, figure, out: str, dates: bool = True) -> None:  # noqa: ANN001 - matplotlib's own types
+    if dates:
+        figure.autofmt_xdate()
     figure.tight_layout()
     try:
         figure.savefig(out, format="png")
@@ -84,10 +85,10 @@ def _save(plt, figure, out: str) -> None:  # noqa: ANN001 - matplotlib's own typ
         plt.close(figure)
 
 
-def heatmap_path(out: str) -> str:
-    """Where the liquidation heatmap goes: beside the chart, `last90.png` -> `last90-liquidations.png`."""
+def beside(out: str, name: str) -> str:
+    """Where a further figure goes: beside the chart, `last90.png` -> `last90-liquidations.png`."""
     path = Path(out)
-    return str(path.with_name(f"{path.stem}-liquidations{path.suffix or '.png'}"))
+    return str(path.with_name(f"{path.stem}-{name}{path.suffix or '.png'}"))
 
 
 def draw_liquidation_heatmap(db_path: Path, day: date, out: str) -> str:
@@ -147,12 +148,6 @@ def draw_liquidation_heatmap(db_path: Path, day: date, out: str) -> str:
 LARGE_EXPIRY_SHARE = 0.10
 
 
-def options_path(out: str) -> str:
-    """Where the options chart goes: beside the chart, `last90.png` -> `last90-options.png`."""
-    path = Path(out)
-    return str(path.with_name(f"{path.stem}-options{path.suffix or '.png'}"))
-
-
 def draw_options_chart(db_path: Path, day: date, out: str) -> str:
     """Open interest by strike of the next large expiry of `signals.symbol` (calls up, puts down) with spot and
     max pain marked; returns one line saying what was written, or that there is nothing to draw."""
@@ -191,11 +186,5 @@ def draw_options_chart(db_path: Path, day: date, out: str) -> str:
     axis.set_title(f"{symbol} options open interest by strike, expiry {expiry} "
                    f"({chosen[column['share_of_oi']]:.0%} of OI) — snapshot of {day}")
     axis.legend(loc="upper left", fontsize="small")
-    figure.tight_layout()
-    try:
-        figure.savefig(out, format="png")
-    except OSError as error:
-        raise TrackerError(f"cannot write {out}: {error.strerror or error}") from None
-    finally:
-        plt.close(figure)
+    _save(plt, figure, out, dates=False)
     return f"options chart: {symbol} expiry {expiry}, {len(prices)} strikes written to {out}"
