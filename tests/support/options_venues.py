@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug import Response
 
-from tests.support.venues import Venue, json_response
+from tests.support.venues import Bybit, Venue, json_response
 
 DAY_MS = 86_400_000
 
@@ -151,13 +151,7 @@ class BybitOptions(Venue):
         ]
         self.routes = {"/v5/market/instruments-info": self.instruments, "/v5/market/tickers": self.ticker_list}
 
-    @staticmethod
-    def ok(result: dict[str, Any]) -> Response:
-        return json_response({"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": 1})
-
-    @staticmethod
-    def error(code: int, message: str) -> Response:
-        return json_response({"retCode": code, "retMsg": message, "result": {}, "retExtInfo": {}, "time": 1})
+    ok, error = staticmethod(Bybit.ok), staticmethod(Bybit.error)  # Bybit's envelope, as the perpetuals' stand-in
 
     def instruments(self, args: dict[str, str]) -> Response:
         if args.get("category") != "option" or args.get("baseCoin") != "BTC":
