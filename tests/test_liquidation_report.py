@@ -19,50 +19,20 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.support import dataset
-from tests.support.dataset import MILLION, at, day
+from tests.support.dataset import MILLION, day
 from tests.support.helpers import query_json, rows, run_cli
 
 D39 = str(day(39))
-
-
-def _insert(db: Path) -> None:
-    with duckdb.connect(str(db)) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        con.executemany("INSERT INTO stream_coverage VALUES (?, ?, ?, ?, ?)", [
-            ("okx", "liquidation-orders:SWAP", at(30), at(39), ["BTC", "ETH"]),
-            ("binance", "!forceOrder@arr", at(38, 20), at(39, 6), ["BTC"]),
-            ("binance", "!forceOrder@arr", at(39, 5), at(39, 10), ["BTC"]),
-            ("binance", "!forceOrder@arr", at(39, 7), at(39, 8), None),  # written before the symbols column
-            ("binance", "!forceOrder@arr", at(39, 9), at(39, 23), ["ETH"]),  # kept ETH only: says nothing of BTC
-            ("bybit", "allLiquidation.BTCUSDT", at(39, 12), at(39, 18), ["BTC"]),
-        ])
-        events = [("okx", "BTC-USDT-SWAP", at(d, 3), "long", "100", "1" if d % 2 == 0 else "2") for d in range(30, 38)]
-        events += [("okx", "BTC-USDT-SWAP", at(38, 3), "long", "100", "10"),
-                   ("okx", "BTC-USDT-SWAP", at(38, 4), "short", "100", "4"),
-                   ("binance", "BTCUSDT", at(39, 1), "long", "140.25", "2"),
-                   ("binance", "BTCUSDT", at(39, 2), "long", "139.10", "1"),
-                   ("binance", "BTCUSDT", at(39, 3), "short", "140.00", "1"),
-                   ("bybit", "BTCUSDT", at(39, 13), "short", "141.00", "0.5")]
-        con.executemany("INSERT INTO liquidations VALUES (?, 'BTC', ?, ?, ?, CAST(? AS DECIMAL(38,12)), "
-                        "CAST(? AS DECIMAL(38,12)), CAST(? AS DECIMAL(38,12)) * CAST(? AS DECIMAL(38,12)), 'ws')",
-                        [(v, i, t, s, p, q, p, q) for v, i, t, s, p, q in events])
-        levels = [(at(34), "long", 133, 134, 1 * MILLION),  # the earlier snapshot: not used
-                  (at(34, 12), "long", 133, 134, 100 * MILLION),  # midpoint 133.5: within 2 % of the close 134
-                  (at(34, 12), "short", 135, 136, 50 * MILLION),  # 135.5: within 2 %
-                  (at(34, 12), "short", 138, 139, 70 * MILLION),  # 138.5 (+3.4 %): within 5 % only
-                  (at(34, 12), "long", 120, 121, 999 * MILLION)]  # 120.5 (-10.1 %): neither
-        con.executemany("INSERT INTO liquidation_levels VALUES ('BTC', ?, ?, ?, ?, ?)", levels)
 
 
 @pytest.fixture(scope="module")
 def liq_db(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("liq") / "l.duckdb"
     dataset.build(db)
-    _insert(db)
+    dataset.add_liquidations(db)
     done = run_cli("--db", str(db), "signals")
     assert done.returncode == 0, done.stderr
     return db

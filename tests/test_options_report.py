@@ -19,60 +19,19 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from tests.support import dataset
-from tests.support.dataset import at, day
+from tests.support.dataset import EXPIRY_A, EXPIRY_B, EXPIRY_C, at, day
 from tests.support.helpers import query_json, rows, run_cli
 from tracker.analytics.signals import Features, Thresholds, judge
 
 D39 = str(day(39))
-EXPIRY_A, EXPIRY_B, EXPIRY_C = "2026-02-13", "2026-02-27", "2026-03-27"
-
-
-def _chain() -> list[tuple]:
-    """(venue, snapshot_ts, expiry date, strike, type, OI, mark IV, underlying price) of the rows above."""
-    a = [(84000, "call", 10), (86000, "call", 20), (88000, "call", 30), (90000, "call", 50), (92000, "call", 40),
-         (84000, "put", 40), (86000, "put", 60), (88000, "put", 20), (90000, "put", 12)]
-    b = [(80000, "call", 5), (88000, "call", 10), (100000, "call", 100),
-         (80000, "put", 100), (88000, "put", 10), (100000, "put", 5)]
-    evening = at(39, 20)
-    found = [("deribit", evening, EXPIRY_A, k, t, oi, "0.6" if (k, t) == (90000, "call") else "0.5", "88000")
-             for k, t, oi in a]
-    found += [("deribit", evening, EXPIRY_B, k, t, oi, "0.55", "88100") for k, t, oi in b]
-    found += [("deribit", evening, EXPIRY_C, 120000, "call", 200, "0.7", "88500"),
-              ("deribit", evening, EXPIRY_C, 70000, "put", 50, None, "88500"),
-              ("deribit", at(39, 8), EXPIRY_A, 88000, "call", 999, "0.9", "87000"),
-              ("deribit", at(40, 1), EXPIRY_A, 88000, "call", 777, "0.9", "89000"),
-              ("okx", at(39, 12), EXPIRY_A, 88000, "call", 5, "0.52", "88000")]
-    return found
-
-
-def _instrument(venue: str, expiry: str, strike: int, kind: str) -> str:
-    y, m, d = expiry.split("-")
-    months = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
-    if venue == "okx":
-        return f"BTC-USD-{y[2:]}{m}{d}-{strike}-{kind[0].upper()}"
-    return f"BTC-{int(d)}{months[int(m) - 1]}{y[2:]}-{strike}-{kind[0].upper()}"
-
-
-def _insert(db: Path) -> None:
-    with duckdb.connect(str(db)) as con:
-        con.execute("SET TimeZone = 'UTC'")
-        con.executemany(
-            "INSERT INTO options_oi VALUES (?, 'BTC', ?, ?, CAST(? AS TIMESTAMP) + INTERVAL 8 HOUR, ?, ?, "
-            "CAST(? AS DECIMAL(38,12)), CAST(? AS DECIMAL(38,12)), CAST(? AS DECIMAL(38,12)), 1)",
-            [(v, ts, _instrument(v, e, k, t), e, k, t, str(oi), iv, price) for v, ts, e, k, t, oi, iv, price in _chain()])
-        con.executemany("INSERT INTO volatility_index VALUES ('deribit', 'BTC', '1D', ?, ?, ?, ?, ?)",
-                        [(at(d), close, close, close, close) for d, close in ((27, 50), (34, 66), (32, 50), (39, 60))])
-
-
 @pytest.fixture(scope="module")
 def opt_db(tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("opt") / "o.duckdb"
     dataset.build(db)
-    _insert(db)
+    dataset.add_options(db)
     done = run_cli("--db", str(db), "signals")
     assert done.returncode == 0, done.stderr
     return db

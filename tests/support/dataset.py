@@ -115,3 +115,78 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany("INSERT INTO long_short_ratio VALUES (?, ?, ?, ?, ?, ?, ?)", ratios)
     con.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?, ?)", prices)
     watch_addresses(con)  # as the tracker does after writing labels and anchors
+
+
+# Issue 18 and 19 data on top of the dataset: the figures are checked by hand in the tests that use them.
+
+def add_liquidations(db: Path) -> None:
+    """Liquidations, stream coverage and estimated levels around day 39 (tests/test_liquidation_report.py checks
+    its figures by hand)."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.executemany("INSERT INTO stream_coverage VALUES (?, ?, ?, ?, ?)", [
+            ("okx", "liquidation-orders:SWAP", at(30), at(39), ["BTC", "ETH"]),
+            ("binance", "!forceOrder@arr", at(38, 20), at(39, 6), ["BTC"]),
+            ("binance", "!forceOrder@arr", at(39, 5), at(39, 10), ["BTC"]),
+            ("binance", "!forceOrder@arr", at(39, 7), at(39, 8), None),  # written before the symbols column
+            ("binance", "!forceOrder@arr", at(39, 9), at(39, 23), ["ETH"]),  # kept ETH only: says nothing of BTC
+            ("bybit", "allLiquidation.BTCUSDT", at(39, 12), at(39, 18), ["BTC"]),
+        ])
+        events = [("okx", "BTC-USDT-SWAP", at(d, 3), "long", "100", "1" if d % 2 == 0 else "2") for d in range(30, 38)]
+        events += [("okx", "BTC-USDT-SWAP", at(38, 3), "long", "100", "10"),
+                   ("okx", "BTC-USDT-SWAP", at(38, 4), "short", "100", "4"),
+                   ("binance", "BTCUSDT", at(39, 1), "long", "140.25", "2"),
+                   ("binance", "BTCUSDT", at(39, 2), "long", "139.10", "1"),
+                   ("binance", "BTCUSDT", at(39, 3), "short", "140.00", "1"),
+                   ("bybit", "BTCUSDT", at(39, 13), "short", "141.00", "0.5")]
+        con.executemany("INSERT INTO liquidations VALUES (?, 'BTC', ?, ?, ?, CAST(? AS DECIMAL(38,12)), "
+                        "CAST(? AS DECIMAL(38,12)), CAST(? AS DECIMAL(38,12)) * CAST(? AS DECIMAL(38,12)), 'ws')",
+                        [(v, i, t, s, p, q, p, q) for v, i, t, s, p, q in events])
+        levels = [(at(34), "long", 133, 134, 1 * MILLION),  # the earlier snapshot: not used
+                  (at(34, 12), "long", 133, 134, 100 * MILLION),  # midpoint 133.5: within 2 % of the close 134
+                  (at(34, 12), "short", 135, 136, 50 * MILLION),  # 135.5: within 2 %
+                  (at(34, 12), "short", 138, 139, 70 * MILLION),  # 138.5 (+3.4 %): within 5 % only
+                  (at(34, 12), "long", 120, 121, 999 * MILLION)]  # 120.5 (-10.1 %): neither
+        con.executemany("INSERT INTO liquidation_levels VALUES ('BTC', ?, ?, ?, ?, ?)", levels)
+        con.executemany("INSERT INTO liquidation_level_snapshots VALUES ('BTC', ?, 134, 1)", [(at(34),), (at(34, 12),)])
+
+
+EXPIRY_A, EXPIRY_B, EXPIRY_C = "2026-02-13", "2026-02-27", "2026-03-27"
+
+
+def options_chain() -> list[tuple]:
+    """(venue, snapshot_ts, expiry date, strike, type, OI, mark IV, underlying price) of the rows above."""
+    a = [(84000, "call", 10), (86000, "call", 20), (88000, "call", 30), (90000, "call", 50), (92000, "call", 40),
+         (84000, "put", 40), (86000, "put", 60), (88000, "put", 20), (90000, "put", 12)]
+    b = [(80000, "call", 5), (88000, "call", 10), (100000, "call", 100),
+         (80000, "put", 100), (88000, "put", 10), (100000, "put", 5)]
+    evening = at(39, 20)
+    found = [("deribit", evening, EXPIRY_A, k, t, oi, "0.6" if (k, t) == (90000, "call") else "0.5", "88000")
+             for k, t, oi in a]
+    found += [("deribit", evening, EXPIRY_B, k, t, oi, "0.55", "88100") for k, t, oi in b]
+    found += [("deribit", evening, EXPIRY_C, 120000, "call", 200, "0.7", "88500"),
+              ("deribit", evening, EXPIRY_C, 70000, "put", 50, None, "88500"),
+              ("deribit", at(39, 8), EXPIRY_A, 88000, "call", 999, "0.9", "87000"),
+              ("deribit", at(40, 1), EXPIRY_A, 88000, "call", 777, "0.9", "89000"),
+              ("okx", at(39, 12), EXPIRY_A, 88000, "call", 5, "0.52", "88000")]
+    return found
+
+
+def option_instrument(venue: str, expiry: str, strike: int, kind: str) -> str:
+    y, m, d = expiry.split("-")
+    months = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
+    if venue == "okx":
+        return f"BTC-USD-{y[2:]}{m}{d}-{strike}-{kind[0].upper()}"
+    return f"BTC-{int(d)}{months[int(m) - 1]}{y[2:]}-{strike}-{kind[0].upper()}"
+
+
+def add_options(db: Path) -> None:
+    """Option chains and DVOL candles around day 39 (tests/test_options_report.py checks its figures by hand)."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.executemany(
+            "INSERT INTO options_oi VALUES (?, 'BTC', ?, ?, CAST(? AS TIMESTAMP) + INTERVAL 8 HOUR, ?, ?, "
+            "CAST(? AS DECIMAL(38,12)), CAST(? AS DECIMAL(38,12)), CAST(? AS DECIMAL(38,12)), 1)",
+            [(v, ts, option_instrument(v, e, k, t), e, k, t, str(oi), iv, price) for v, ts, e, k, t, oi, iv, price in options_chain()])
+        con.executemany("INSERT INTO volatility_index VALUES ('deribit', 'BTC', '1D', ?, ?, ?, ?, ?)",
+                        [(at(d), close, close, close, close) for d, close in ((27, 50), (34, 66), (32, 50), (39, 60))])
