@@ -4,7 +4,7 @@
 -- (exact). put_call_ratio = put OI ÷ call OI (coins). iv_oi_weighted: mark IV (a fraction, 0.5 = 50 %) weighted
 -- by OI. key_strikes: the 3 strikes with the largest OI (calls + puts, every expiry) within ±10 % of spot, largest
 -- first; key_strike / key_strike_oi the first. oi_within_5pct(_share): OI at strikes within ±5 % of spot (and its
--- share of all OI). oi_expiring_7d(_usd): OI of expiries before the end of the 7th day after $day. dvol: Deribit's
+-- share of all OI). oi_expiring_7d(_usd): OI of expiries before the end of the 7th day after the day. dvol: Deribit's
 -- DVOL daily close (index points), dvol_change_7d its change against 7 days before (a fraction). A day with DVOL
 -- and no snapshot has NULL chain figures: unknown, not zero.
 -- Parameters (NULL = no filter): $underlying, $since, $until (DATE, inclusive).
