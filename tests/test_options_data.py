@@ -285,3 +285,7 @@ def test_cli_market_sync_options(tmp_path: Path, httpserver, deribit: Deribit, o
     bad = run_cli("--db", str(db), "market", "sync", "--options", "--venue", "kraken", env=env)
     assert bad.returncode == 1 and bad.stderr.strip() == \
         "error: unknown options venue 'kraken' (expected deribit, okx, bybit)"
+    dated = run_cli("--db", str(db), "market", "sync", "--options", "--since", "2026-01-01", env=env)
+    assert dated.returncode == 1 and dated.stderr.strip() == (
+        "error: --since/--until do not apply to --options: option chains are live snapshots "
+        "(DVOL resumes from what is stored)")

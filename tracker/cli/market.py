@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from tracker import settings
+from tracker.errors import TrackerError
 from tracker.cli.common import _Lazy, duration, levels, market, market_app, optional_day, say, stream
 
 options_sync = _Lazy("market.options.sync")  # `market sync --options`: chain snapshots, DVOL, OKX statistics
@@ -27,6 +28,9 @@ def market_sync(
 ) -> None:
     """Fetch and store funding rates, open interest, long/short ratio and daily prices (re-run daily)."""
     if options:
+        if since or until:
+            raise TrackerError("--since/--until do not apply to --options: option chains are live snapshots "
+                               "(DVOL resumes from what is stored)")
         taken = options_sync.sync_options(
             ctx.obj["db"], [v.strip().lower() for v in (venue.split(",") if venue else
                                                           settings.csv_list("options.venues")) if v.strip()],
