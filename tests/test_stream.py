@@ -298,3 +298,12 @@ def test_collected_liquidations_reach_the_daily_query_and_the_report(tmp_path, s
     section = report.stdout[report.stdout.index("## liquidations"):report.stdout.index("## liquidation clusters")]
     assert re.search(r"\| BTC \| bybit \| long \| 1 \| \$18\.20K \| covered 0\.000\d+ of 24 h \| lower bound \|", section)
 
+
+
+def test_settings_out_of_range_are_one_line(tmp_path):
+    db = tmp_path / "p.duckdb"
+    done = run_cli("--db", str(db), "market", "stream", "--for", "1s", env={"TRACKER_STREAM_PING": "45"})
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == \
+        "error: market.stream_ping must be between 0 and 30 seconds (OKX drops a connection idle 30 s)"
+    assert not db.exists()

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -254,11 +255,13 @@ async def _flusher(collector: Collector, every: float, stop: asyncio.Event) -> N
             return
 
 
-def feeds_for(venues: list[str], symbols: list[str], http: HttpClient) -> tuple[list[Feed], dict[str, object]]:
-    """Each chosen venue's feed; OKX first needs its contract values (sizes come in contracts)."""
+def feeds_for(venues: list[str], symbols: list[str], http: HttpClient, ping: float
+              ) -> tuple[list[Feed], tuple[OkxClient, dict[str, Decimal]] | None]:
+    """Each chosen venue's feed, and for OKX its client and contract values (its sizes come in contracts;
+    the backfill needs both)."""
     chosen = frozenset(symbols)
     found: list[Feed] = []
-    okx_parts: dict[str, object] = {}
+    okx: tuple[OkxClient, dict[str, Decimal]] | None = None
     for venue in venues:
         if venue == "binance":
             found.append(binance_liquidation_feed(settings.get("market.binance_ws_url"), chosen))
@@ -266,13 +269,9 @@ def feeds_for(venues: list[str], symbols: list[str], http: HttpClient) -> tuple[
             found.append(bybit_liquidation_feed(settings.get("market.bybit_ws_url"), chosen))
         elif venue == "okx":
             client = OkxClient(http)
-            values = client.contract_values()
-            okx_parts = {"client": client, "contract_values": values}
-            found.append(okx_liquidation_feed(settings.get("market.okx_ws_url"), chosen, values))
-    ping = float(settings.get("market.stream_ping"))
-    if not 0 < ping < 30:
-        raise TrackerError("market.stream_ping must be between 0 and 30 seconds (OKX drops a connection idle 30 s)")
-    return [replace(feed, ping_every=ping) for feed in found], okx_parts
+            okx = (client, client.contract_values())
+            found.append(okx_liquidation_feed(settings.get("market.okx_ws_url"), chosen, okx[1]))
+    return [replace(feed, ping_every=ping) for feed in found], okx
 
 
 def check_choice(venues: list[str], symbols: list[str], duration: float | None, flush_every: float) -> None:
@@ -295,18 +294,20 @@ def stream_liquidations(db_path: Path, venues: list[str], symbols: list[str], du
                         say: Callable[[str], None] = _say) -> StreamSummary:
     """Collect until SIGTERM/SIGINT or `duration` seconds, then flush and return what was done."""
     check_choice(venues, symbols, duration, flush_every)
-    silence = float(settings.get("market.stream_silence"))
+    silence, ping = float(settings.get("market.stream_silence")), float(settings.get("market.stream_ping"))
     if silence <= 0:
         raise TrackerError("market.stream_silence must be a positive number of seconds")
+    if not 0 < ping < 30:
+        raise TrackerError("market.stream_ping must be between 0 and 30 seconds (OKX drops a connection idle 30 s)")
     with Store.open(db_path):
         pass  # a file that cannot be opened or migrated fails now, not at the first batch
     shared = http or HttpClient()
-    feeds, okx_parts = feeds_for(venues, symbols, shared)
+    feeds, okx = feeds_for(venues, symbols, shared, ping)
     collector = Collector(db_path, silence, say)
-    if backfill and okx_parts:
+    if backfill and okx:
         for symbol in symbols:
             try:
-                collector.add(okx_parts["client"].recent_liquidations(symbol, okx_parts["contract_values"]))
+                collector.add(okx[0].recent_liquidations(symbol, okx[1]))
             except TrackerError as error:  # the endpoint is undocumented: a failure costs the backfill only
                 say(f"warning: OKX liquidation backfill for {symbol}: {error}")
         collector.summary.backfilled = collector.flush()
