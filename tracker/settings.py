@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tracker import tokens
 from tracker.chains import CHAINS, ChainSpec
 from tracker.errors import TrackerError
-from tracker import tokens
 from tracker.tokens import DEFAULT_TOKENS, LAYOUTS, SYMBOL, TokenSpec
 
 DEFAULT_DB_PATH = Path("data") / "tracker.duckdb"
