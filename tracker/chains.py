@@ -95,8 +95,8 @@ ETHEREUM = ChainSpec(
     finds_deployment=True,
     sources=(Source("jsonrpc", "ethereum.rpc_url", 2000, "eth_getLogs"),),
     default_scope="all",
-    sync_help="Index USDT Transfer/Issue/Redeem/DestroyedBlackFunds events from an Ethereum node.",
-    token_help="Token contract address.",
+    sync_help="Index a stablecoin's events (USDT by default; USDC, or a token declared in tracker.toml) from an Ethereum node.",
+    token_help="Token contract address, or a symbol the registry or tracker.toml declares (USDT, USDC).",
 )
 
 # Tron: addresses in base58check (T…); transaction ids as Tronscan shows them (64 hex digits, no 0x).
@@ -116,7 +116,7 @@ TRON = ChainSpec(
              Source("trongrid", "tron.trongrid_url", 1200, "REST events", rest=True)),
     default_scope="labeled",  # USDT-TRC20 has far more transfers than a daily job should fetch whole
     sync_help="Index USDT-TRC20 events from Tron (addresses stored in base58).",
-    token_help="Token contract: base58 T…, 41… or 0x… hex.",
+    token_help="Token contract (base58 T…, 41… or 0x… hex), or a declared symbol (USDT).",
     extra_settings=(
         ChainSetting("trongrid_url", "TRACKER_TRONGRID_URL", "https://api.trongrid.io", "TronGrid REST API"),
         ChainSetting("api_key", "TRONGRID_API_KEY", "", "TronGrid API key (TRON-PRO-API-KEY)", secret=True),

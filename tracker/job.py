@@ -24,6 +24,7 @@ from tracker.market.options.sync import sync_options
 from tracker.market.sync import FIRST_SYNC_DAYS, sync_market
 from tracker.report.daily import Report, build_report
 from tracker.store import Store
+from tracker.tokens import resolve_token
 
 SCOPES = ("all", "labeled")
 
@@ -46,7 +47,7 @@ def _first_since(db_path: Path, chain: str, token: str, day: date) -> date | Non
 
 def run_options(db_path: Path, spec: ChainSpec, day: date) -> SyncOptions:
     """What `tracker run` syncs on a chain, from its settings (`<chain>.token`, `.source`, `.scope`, …)."""
-    token = spec.normalize_token(str(settings.get(f"{spec.name}.token")), f"{spec.name}.token")
+    token = resolve_token(spec.name, str(settings.get(f"{spec.name}.token")), spec.normalize_token, f"{spec.name}.token")
     sources = tuple(source.name for source in spec.sources)
     source = spec.source(_choice(f"{spec.name}.source", sources) if len(sources) > 1 else sources[0])
     confirmations = int(settings.get(f"{spec.name}.confirmations"))

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tracker import tokens
 from tracker.chains import CHAINS, ChainSpec
 from tracker.errors import TrackerError
-from tracker.tokens import DEFAULT_TOKENS
+from tracker.tokens import DEFAULT_TOKENS, LAYOUTS, SYMBOL, TokenSpec
 
 DEFAULT_DB_PATH = Path("data") / "tracker.duckdb"
 
@@ -178,6 +179,7 @@ def configure(cli_path: str | None) -> Path | None:
     path = Path(named) if named else Path("tracker.toml")
     if not named and not path.exists():
         _file_values, _file_path = {}, None
+        tokens.declare(())
         return None
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -186,6 +188,7 @@ def configure(cli_path: str | None) -> Path | None:
     except tomllib.TOMLDecodeError as error:
         raise TrackerError(f"config {path}: {error}") from None
     values: dict[str, Any] = {}
+    declared = _declared_tokens(document.pop("tokens", []), f"config {path}")
     for section, table in document.items():
         if not isinstance(table, dict):
             raise TrackerError(f"config {path}: {section!r} must be a [section]")
@@ -199,7 +202,60 @@ def configure(cli_path: str | None) -> Path | None:
                 raise TrackerError(f"config {path}: unknown setting {key!r} (see `tracker config show`)")
             values[key] = _coerce(setting, value, f"config {path}: {key}")
     _file_values, _file_path = values, path
+    tokens.declare(declared)
     return path
+
+
+_TOKEN_KEYS = ("symbol", "chain", "address", "decimals", "layout")
+_TOKEN_OPTIONAL = ("deployment_block",)
+MAX_DECIMALS = 36  # 10^36 still leaves DECIMAL(38, ·) two integer digits
+
+
+def _declared_tokens(entries: Any, where: str) -> tuple[TokenSpec, ...]:
+    """`[[tokens]]` entries as token specs; the first bad one is one line naming it."""
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise TrackerError(f"{where}: tokens must be [[tokens]] tables (symbol, chain, address, decimals, layout)")
+    specs: list[TokenSpec] = []
+    for number, entry in enumerate(entries, 1):
+        name = f"{where}: [[tokens]] #{number}" + (f" ({entry['symbol']})" if isinstance(entry.get("symbol"), str) else "")
+        specs.append(_token_entry(entry, name))
+        mine = specs[-1]
+        for other in specs[:-1]:
+            if other.chain != mine.chain:
+                continue
+            if (other.symbol or "").upper() == (mine.symbol or "").upper():
+                raise TrackerError(f"{name}: symbol {mine.symbol!r} is declared twice on {mine.chain}")
+            if other.address == mine.address:
+                raise TrackerError(f"{name}: address {mine.address} on {mine.chain} is already declared as {other.symbol}")
+    return tuple(specs)
+
+
+def _token_entry(entry: dict[str, Any], name: str) -> TokenSpec:
+    missing = [key for key in _TOKEN_KEYS if key not in entry]
+    if missing:
+        raise TrackerError(f"{name}: missing {', '.join(missing)} (each token needs {', '.join(_TOKEN_KEYS)})")
+    unknown = [key for key in entry if key not in _TOKEN_KEYS + _TOKEN_OPTIONAL]
+    if unknown:
+        raise TrackerError(f"{name}: unknown key {unknown[0]!r} (expected {', '.join(_TOKEN_KEYS + _TOKEN_OPTIONAL)})")
+    symbol, chain, address, decimals, layout = (entry[key] for key in _TOKEN_KEYS)
+    if not isinstance(symbol, str) or not SYMBOL.match(symbol):
+        raise TrackerError(f"{name}: symbol {symbol!r} must be a letter then up to 15 letters, digits, '.', '_' or '-'")
+    if chain not in CHAINS:
+        raise TrackerError(f"{name}: unknown chain {chain!r} (expected {', '.join(CHAINS)})")
+    if not isinstance(address, str):
+        raise TrackerError(f"{name}: address must be a string, got {address!r}")
+    try:
+        stored = CHAINS[chain].normalize_token(address, "address")
+    except TrackerError as error:
+        raise TrackerError(f"{name}: {error}") from None
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= MAX_DECIMALS:
+        raise TrackerError(f"{name}: decimals must be an integer from 0 to {MAX_DECIMALS}, got {decimals!r}")
+    if layout not in LAYOUTS:
+        raise TrackerError(f"{name}: unknown layout {layout!r} (expected {', '.join(LAYOUTS)})")
+    block = entry.get("deployment_block")
+    if block is not None and (isinstance(block, bool) or not isinstance(block, int) or block < 0):
+        raise TrackerError(f"{name}: deployment_block must be a block number >= 0, got {block!r}")
+    return TokenSpec(chain, stored, symbol, decimals, LAYOUTS[layout], deployment_block=block)
 
 
 def _coerce(setting: Setting, value: Any, where: str) -> Any:
@@ -261,12 +317,26 @@ def _masked_url(piece: str) -> str:
 
 
 def effective() -> list[tuple[str, str, str, str]]:
-    """(key, value masked, source, environment variable) for every setting."""
+    """(key, value masked, source, environment variable) for every setting, then every token by chain and symbol."""
     rows = []
     for setting in SETTINGS:
         value, source = resolved(setting.key)
         rows.append((setting.key, masked(setting, value), source, setting.env))
+    for spec, source in token_rows():
+        rows.append((f"tokens.{spec.chain}.{spec.symbol}",
+                     f"{spec.address} decimals={spec.decimals} layout={spec.layout.name}", source, ""))
     return rows
+
+
+def token_rows() -> list[tuple[TokenSpec, str]]:
+    """Every token `--token SYMBOL` knows, per chain, with where it is declared (the config file or bundled)."""
+    declared = set(tokens.declared())
+    return [(spec, str(_file_path) if spec in declared else "bundled")
+            for chain in CHAINS for spec in tokens.known_tokens(chain)]
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def db_path(cli_value: str | None) -> Path:
@@ -298,9 +368,20 @@ def csv_list(key: str) -> list[str]:
 
 def as_toml() -> str:
     """The effective settings as tracker.toml text (secrets masked), each with its source and variable."""
-    lines: list[str] = []
+    # The tokens first (a top-level key): one line each, the same entries as [[tokens]] tables.
+    lines = ["tokens = [  # `--token SYMBOL` picks one; declare more as [[tokens]] (README, Adding a stablecoin)"]
+    for spec, source in token_rows():
+        fields = [f"symbol = {_toml_string(spec.symbol or '')}", f"chain = {_toml_string(spec.chain)}",
+                  f"address = {_toml_string(spec.address)}", f"decimals = {spec.decimals}",
+                  f"layout = {_toml_string(spec.layout.name)}"]
+        if spec.deployment_block is not None:
+            fields.append(f"deployment_block = {spec.deployment_block}")
+        lines.append(f"  {{ {', '.join(fields)} }},  # {source}")
+    lines.append("]\n")
     section = None
     for key, value, source, env in effective():
+        if key.startswith("tokens."):
+            continue
         name, _, field_name = key.partition(".")
         if name != section:
             lines.append(f"{'' if section is None else chr(10)}[{name}]")

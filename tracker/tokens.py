@@ -5,18 +5,27 @@ word holds each field, the TronGrid decoder to know the field names of its decod
 `result`. The layouts follow the deployed contracts' source (README, Protocol facts):
 Ethereum's USDT declares `DestroyedBlackFunds(address _blackListedUser, uint _balance)`
 with nothing indexed and emits no Transfer on issue/redeem; Tron's USDT indexes the
-address and adds a zero-address Transfer leg to every issue and redeem.
+address and adds a zero-address Transfer leg to every issue and redeem; Circle's
+FiatToken (USDC) emits `Mint`/`Burn`, each with its zero-address Transfer leg.
+
+A token is bundled here (`TOKENS`) or declared in the config file (`[[tokens]]`, parsed by
+`settings`, handed over with `declare`): `token_spec` and `resolve_token` read both.
 
 Kept free of heavy imports: the CLI reads the default addresses at start-up.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-# What a field stands for in the rows the tracker writes (SUCCESSOR: the contract a deprecated token moved to).
-FROM, TO, AMOUNT, WALLET, SUCCESSOR = "from", "to", "amount", "wallet", "successor"
+from tracker.errors import TrackerError
+
+# What a field stands for in the rows the tracker writes (WALLET: the supply event's `address`; SUCCESSOR: the
+# contract a deprecated token moved to; MINTER: who minted, checked for shape but not stored).
+FROM, TO, AMOUNT, WALLET, SUCCESSOR, MINTER = "from", "to", "amount", "wallet", "successor", "minter"
 SUPPLY_KINDS = ("issue", "redeem", "destroyed_black_funds")
 
 
@@ -25,7 +34,7 @@ class EventField:
     name: str  # as the contract declares it (TronGrid's decoded `result` uses this name)
     type: str  # "address" or "uint256"
     indexed: bool
-    role: str  # FROM, TO, AMOUNT or WALLET
+    role: str  # FROM, TO, AMOUNT, WALLET, SUCCESSOR or MINTER
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,31 @@ def _usdt_layout(name: str, blacklisted_indexed: bool, legs: bool) -> TokenLayou
 USDT_ETHEREUM_LAYOUT = _usdt_layout("usdt-ethereum", blacklisted_indexed=False, legs=False)
 # TetherToken on Tron (Solidity 0.4.18): the blacklisted wallet is topic 1; issue/redeem add Transfer legs.
 USDT_TRON_LAYOUT = _usdt_layout("usdt-tron", blacklisted_indexed=True, legs=True)
-LAYOUTS = {layout.name: layout for layout in (USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT)}
+# Circle's FiatToken (USDC; v1 to v2.2 declare the same events). mint() emits Mint then Transfer(0x0 -> to),
+# burn() Burn then Transfer(burner -> 0x0): supply counts Mint/Burn once, the legs move the balances.
+# The supply event's address is the wallet credited (Mint's `to`) or debited (the burner); the minter is
+# only checked for shape. Blacklisted/UnBlacklisted freeze a wallet and move nothing: not fetched.
+FIATTOKEN_LAYOUT = TokenLayout(
+    name="fiattoken",
+    events=(
+        EventSpec("Transfer", "transfer", (
+            EventField("from", "address", True, FROM),
+            EventField("to", "address", True, TO),
+            EventField("value", "uint256", False, AMOUNT),
+        )),
+        EventSpec("Mint", "issue", (
+            EventField("minter", "address", True, MINTER),
+            EventField("to", "address", True, WALLET),
+            EventField("amount", "uint256", False, AMOUNT),
+        )),
+        EventSpec("Burn", "redeem", (
+            EventField("burner", "address", True, WALLET),
+            EventField("amount", "uint256", False, AMOUNT),
+        )),
+    ),
+    supply_transfer_legs=True,
+)
+LAYOUTS = {layout.name: layout for layout in (USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT, FIATTOKEN_LAYOUT)}
 
 
 @dataclass(frozen=True)
@@ -144,17 +177,69 @@ TOKENS = (
               deployment_block=4_634_748),
     # Tether USD on Tron (USDT-TRC20)
     TokenSpec("tron", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "USDT", 6, USDT_TRON_LAYOUT),
+    # USD Coin on Ethereum (Circle's FiatTokenProxy), created in block 6,082,465 (README, Protocol facts)
+    TokenSpec("ethereum", "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48", "USDC", 6, FIATTOKEN_LAYOUT,
+              deployment_block=6_082_465),
 )
-DEFAULT_TOKENS = {spec.chain: spec for spec in TOKENS}
+# What `sync <chain>`, `verify` and `<chain>.token` use when no --token is given: USDT on every chain.
+DEFAULT_TOKENS = {spec.chain: spec for spec in TOKENS if spec.symbol == "USDT"}
 # A token the registry does not know (a test token, a fork) is read with its chain's USDT layout.
 CHAIN_LAYOUTS = {"ethereum": USDT_ETHEREUM_LAYOUT, "tron": USDT_TRON_LAYOUT}
 # The tracker stores amounts at USDT's scale (the `usdt_amount` macro, DECIMAL(38,6) columns).
 STORED_DECIMALS = 6
+# A symbol as `--token` and `[[tokens]]` take it; no address (0x + 40 hex, a 34-character base58) looks like one.
+SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,15}$")
+
+# Tokens declared in the config file (`[[tokens]]`), set by `settings.configure`.
+_declared: tuple[TokenSpec, ...] = ()
+
+
+def declare(specs: tuple[TokenSpec, ...]) -> None:
+    """Make the config file's tokens known (they win over a bundled token of the same address or symbol)."""
+    global _declared
+    _declared = specs
+
+
+def declared() -> tuple[TokenSpec, ...]:
+    return _declared
+
+
+def known_tokens(chain: str) -> list[TokenSpec]:
+    """The tokens of `chain` by symbol: the declared ones, then the bundled ones none of them replaces."""
+    mine = [spec for spec in _declared if spec.chain == chain]
+    taken = {spec.address for spec in mine} | {spec.symbol.upper() for spec in mine if spec.symbol}
+    bundled = [spec for spec in TOKENS if spec.chain == chain
+               and spec.address not in taken and (spec.symbol or "").upper() not in taken]
+    return mine + bundled
 
 
 def token_spec(chain: str, address: str) -> TokenSpec:
-    """The registry's definition of `address` on `chain` (stored spelling), else the chain's USDT layout."""
-    for spec in TOKENS:
+    """The definition of `address` on `chain` (stored spelling): declared, else bundled, else the chain's USDT layout."""
+    for spec in (*_declared, *TOKENS):
         if spec.chain == chain and spec.address == address:
             return spec
     return TokenSpec(chain, address, None, STORED_DECIMALS, CHAIN_LAYOUTS[chain])
+
+
+def resolve_token(chain: str, text: str, normalize: Callable[[str, str], str], where: str = "--token") -> str:
+    """The stored address a user means: a symbol (any case) of a known token on `chain`, or an address."""
+    if SYMBOL.match(text.strip()):
+        wanted = text.strip().upper()
+        known = known_tokens(chain)
+        for spec in known:
+            if (spec.symbol or "").upper() == wanted:
+                return spec.address
+        symbols = ", ".join(sorted(spec.symbol for spec in known if spec.symbol)) or "none"
+        raise TrackerError(f"{where}: unknown token {text.strip()!r} on {chain} (known: {symbols}); give its address "
+                           f"or declare it in tracker.toml as [[tokens]] (README, Adding a stablecoin)")
+    return normalize(text, where)
+
+
+def check_storable(spec: TokenSpec) -> None:
+    """Refuse, before anything is fetched, a token whose amounts the database cannot hold exactly yet."""
+    if spec.decimals != STORED_DECIMALS:
+        name = f"{spec.symbol} ({spec.address})" if spec.symbol else spec.address
+        raise TrackerError(
+            f"{spec.chain} token {name} has {spec.decimals} decimals; the tracker stores only {STORED_DECIMALS}-decimal "
+            f"amounts so far (other decimals are issue 20's next step); nothing was synced"
+        )

@@ -1,7 +1,7 @@
-"""A real local chain for tests and benchmarks: anvil from npm and the TestTether contract.
+"""A real local chain for tests and benchmarks: anvil from npm and the TestTether and TestFiatToken contracts.
 
-Nothing here is mocked: anvil is the node, solc-js compiles contracts/TestTether.sol,
-and web3.py sends real transactions.
+Nothing here is mocked: anvil is the node, solc-js compiles contracts/TestTether.sol and
+contracts/TestFiatToken.sol, and web3.py sends real transactions.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from web3 import Web3
 ROOT = Path(__file__).resolve().parents[2]
 NODE_BIN = ROOT / "node_modules" / ".bin"
 CONTRACT = ROOT / "contracts" / "TestTether.sol"
+FIAT_CONTRACT = ROOT / "contracts" / "TestFiatToken.sol"
 
 
 class ToolMissing(RuntimeError):
@@ -49,17 +50,17 @@ class Compiled:
     bytecode: str
 
 
-# TokenChain layouts -> the contract in contracts/TestTether.sol that emits that token's events
-LAYOUT_CONTRACTS = {"ethereum": "TestTetherEthereum", "tron": "TestTetherTron"}
+# TokenChain layouts -> the contract in contracts/ that emits that token's events
+LAYOUT_CONTRACTS = {"ethereum": "TestTetherEthereum", "tron": "TestTetherTron", "fiattoken": "TestFiatToken"}
 
 
 def compile_token() -> dict[str, Compiled]:
-    """Compile contracts/TestTether.sol with the pinned solc-js: each layout's contract by layout name."""
+    """Compile the test tokens with the pinned solc-js: each layout's contract by layout name."""
     solcjs = find_tool("solcjs")
     compiled = {}
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
-            [solcjs, "--optimize", "--bin", "--abi", "--base-path", str(ROOT), "-o", out, str(CONTRACT)],
+            [solcjs, "--optimize", "--bin", "--abi", "--base-path", str(ROOT), "-o", out, str(CONTRACT), str(FIAT_CONTRACT)],
             check=True,
             capture_output=True,
             cwd=ROOT,
@@ -144,13 +145,16 @@ class TokenChain:
         self.owner = self.w3.eth.accounts[0]
         contract = compiled[layout]
         factory = self.w3.eth.contract(abi=contract.abi, bytecode=contract.bytecode)
-        receipt = self._wait(factory.constructor(initial_supply).transact({"from": self.owner}))
+        receipt = self._wait(factory.constructor(*self._constructor_args(initial_supply)).transact({"from": self.owner}))
         self.address = receipt["contractAddress"].lower()
         self.deploy_block = receipt["blockNumber"]
         self.contract = self.w3.eth.contract(address=receipt["contractAddress"], abi=contract.abi)
         self.layout = layout
         self.transfer_legs = layout == "tron"
         self.txs: list[Tx] = []
+
+    def _constructor_args(self, initial_supply: int) -> tuple:
+        return (initial_supply,)
 
     def _wait(self, tx_hash: bytes) -> Any:
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120)
@@ -250,3 +254,31 @@ class TokenChain:
             log_index, address, receiver, raw = tx.rows[0]
             rows.add((tx.block_number, tx.tx_hash, log_index, tx.kind, address, raw))
         return rows
+
+
+ZERO = "0x" + "00" * 20
+
+
+class FiatTokenChain(TokenChain):
+    """A TestFiatToken (Circle's FiatToken events) on an anvil node: no initial supply; the deployer (`owner`)
+    is owner and minter. mint/burn record their Mint/Burn and the zero-address Transfer leg that follows."""
+
+    def __init__(self, anvil: Anvil, compiled: dict[str, Compiled]) -> None:
+        super().__init__(anvil, compiled, 0, layout="fiattoken")
+        self.transfer_legs = True
+
+    def _constructor_args(self, initial_supply: int) -> tuple:
+        return ()
+
+    def mint(self, to: str, raw: int, timestamp: int | None = None) -> Tx:
+        fn = self.contract.functions.mint(Web3.to_checksum_address(to), raw)
+        return self._record(self._send(fn, timestamp), "issue", [(to.lower(), None, raw), (ZERO, to.lower(), raw)])
+
+    def burn(self, raw: int, timestamp: int | None = None) -> Tx:
+        burner = self.owner.lower()
+        return self._record(self._send(self.contract.functions.burn(raw), timestamp), "redeem",
+                            [(burner, None, raw), (burner, ZERO, raw)])
+
+    def blacklist(self, user: str, timestamp: int | None = None) -> int:
+        """Freeze `user` (Blacklisted only: nothing moves); the block it happened in."""
+        return self._send(self.contract.functions.blacklist(Web3.to_checksum_address(user)), timestamp)["blockNumber"]

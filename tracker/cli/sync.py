@@ -22,7 +22,7 @@ from tracker.cli.common import (
     optional_day,
     sync_app,
 )
-from tracker.tokens import DEFAULT_TOKENS
+from tracker.tokens import DEFAULT_TOKENS, resolve_token
 
 
 class _ProgressBar:
@@ -147,7 +147,7 @@ def _sync_command(spec: ChainSpec) -> Callable[..., None]:
         chosen = spec.source(source.value)
         options = ingest_sync.SyncOptions(
             rpc_url=settings.source_url(spec, chosen.name, rpc),
-            token=spec.normalize_token(token, "--token"),
+            token=resolve_token(spec.name, token, spec.normalize_token),
             from_block=from_block,
             to_block=to_block,
             since=optional_day(since, "--since"),

@@ -10,7 +10,7 @@ from tracker import settings
 from tracker.chains import chain_spec
 from tracker.cli.common import anchors, app, output
 from tracker.errors import TrackerError
-from tracker.tokens import DEFAULT_TOKENS
+from tracker.tokens import DEFAULT_TOKENS, resolve_token
 
 
 @app.command("verify")
@@ -18,14 +18,15 @@ def verify(
     ctx: typer.Context,
     chain: str = typer.Argument(..., help="ethereum or tron."),
     rpc: Optional[str] = typer.Option(None, help="JSON-RPC URL (default: the chain's rpc_url setting, e.g. $TRACKER_ETH_RPC)."),
-    token: Optional[str] = typer.Option(None, help="Token contract (default: USDT on that chain)."),
+    token: Optional[str] = typer.Option(None, help="Token contract or symbol (default: USDT on that chain)."),
     block: Optional[int] = typer.Option(None, help="Block to check (default: the last synced block)."),
 ) -> None:
     """Compare balanceOf of every labeled exchange wallet and totalSupply() with what the index derives."""
     spec = chain_spec(chain)
     url = settings.rpc_url(spec, rpc)
     default_token = DEFAULT_TOKENS[chain].address
-    at, checks = anchors.verify(ctx.obj["db"], spec, url, spec.normalize_token(token or default_token, "--token"), block)
+    address = resolve_token(chain, token or default_token, spec.normalize_token)
+    at, checks = anchors.verify(ctx.obj["db"], spec, url, address, block)
     print(output.render(anchors.checks_result(checks), "table"), end="")
     wrong = [c for c in checks if c.difference != 0]
     if wrong:

@@ -38,7 +38,7 @@ from tracker.ingest.evm.decode import (
 from tracker.ingest.evm.node import Node
 from tracker.ingest.evm.rpc import JsonRpcClient
 from tracker.store import WRITER_WAIT, Batch, Store, hashed_blocks
-from tracker.tokens import STORED_DECIMALS, TokenLayout, TokenSpec, token_spec
+from tracker.tokens import STORED_DECIMALS, TokenLayout, TokenSpec, check_storable, token_spec
 
 # How often one step is re-fetched when the chain moves under it before giving up.
 CHAIN_MOVED_RETRIES = 3
@@ -531,11 +531,12 @@ def sync_chain(
 ) -> SyncSummary:
     """Index the token's events from a JSON-RPC node into the database at `db_path`."""
     check_options(options)
+    token = token_spec(spec.name, options.token)
+    check_storable(token)
     started = time.perf_counter()
     rpc = JsonRpcClient(options.rpc_url, http)
     node = Node(rpc)
     head = node.head()  # the first call: an unreachable node fails here, before the database is touched
-    token = token_spec(spec.name, options.token)
     _check_token(node, spec, token)
     end = _end_block(node, options, head)
     summary = SyncSummary(chain=spec.name, token=options.token)

@@ -281,7 +281,7 @@ def supply_leg(from_hex40: pl.Expr, to_hex40: pl.Expr, tx_hash: pl.Expr, supply:
                layout: TokenLayout) -> pl.Expr:
     """'mint' / 'burn' for the zero-address Transfer leg of an Issue / Redeem, else null.
 
-    Only layouts that declare such legs have them (Tron's USDT), and a leg is the Transfer
+    Only layouts that declare such legs have them (Tron's USDT, FiatToken), and a leg is the Transfer
     from (to) the zero address in a transaction holding an Issue (Redeem): supply is counted
     once, from the supply events, and the legs stay out of exchange flows. A user's own
     Transfer to the zero address is an ordinary transfer.
@@ -306,7 +306,8 @@ def split_events(events: pl.DataFrame, layout: TokenLayout, address: Callable[[p
     supply_events = events.filter(pl.col("kind").is_in(SUPPLY_KINDS)).select(
         *keys,
         kind="kind",
-        # Issue/Redeem carry no address; DestroyedBlackFunds names the blacklisted wallet.
+        # USDT's Issue/Redeem carry no address; DestroyedBlackFunds names the blacklisted wallet, FiatToken's
+        # Mint the wallet credited and Burn the burner.
         address=pl.when(pl.col("wallet_hex40").is_not_null())
         .then(address(pl.col("wallet_hex40")))
         .otherwise(pl.lit(None, dtype=pl.String)),

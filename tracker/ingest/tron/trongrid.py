@@ -48,7 +48,7 @@ from tracker.ingest.tron.decode import (
     split_rows,
 )
 from tracker.store import Batch, Store
-from tracker.tokens import TokenSpec, token_spec
+from tracker.tokens import TokenSpec, check_storable, token_spec
 
 PAGE_LIMIT = 200
 # TronGrid answers 403 (not 429) when a keyless client is throttled.
@@ -197,6 +197,7 @@ def sync_trongrid(
     JSON-RPC endpoint `anchor_rpc` (TronGrid's own /jsonrpc by default in the CLI) when given.
     """
     check_options(options)
+    check_storable(token_spec("tron", options.token))
     if options.scope != "all":
         raise TrackerError("--scope labeled needs --source jsonrpc: TronGrid cannot filter events by address")
     client = TronGridClient(options.rpc_url, http)
