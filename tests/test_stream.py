@@ -307,3 +307,35 @@ def test_settings_out_of_range_are_one_line(tmp_path):
     assert done.stderr.strip().splitlines()[-1] == \
         "error: market.stream_ping must be between 0 and 30 seconds (OKX drops a connection idle 30 s)"
     assert not db.exists()
+
+
+def _hold(db: Path) -> duckdb.DuckDBPyConnection:
+    """Open the file for writing as soon as the collector is between two batches."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return duckdb.connect(str(db))
+        except duckdb.IOException:
+            assert time.monotonic() < deadline, "the collector never let go of the file"
+            time.sleep(0.02)
+
+
+def test_a_busy_file_keeps_the_batch_for_the_next_write(tmp_path, sockets, okx_rest):
+    events = [bybit_push("BTCUSDT", "Sell", f"{80000 + i}", "0.1", T0 + i) for i in range(5)]
+    sockets.plans[BYBIT] = [[("sleep", 1.5), *(("send", e) for e in events)]]
+    db = tmp_path / "busy.duckdb"
+    assert run_cli("--db", str(db), "labels", "list").returncode == 0  # the file exists, migrated
+    collector = _start(db, env_for(sockets, okx_rest, TRACKER_BUSY_TIMEOUT="0.2"), "--venue", "bybit",
+                       "--flush", "0.3", "--for", "6s")
+    _wait(lambda: sockets.connections[BYBIT] == 1)
+    holder = _hold(db)  # another writer holds the file while the first batches come in
+    try:
+        _wait(lambda: sockets.finished[BYBIT] == 1)
+        time.sleep(1.0)
+    finally:
+        holder.close()
+    out, err = collector.communicate(timeout=30)
+    assert collector.returncode == 0, err
+    assert "is busy" in err and "kept for the next write" in err
+    assert rows(db, "SELECT count(*), sum(price) FROM liquidations") == [(5, Decimal(5 * 80000 + 10))]
+    assert "bybit: 5 liquidations received, 5 new" in out
