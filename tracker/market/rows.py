@@ -18,9 +18,9 @@ RATE_SCALE = 18  # funding rates and ratios: DECIMAL(38,18)
 VALUE_SCALE = 12  # prices, volumes, open interest: DECIMAL(38,12)
 
 
-def exact(value: Any, scale: int, what: str) -> Decimal:
-    """A decimal from an API string (or int), refusing what the column cannot hold exactly."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+def decimal_of(value: Any, what: str) -> Decimal:
+    """An API string, int, or a JSON number read as a Decimal (Deribit) as a finite Decimal, never via float."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise BadResponse(f"{what}: expected a decimal string, got {value!r}")
     try:
         number = Decimal(str(value))
@@ -28,6 +28,12 @@ def exact(value: Any, scale: int, what: str) -> Decimal:
         raise BadResponse(f"{what}: {value!r} is not a number") from None
     if not number.is_finite():
         raise BadResponse(f"{what}: {value!r} is not a finite number")
+    return number
+
+
+def exact(value: Any, scale: int, what: str) -> Decimal:
+    """A decimal from an API value, refusing what the column cannot hold exactly."""
+    number = decimal_of(value, what)
     if number.as_tuple().exponent < -scale:  # type: ignore[operator]
         raise BadResponse(f"{what}: {value!r} has more than {scale} decimals")
     if abs(number) >= Decimal(10) ** (38 - scale):
@@ -117,13 +123,13 @@ def base_asset(instrument: str) -> str:
     return head
 
 
-def liquidation(venue: str, symbol: str, instrument: str, when: Any, side: str, price: Any, qty: Decimal | Any,
+def liquidation(venue: str, symbol: str, instrument: str, when: Any, side: str, price: Any, qty: Any,
                 source: str, what: str) -> LiquidationRow:
     """One liquidation from its payload strings; the notional is their exact product (refused if it is not)."""
     if side not in ("long", "short"):
         raise BadResponse(f"{what}: side {side!r} is neither long nor short")
     price_value = exact(price, VALUE_SCALE, f"{what} price")
-    qty_value = qty if isinstance(qty, Decimal) else exact(qty, VALUE_SCALE, f"{what} quantity")
+    qty_value = exact(qty, VALUE_SCALE, f"{what} quantity")
     if price_value <= 0 or qty_value <= 0:
         raise BadResponse(f"{what}: price {price!r} and quantity {qty!r} must be positive")
     with localcontext(prec=80):  # the default 28 digits would round a long product silently

@@ -9,7 +9,7 @@ from typing import Any
 
 from tracker.errors import BadResponse
 from tracker.market.bybit import BybitClient
-from tracker.market.options.instruments import parse_bybit
+from tracker.market.options.instruments import parse
 from tracker.market.options.rows import OptionRow, fitted, number, optional
 from tracker.market.paging import by_cursor
 from tracker.market.rows import moment
@@ -30,9 +30,7 @@ def bybit_chain(items: list[Any], underlying: str, taken_at: datetime,
         if not isinstance(item, dict):
             raise BadResponse(f"Bybit option tickers: expected an object, got {str(item)[:80]}")
         name = str(item.get("symbol") or "")
-        parsed = parse_bybit(name)
-        if parsed.underlying != underlying:
-            raise BadResponse(f"Bybit: {name} is not a {underlying} option")
+        parsed = parse("bybit", name, underlying)
         rows.append(OptionRow(
             "bybit", underlying, taken_at, name, expiries.get(name, parsed.settlement), parsed.strike,
             parsed.option_type, number(item.get("openInterest"), f"Bybit {name} openInterest"),

@@ -14,7 +14,7 @@ from typing import Any
 
 from tracker.errors import BadResponse, TrackerError
 from tracker.http import RetryableRpcError, TruncatedBody
-from tracker.market.options.instruments import parse_deribit
+from tracker.market.options.instruments import parse
 from tracker.market.options.rows import OptionRow, VolatilityCandle, fitted, number, optional
 from tracker.market.paging import VenueClient, get
 from tracker.market.rows import moment
@@ -61,9 +61,7 @@ def deribit_chain(items: Any, underlying: str, taken_at: datetime,
         if not isinstance(item, dict):
             raise BadResponse(f"Deribit book summary: expected an object, got {str(item)[:80]}")
         name = str(item.get("instrument_name") or "")
-        parsed = parse_deribit(name)
-        if parsed.underlying != underlying:
-            raise BadResponse(f"Deribit: {name} is not a {underlying} option")
+        parsed = parse("deribit", name, underlying)
         iv = item.get("mark_iv")
         if iv is not None and (isinstance(iv, bool) or not isinstance(iv, (int, Decimal))):
             raise BadResponse(f"Deribit {name} mark_iv: expected a number, got {iv!r}")

@@ -118,7 +118,12 @@ def parse_okx(name: str) -> OptionName:
 
 
 PARSERS = {"deribit": parse_deribit, "bybit": parse_bybit, "okx": parse_okx}
+_TITLES = {"deribit": "Deribit", "bybit": "Bybit", "okx": "OKX"}
 
 
-def parse(venue: str, name: str) -> OptionName:
-    return PARSERS[venue](name)
+def parse(venue: str, name: str, underlying: str | None = None) -> OptionName:
+    """`name` as `venue` writes it; with `underlying`, an option of another underlying is refused."""
+    parsed = PARSERS[venue](name)
+    if underlying is not None and parsed.underlying != underlying:
+        raise BadResponse(f"{_TITLES[venue]}: {name} is not a {underlying} option")
+    return parsed

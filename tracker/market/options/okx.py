@@ -9,7 +9,7 @@ from typing import Any
 
 from tracker.errors import BadResponse
 from tracker.market.okx import OkxClient
-from tracker.market.options.instruments import parse_okx
+from tracker.market.options.instruments import parse
 from tracker.market.options.rows import (
     RATIO_SCALE, ExpiryRow, OptionRow, PutCallRow, StrikeRow, fitted, number, optional,
 )
@@ -37,9 +37,7 @@ def okx_chain(open_interest: list[Any], summaries: list[Any], instruments: list[
     listed = _by_instrument(instruments, "instruments")
     rows = []
     for name, item in _by_instrument(open_interest, "open-interest").items():
-        parsed = parse_okx(name)
-        if parsed.underlying != underlying:
-            raise BadResponse(f"OKX: {name} is not a {underlying} option")
+        parsed = parse("okx", name, underlying)
         summary = vols.get(name, {})
         expiry_ms = listed.get(name, {}).get("expTime")
         rows.append(OptionRow(

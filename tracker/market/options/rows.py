@@ -7,21 +7,18 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from tracker.errors import BadResponse
-from tracker.market.rows import RATE_SCALE, VALUE_SCALE, exact
+from tracker.market.rows import RATE_SCALE, VALUE_SCALE, decimal_of, exact
 
 _VALUE_STEP = Decimal(1).scaleb(-VALUE_SCALE)
 
 
 def number(value: Any, what: str, scale: int = VALUE_SCALE) -> Decimal:
-    """A venue's decimal string, or a JSON number already read as a Decimal (Deribit), exactly."""
-    if isinstance(value, Decimal):
-        value = str(value)
+    """A venue's value, exactly, at the columns' usual scale."""
     return exact(value, scale, what)
 
 
 def optional(value: Any, what: str, scale: int = VALUE_SCALE) -> Decimal | None:
-    return None if value is None or value == "" else number(value, what, scale)
+    return None if value is None or value == "" else exact(value, scale, what)
 
 
 def fitted(value: Any, what: str) -> Decimal | None:
@@ -29,14 +26,10 @@ def fitted(value: Any, what: str) -> Decimal | None:
     half-even to its 12 decimals (OKX writes these with 16 decimals and more)."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise BadResponse(f"{what}: expected a number, got {value!r}")
-    try:
-        return number(value, what)
-    except BadResponse as error:
-        if "decimals" not in str(error):
-            raise
-        return Decimal(str(value)).quantize(_VALUE_STEP, rounding=ROUND_HALF_EVEN)
+    parsed = decimal_of(value, what)
+    if parsed.as_tuple().exponent < -VALUE_SCALE:  # type: ignore[operator]
+        parsed = parsed.quantize(_VALUE_STEP, rounding=ROUND_HALF_EVEN)
+    return exact(parsed, VALUE_SCALE, what)
 
 
 @dataclass(frozen=True)
