@@ -47,24 +47,27 @@ _TABLES = {
 }
 
 
-def upsert(store: Store, found: list[Any]) -> int:
-    """INSERT OR REPLACE rows of one kind in one transaction (re-running changes nothing).
-
-    A venue answering the same key twice (overlapping pages) keeps its last answer.
-    """
+def upsert_rows(con: Any, table: str, key: tuple[str, ...], found: list[Any]) -> int:
+    """INSERT OR REPLACE rows (dataclasses) into `table` inside the caller's transaction; a key answered twice
+    (overlapping pages) keeps its last answer. Returns the rows written."""
     if not found:
         return 0
-    table, key = _TABLES[type(found[0])]
     unique = list({tuple(getattr(row, name) for name in key): row for row in found}.values())
     frame = pl.DataFrame([asdict(row) for row in unique], infer_schema_length=None)
-    con = store.connection
     con.register("incoming_market", frame.to_arrow())
     try:
-        with transaction(con):
-            con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM incoming_market")
+        con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM incoming_market")
     finally:
         con.unregister("incoming_market")
     return len(unique)
+
+
+def upsert(store: Store, found: list[Any]) -> int:
+    """Rows of one kind in one transaction (re-running changes nothing)."""
+    if not found:
+        return 0
+    with transaction(store.connection) as con:
+        return upsert_rows(con, *_TABLES[type(found[0])], found)
 
 
 @dataclass(frozen=True)

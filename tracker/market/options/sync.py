@@ -10,17 +10,16 @@ one transaction after all of it was fetched: a venue failing leaves nothing half
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-
-import polars as pl
 
 from tracker.errors import TrackerError
 from tracker.http import HttpClient
 from tracker.market.bybit import BybitClient
 from tracker.market.okx import OkxClient
+from tracker.market.sync import upsert_rows
 from tracker.market.options.bybit import BybitOptions
 from tracker.market.options.deribit import DVOL_RESOLUTION, DeribitClient
 from tracker.market.options.instruments import UNDERLYINGS
@@ -45,26 +44,11 @@ class OptionsSummary:
             raise TrackerError("; ".join(self.failures))
 
 
-def _upsert(con: Any, found: list[Any]) -> int:
-    """INSERT OR REPLACE one kind of row, inside the caller's transaction; a key answered twice keeps the last."""
-    if not found:
-        return 0
-    table, key = TABLES[type(found[0])]
-    unique = list({tuple(getattr(row, name) for name in key): row for row in found}.values())
-    frame = pl.DataFrame([asdict(row) for row in unique], infer_schema_length=None)
-    con.register("incoming_options", frame.to_arrow())
-    try:
-        con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM incoming_options")
-    finally:
-        con.unregister("incoming_options")
-    return len(unique)
-
-
 def write(db_path: Path, groups: list[list[Any]]) -> list[int]:
     """Several kinds of rows in one transaction: all of them or none."""
     with Store.open(db_path) as store:
         with transaction(store.connection) as con:
-            return [_upsert(con, group) for group in groups]
+            return [upsert_rows(con, *TABLES[type(group[0])], group) if group else 0 for group in groups]
 
 
 def _dvol_start(db_path: Path, underlying: str, now: datetime) -> datetime:
