@@ -123,6 +123,7 @@ def generate(db: Path, transfers: int) -> float:
     con.execute(f"INSERT INTO sync_state SELECT 'ethereum', '{TOKEN}', block_number, block_hash, now(), 'jsonrpc', 'all'"
                 f" FROM blocks WHERE block_number = {last_block}")
     con.execute(f"INSERT INTO sync_ranges VALUES ('ethereum', '{TOKEN}', 0, {last_block})")
+    con.execute(f"INSERT OR REPLACE INTO tokens VALUES ('ethereum', '{TOKEN}', 'USDT', 6, 0.000001)")
     con.execute(f"""
         INSERT INTO supply_events
         SELECT 'ethereum', '{TOKEN}', b * 997, TIMESTAMPTZ '{START} 00:00:00+00' + to_seconds(b * 997 * {BLOCK_SECONDS}),

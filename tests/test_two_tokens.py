@@ -64,23 +64,23 @@ OTHER_READING = Reading(LAST, raw("300"), OWNER, {EXA: raw("50"), EXB: raw("2.00
 # By hand. exchange_netflow_daily: chain, day, entity, inflow, outflow, netflow, cross_in, cross_out, transfers,
 # reserve_end, token (reserves: the anchor minus the later changes; ExA's USDT on D0 = 1000 + 30).
 USDT_DAILY = [
-    (CHAIN, D0, "ExA", d6("100"), d6("0"), d6("100"), d6("0"), d6("0"), 1, d6("1030"), USDT),
-    (CHAIN, D1, "ExA", d6("0"), d6("30"), d6("-30"), d6("0"), d6("30"), 1, d6("1000"), USDT),
-    (CHAIN, D1, "ExB", d6("30"), d6("5"), d6("25"), d6("30"), d6("0"), 2, d6("25"), USDT),
+    (CHAIN, D0, "ExA", d6("100"), d6("0"), d6("100"), d6("0"), d6("0"), 1, d6("1030"), "USDT", USDT),
+    (CHAIN, D1, "ExA", d6("0"), d6("30"), d6("-30"), d6("0"), d6("30"), 1, d6("1000"), "USDT", USDT),
+    (CHAIN, D1, "ExB", d6("30"), d6("5"), d6("25"), d6("30"), d6("0"), 2, d6("25"), "USDT", USDT),
 ]
 OTHER_DAILY = [
-    (CHAIN, D0, "ExA", d6("7"), d6("0"), d6("7"), d6("0"), d6("0"), 1, d6("52"), OTHER),
-    (CHAIN, D1, "ExA", d6("0"), d6("2"), d6("-2"), d6("0"), d6("2"), 1, d6("50"), OTHER),
-    (CHAIN, D1, "ExB", d6("2.000001"), d6("0"), d6("2.000001"), d6("2"), d6("0"), 2, d6("2.000001"), OTHER),
+    (CHAIN, D0, "ExA", d6("7"), d6("0"), d6("7"), d6("0"), d6("0"), 1, d6("52"), "OTHER", OTHER),
+    (CHAIN, D1, "ExA", d6("0"), d6("2"), d6("-2"), d6("0"), d6("2"), 1, d6("50"), "OTHER", OTHER),
+    (CHAIN, D1, "ExB", d6("2.000001"), d6("0"), d6("2.000001"), d6("2"), d6("0"), 2, d6("2.000001"), "OTHER", OTHER),
 ]
 # exchange_reserves_daily: chain, day, entity, reserve_end, wallets, anchored_wallets, token
 USDT_RESERVES = [
-    (CHAIN, D0, "ExA", d6("1030"), 1, 1, USDT), (CHAIN, D0, "ExB", d6("0"), 1, 1, USDT),
-    (CHAIN, D1, "ExA", d6("1000"), 1, 1, USDT), (CHAIN, D1, "ExB", d6("25"), 1, 1, USDT),
+    (CHAIN, D0, "ExA", d6("1030"), 1, 1, "USDT", USDT), (CHAIN, D0, "ExB", d6("0"), 1, 1, "USDT", USDT),
+    (CHAIN, D1, "ExA", d6("1000"), 1, 1, "USDT", USDT), (CHAIN, D1, "ExB", d6("25"), 1, 1, "USDT", USDT),
 ]
 OTHER_RESERVES = [
-    (CHAIN, D0, "ExA", d6("52"), 1, 1, OTHER), (CHAIN, D0, "ExB", d6("0"), 1, 1, OTHER),
-    (CHAIN, D1, "ExA", d6("50"), 1, 1, OTHER), (CHAIN, D1, "ExB", d6("2.000001"), 1, 1, OTHER),
+    (CHAIN, D0, "ExA", d6("52"), 1, 1, "OTHER", OTHER), (CHAIN, D0, "ExB", d6("0"), 1, 1, "OTHER", OTHER),
+    (CHAIN, D1, "ExA", d6("50"), 1, 1, "OTHER", OTHER), (CHAIN, D1, "ExB", d6("2.000001"), 1, 1, "OTHER", OTHER),
 ]
 # supply_by_day: chain, token, day, minted, redeemed, destroyed, net_issuance, total_supply_end
 USDT_SUPPLY_DAYS = [
@@ -91,6 +91,9 @@ OTHER_SUPPLY_DAYS = [
     (CHAIN, OTHER, D0, d6("0"), d6("0"), d6("0"), d6("0"), d6("296")),
     (CHAIN, OTHER, D1, d6("4"), d6("0"), d6("0"), d6("4"), d6("300")),
 ]
+
+
+SYMBOLS = {USDT: "USDT", OTHER: "OTHER"}
 
 
 def batch(token: str, transfers: list[tuple], supply: list[tuple]) -> Batch:
@@ -113,7 +116,7 @@ def batch(token: str, transfers: list[tuple], supply: list[tuple]) -> Batch:
     blocks = pl.DataFrame({"chain": [CHAIN] * len(BLOCKS), "block_number": list(BLOCKS),
                            "block_hash": [tx(1000 + n) for n in BLOCKS], "block_time": list(BLOCKS.values())})
     return Batch(CHAIN, token, 1, LAST, tx(1000 + LAST), with_units(transfer_frame.to_arrow(), 6),
-                 with_units(supply_frame.to_arrow(), 6), blocks.to_arrow())
+                 with_units(supply_frame.to_arrow(), 6), blocks.to_arrow(), symbol=SYMBOLS[token], decimals=6)
 
 
 def sync_token(store: Store, token: str, transfers: list[tuple], supply: list[tuple], reading: Reading) -> None:
@@ -165,8 +168,8 @@ def test_usdt_figures_are_exact_before_a_second_token(store: Store) -> None:
     assert found["reserves"] == USDT_RESERVES
     assert found["reserves_on"] == USDT_RESERVES[:2]  # read from the anchor after the day: the same figures
     assert found["supply"] == USDT_SUPPLY_DAYS
-    assert found["supply_daily"] == [(CHAIN, *row[2:]) for row in USDT_SUPPLY_DAYS]
-    assert found["cross"] == [(CHAIN, "ExA", "ExB", d6("30"), 1)]
+    assert found["supply_daily"] == [(CHAIN, *row[2:], "USDT", USDT) for row in USDT_SUPPLY_DAYS]
+    assert found["cross"] == [(CHAIN, "ExA", "ExB", d6("30"), 1, "USDT", USDT)]
     assert found["owner"] == [(USDT, D0, d6("0")), (USDT, D1, d6("1000"))]  # the issue credited to the owner
 
 
@@ -183,25 +186,26 @@ def test_a_second_token_on_the_same_chain_is_never_added_to_usdt(store: Store) -
     assert after["daily"] == sorted(USDT_DAILY + OTHER_DAILY, key=lambda row: (row[1], row[0], row[2], row[10]))
     assert [row for row in after["reserves"] if OTHER in row] == OTHER_RESERVES
     assert [row for row in after["reserves_on"] if OTHER in row] == OTHER_RESERVES[:2]
-    hourly = [(row[1], row[2], row[3], row[4], row[8], row[9]) for row in after["hourly"]]
-    assert hourly == [
-        (datetime(2026, 3, 1, 12), "ExA", d6("100"), d6("0"), 1, USDT),
-        (datetime(2026, 3, 1, 12), "ExA", d6("7"), d6("0"), 1, OTHER),
-        (datetime(2026, 3, 2, 12), "ExA", d6("0"), d6("30"), 1, USDT),
-        (datetime(2026, 3, 2, 12), "ExA", d6("0"), d6("2"), 1, OTHER),
-        (datetime(2026, 3, 2, 12), "ExB", d6("30"), d6("5"), 2, USDT),
-        (datetime(2026, 3, 2, 12), "ExB", d6("2.000001"), d6("0"), 2, OTHER),
+    hourly = [(row[1], row[2], row[3], row[4], row[8], row[9], row[10]) for row in after["hourly"]]
+    assert hourly == [  # within an hour and entity, by the token's symbol
+        (datetime(2026, 3, 1, 12), "ExA", d6("7"), d6("0"), 1, "OTHER", OTHER),
+        (datetime(2026, 3, 1, 12), "ExA", d6("100"), d6("0"), 1, "USDT", USDT),
+        (datetime(2026, 3, 2, 12), "ExA", d6("0"), d6("2"), 1, "OTHER", OTHER),
+        (datetime(2026, 3, 2, 12), "ExA", d6("0"), d6("30"), 1, "USDT", USDT),
+        (datetime(2026, 3, 2, 12), "ExB", d6("2.000001"), d6("0"), 2, "OTHER", OTHER),
+        (datetime(2026, 3, 2, 12), "ExB", d6("30"), d6("5"), 2, "USDT", USDT),
     ]
 
     # Supply: each token from its own anchor and events (summed, D1 would read 5,300 minted 1,004).
     assert after["supply"] == sorted(USDT_SUPPLY_DAYS + OTHER_SUPPLY_DAYS, key=lambda row: (row[2], row[1]))
     # supply_daily keeps its columns (the export's and the report's): one row per token, USDT's unchanged.
+    # (ordered by day, chain, then the token's symbol: OTHER before USDT)
     assert after["supply_daily"] == [
-        (CHAIN, D0, *USDT_SUPPLY_DAYS[0][3:]), (CHAIN, D0, *OTHER_SUPPLY_DAYS[0][3:]),
-        (CHAIN, D1, *USDT_SUPPLY_DAYS[1][3:]), (CHAIN, D1, *OTHER_SUPPLY_DAYS[1][3:]),
+        (CHAIN, D0, *OTHER_SUPPLY_DAYS[0][3:], "OTHER", OTHER), (CHAIN, D0, *USDT_SUPPLY_DAYS[0][3:], "USDT", USDT),
+        (CHAIN, D1, *OTHER_SUPPLY_DAYS[1][3:], "OTHER", OTHER), (CHAIN, D1, *USDT_SUPPLY_DAYS[1][3:], "USDT", USDT),
     ]
     # Cross-exchange moves per token too (summed: 32 in 2 transfers).
-    assert after["cross"] == [(CHAIN, "ExA", "ExB", d6("30"), 1), (CHAIN, "ExA", "ExB", d6("2"), 1)]
+    assert after["cross"] == [(CHAIN, "ExA", "ExB", d6("30"), 1, "USDT", USDT), (CHAIN, "ExA", "ExB", d6("2"), 1, "OTHER", OTHER)]
 
     # The other token's mint leg shares USDT's issue transaction: it moves only the other token's balance,
     # so USDT's issue is still credited to the owner (0 before it, 1,000 after) and the other's issue is not

@@ -80,15 +80,16 @@ def named(db: Path, name: str) -> list[tuple]:
 
 
 def per_token(db: Path, token: str) -> dict[str, list[tuple]]:
-    """One token's flows, reserves and supply by day (the token column dropped), from the named queries and views."""
+    """One token's flows, reserves and supply by day (the token columns dropped), from the named queries and views."""
     with Store.open(db) as store:
         supply = store.connection.execute(
             "SELECT day, minted, redeemed, destroyed, net_issuance, total_supply_end FROM supply_by_day"
             " WHERE token = ? ORDER BY day", [token]).fetchall()
     return {
-        "daily": [row[:-1] for row in named(db, "exchange_netflow_daily") if row[-1] == token],
+        # token (the symbol) and token_address close each row
+        "daily": [row[:-2] for row in named(db, "exchange_netflow_daily") if row[-1] == token],
         # the bundled exchange labels have reserves too (0 here): only ours
-        "reserves": [row[:-1] for row in named(db, "exchange_reserves_daily") if row[-1] == token
+        "reserves": [row[:-2] for row in named(db, "exchange_reserves_daily") if row[-1] == token
                      and row[2] in ("ExA", "ExB")],
         "supply": supply,
     }
@@ -109,13 +110,15 @@ def chains(anvil: Anvil, compiled) -> tuple[TokenChain, FiatTokenChain]:
 
 @pytest.fixture
 def setup(tmp_path: Path, chains) -> tuple[Path, Path]:
-    """A database with the two exchanges labeled, and a tracker.toml declaring the anvil USDC."""
+    """A database with the two exchanges labeled, and a tracker.toml declaring the anvil USDT and USDC."""
     usdt, usdc = chains
     db, config, labels = tmp_path / "two.duckdb", tmp_path / "tracker.toml", tmp_path / "labels.csv"
     labels.write_text("chain,address,entity,category,wallet_type,source,valid_from,valid_to\n"
                       f"ethereum,{EXA},ExA,exchange,hot,test,,\nethereum,{EXB},ExB,exchange,hot,test,,\n")
     config.write_text(f'[[tokens]]\nsymbol = "USDC"\nchain = "ethereum"\naddress = "{usdc.address}"\n'
-                      'decimals = 6\nlayout = "fiattoken"\n')
+                      'decimals = 6\nlayout = "fiattoken"\n'
+                      f'[[tokens]]\nsymbol = "USDT"\nchain = "ethereum"\naddress = "{usdt.address}"\n'
+                      'decimals = 6\nlayout = "usdt-ethereum"\n')
     done = run_cli("--db", str(db), "labels", "import", str(labels))
     assert done.returncode == 0, done.stderr
     return db, config
@@ -155,9 +158,22 @@ def test_usdc_and_usdt_side_by_side_are_exact_per_token(setup, chains) -> None:
     assert per_token(db, usdt.address) == usdt_before
     assert per_token(db, usdc.address) == {"daily": USDC_DAILY, "reserves": USDC_RESERVES, "supply": USDC_SUPPLY_DAYS}
     assert len(named(db, "exchange_netflow_daily")) == len(USDT_DAILY) + len(USDC_DAILY)
-    # supply_daily prints no token column: one row per token and day
+    # supply_daily: one row per token and day, the token's symbol and address last
     assert sorted(named(db, "supply_daily")) == sorted(
-        ("ethereum", *row) for row in USDT_SUPPLY_DAYS + USDC_SUPPLY_DAYS)
+        [("ethereum", *row, "USDT", usdt.address) for row in USDT_SUPPLY_DAYS]
+        + [("ethereum", *row, "USDC", usdc.address) for row in USDC_SUPPLY_DAYS])
+    # $token picks one token by symbol (any case) or address; the rows are the same either way
+    with Store.open(db) as store:
+        for wanted in ("usdc", usdc.address, usdc.address.upper().replace("0X", "0x")):
+            picked = execute(store.connection, resolve_sql("exchange_netflow_daily"), {"token": wanted}).rows
+            assert [row[:-2] for row in picked] == USDC_DAILY and {row[-2] for row in picked} == {"USDC"}
+        assert execute(store.connection, resolve_sql("supply_daily"), {"token": "DAI"}).rows == []
+        # The stablecoins total ('all') adds both tokens in USD; each symbol is a scope of its own.
+        features = execute(store.connection, resolve_sql("signal_features"), {}).rows
+        netflow = {(row[0], row[1]): row[2] for row in features}
+    assert netflow[("all", D0)] == d6("300.000001") and netflow[("ethereum", D0)] == d6("300.000001")
+    assert netflow[("USDT", D0)] == d6("200") and netflow[("USDC", D0)] == d6("100.000001")
+    assert netflow[("all", D1)] == d6("-20") and netflow[("USDC", D1)] == d6("-20") and netflow[("USDT", D1)] == d6("0")
 
     # The node agrees, token by token (USDC named by its symbol), and the blacklisted wallet still holds its 10.
     assert usdc.balance(EXB) == raw("10") and usdc.total_supply() == raw("350.5")
@@ -196,10 +212,10 @@ BAD_CONFIGS = [
     (entry(chain='"arbitrum"'), "[[tokens]] #1 (USDC): unknown chain 'arbitrum' (expected ethereum, tron)"),
     (entry(address='"0x1234"'), "[[tokens]] #1 (USDC): invalid address '0x1234': expected 0x followed by 40 hex digits"),
     (entry(address='"0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB49"'), "EIP-55 checksum does not match"),
-    (entry(decimals='"6"'), "[[tokens]] #1 (USDC): decimals must be an integer from 0 to 36, got '6'"),
-    (entry(decimals="37"), "[[tokens]] #1 (USDC): decimals must be an integer from 0 to 36, got 37"),
-    (entry(decimals="true"), "decimals must be an integer from 0 to 36, got True"),
-    (entry(decimals="6.0"), "decimals must be an integer from 0 to 36, got 6.0"),
+    (entry(decimals='"6"'), "[[tokens]] #1 (USDC): decimals must be an integer from 0 to 18, got '6'"),
+    (entry(decimals="19"), "[[tokens]] #1 (USDC): decimals must be an integer from 0 to 18, got 19"),
+    (entry(decimals="true"), "decimals must be an integer from 0 to 18, got True"),
+    (entry(decimals="6.0"), "decimals must be an integer from 0 to 18, got 6.0"),
     (entry() + entry(address='"0x' + "cd" * 20 + '"'), "[[tokens]] #2 (USDC): symbol 'USDC' is declared twice on ethereum"),
     (entry() + entry(symbol='"usdc"', chain='"tron"', address='"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"'), None),
     (entry() + entry(symbol='"USDC2"'), "[[tokens]] #2 (USDC2): address 0x" + "ab" * 20 + " on ethereum is already declared as USDC"),
@@ -244,7 +260,7 @@ def test_config_show_lists_every_token_one_line_each(tmp_path: Path) -> None:
             "tracker.toml,") in as_csv.splitlines()
 
 
-def test_unknown_symbol_and_unstorable_decimals_are_one_line(tmp_path: Path) -> None:
+def test_unknown_symbol_is_one_line_and_18_decimals_pass(tmp_path: Path) -> None:
     db = tmp_path / "t.duckdb"
     (tmp_path / "tracker.toml").write_text(entry(symbol='"WETH"', decimals="18", layout='"usdt-ethereum"'))
     done = run_cli("--db", str(db), "sync", "ethereum", "--token", "DAI", "--rpc", "http://127.0.0.1:9", cwd=tmp_path)
@@ -253,10 +269,7 @@ def test_unknown_symbol_and_unstorable_decimals_are_one_line(tmp_path: Path) -> 
                                    "address or declare it in tracker.toml as [[tokens]] (README, Adding a stablecoin)")
     done = run_cli("--db", str(db), "sync", "tron", "--token", "USDC", "--rpc", "http://127.0.0.1:9", cwd=tmp_path)
     assert done.returncode == 1 and "unknown token 'USDC' on tron (known: USDT)" in done.stderr
-    # 18 decimals are refused before the node is asked (the unreachable --rpc is never reached), never rounded.
+    # 18 decimals are stored exactly now: the token is accepted and the unreachable node is what stops it.
     done = run_cli("--db", str(db), "sync", "ethereum", "--token", "weth", "--rpc", "http://127.0.0.1:9", cwd=tmp_path)
-    assert done.returncode == 1
-    assert done.stderr.strip() == (
-        "error: ethereum token WETH (0x" + "ab" * 20 + ") has 18 decimals; the tracker stores only 6-decimal amounts "
-        "so far (other decimals are issue 20's next step); nothing was synced")
+    assert done.returncode == 1 and "decimals" not in done.stderr and "127.0.0.1:9" in done.stderr
     assert file_digest(db) is None

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from tracker import tokens
 from tracker.chains import CHAINS, ChainSpec
 from tracker.errors import TrackerError
-from tracker.tokens import DEFAULT_TOKENS, LAYOUTS, SYMBOL, TokenSpec
+from tracker.tokens import DEFAULT_TOKENS, LAYOUTS, MAX_DECIMALS, SYMBOL, TokenSpec
 
 DEFAULT_DB_PATH = Path("data") / "tracker.duckdb"
 
@@ -208,7 +208,6 @@ def configure(cli_path: str | None) -> Path | None:
 
 _TOKEN_KEYS = ("symbol", "chain", "address", "decimals", "layout")
 _TOKEN_OPTIONAL = ("deployment_block",)
-MAX_DECIMALS = 36  # 10^36 still leaves DECIMAL(38, ·) two integer digits
 
 
 def _declared_tokens(entries: Any, where: str) -> tuple[TokenSpec, ...]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ import duckdb
 
 from tracker import settings
 from tracker.errors import TrackerError
+from tracker.tokens import MAX_DECIMALS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -73,6 +75,9 @@ class Batch:
     blocks: pa.Table  # chain, block_number, block_hash, block_time
     source: str = "jsonrpc"
     scope: str = "all"
+    # the token's registry facts, recorded in `tokens` with the first batch (the views scale amounts by them)
+    symbol: str | None = None
+    decimals: int = 6
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -218,6 +223,51 @@ def watch_addresses(connection: duckdb.DuckDBPyConnection) -> None:
                        " WHERE address NOT IN (SELECT address FROM watched_addresses)")
 
 
+_AMOUNT_TYPE = "SELECT logical_type FROM duckdb_types() WHERE type_name = 'amount' AND database_name = current_database()"
+
+
+def fit_amount_type(connection: duckdb.DuckDBPyConnection) -> None:
+    """Make the `amount` type (every token amount the views and queries show) as fine as the finest synced
+    token: DECIMAL(38,6) while every token has 6 decimals, so USDT-only outputs read as they always did, and
+    DECIMAL(38,d) once a token with d > 6 decimals is synced (never rounded). The caller holds the transaction;
+    views are bound when read, so they take the new scale at once."""
+    scale = connection.execute("SELECT greatest(6, coalesce(max(decimals), 6)) FROM tokens").fetchall()[0][0]
+    wanted = f"DECIMAL(38,{scale})"
+    current = connection.execute(_AMOUNT_TYPE).fetchall()
+    if current and current[0][0] == wanted:
+        return
+    if current:
+        connection.execute("DROP TYPE amount")
+    connection.execute(f"CREATE TYPE amount AS {wanted}")
+
+
+def register_token(connection: duckdb.DuckDBPyConnection, chain: str, token: str, symbol: str | None,
+                   decimals: int) -> None:
+    """Record a token's symbol and decimals before its first rows (the caller holds the transaction). A token
+    stored with other decimals is refused: its rows would be scaled two ways."""
+    if not 0 <= decimals <= MAX_DECIMALS:
+        raise TrackerError(f"{chain} token {token} has {decimals} decimals; the tracker stores at most {MAX_DECIMALS}")
+    stored = connection.execute("SELECT decimals, symbol FROM tokens WHERE chain = ? AND token = ?",
+                                [chain, token]).fetchall()
+    if stored and stored[0][0] != decimals:
+        raise TrackerError(f"{chain} token {token} is stored with {stored[0][0]} decimals, not {decimals}; "
+                           f"nothing was written")
+    if stored and (stored[0][1] == symbol or symbol is None):
+        return
+    connection.execute("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?, ?)",
+                       [chain, token, symbol or (stored[0][1] if stored else None), decimals,
+                        Decimal(1).scaleb(-decimals)])
+    fit_amount_type(connection)
+
+
+def token_decimals(connection: duckdb.DuckDBPyConnection, chain: str, token: str) -> int:
+    """The decimals a stored token was registered with."""
+    found = connection.execute("SELECT decimals FROM tokens WHERE chain = ? AND token = ?", [chain, token]).fetchall()
+    if not found:
+        raise TrackerError(f"{chain} token {token} has no rows yet: sync it first")
+    return found[0][0]
+
+
 def configure_session(connection: duckdb.DuckDBPyConnection) -> None:
     """What every tracker session needs: UTC days, no progress bar (DuckDB draws it on stdout, where it
     would land inside a piped CSV once a query runs longer than 2 s), and the user's memory limit if set."""
@@ -287,6 +337,8 @@ class Store:
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, datetime.now(timezone.utc)]
                 )
             applied.append(version)
+        with transaction(con):
+            fit_amount_type(con)
         self.apply_views()
         return applied
 
@@ -368,6 +420,7 @@ class Store:
                 con.execute(
                     f"DELETE FROM {table} WHERE chain = ? AND token = ? AND block_number BETWEEN ? AND ?", key
                 )
+            register_token(con, batch.chain, batch.token, batch.symbol, batch.decimals)
             insert_transfers(con, "batch_transfers")
             con.execute("INSERT INTO supply_events BY NAME SELECT * FROM batch_supply")
             con.execute("INSERT OR REPLACE INTO blocks BY NAME SELECT * FROM batch_blocks")

@@ -185,8 +185,10 @@ TOKENS = (
 DEFAULT_TOKENS = {spec.chain: spec for spec in TOKENS if spec.symbol == "USDT"}
 # A token the registry does not know (a test token, a fork) is read with its chain's USDT layout.
 CHAIN_LAYOUTS = {"ethereum": USDT_ETHEREUM_LAYOUT, "tron": USDT_TRON_LAYOUT}
-# The tracker stores amounts at USDT's scale (the `usdt_amount` macro, DECIMAL(38,6) columns).
+# A token the registry does not know is read with its chain's USDT layout, at 6 decimals.
 STORED_DECIMALS = 6
+# The most decimals a token may have: amounts are stored and summed as DECIMAL(38,18) (migration 022).
+MAX_DECIMALS = 18
 # A symbol as `--token` and `[[tokens]]` take it; no address (0x + 40 hex, a 34-character base58) looks like one.
 SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9._-]{0,15}$")
 
@@ -236,10 +238,10 @@ def resolve_token(chain: str, text: str, normalize: Callable[[str, str], str], w
 
 
 def check_storable(spec: TokenSpec) -> None:
-    """Refuse, before anything is fetched, a token whose amounts the database cannot hold exactly yet."""
-    if spec.decimals != STORED_DECIMALS:
+    """Refuse, before anything is fetched, a token whose amounts the database cannot hold exactly."""
+    if not 0 <= spec.decimals <= MAX_DECIMALS:
         name = f"{spec.symbol} ({spec.address})" if spec.symbol else spec.address
         raise TrackerError(
-            f"{spec.chain} token {name} has {spec.decimals} decimals; the tracker stores only {STORED_DECIMALS}-decimal "
-            f"amounts so far (other decimals are issue 20's next step); nothing was synced"
+            f"{spec.chain} token {name} has {spec.decimals} decimals; the tracker stores amounts of at most "
+            f"{MAX_DECIMALS} decimals exactly; nothing was synced"
         )

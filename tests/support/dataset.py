@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from tracker.store import Store, insert_transfers, watch_addresses
+from tracker.store import Store, insert_transfers, register_token, watch_addresses
 
 START = date(2026, 1, 1)
 TOKEN = "0x" + "11" * 20
@@ -82,6 +82,8 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
             transfer(block, when, 3, EXA, EXB, 1)
     con.execute("CREATE TEMP TABLE staged AS SELECT * FROM transfers LIMIT 0")
     con.executemany("INSERT INTO staged VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", transfers)
+    register_token(con, "ethereum", TOKEN, "USDT", 6)
+    register_token(con, "tron", TRON_TOKEN, "USDT", 6)
     insert_transfers(con, "staged")
     issue_block = 32 * 10 + 5
     blocks.append(("ethereum", issue_block, f"0x{issue_block:064x}", at(32, 6)))

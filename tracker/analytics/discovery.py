@@ -117,12 +117,12 @@ def _store(con, chain: str, rounds: int) -> Discovery:
             f"INSERT INTO labels SELECT ?, address, entity, 'exchange', 'hot', 'discovered', NULL, NULL,"
             f" 'discovered:hot' FROM ({hot})", [chain])
         con.execute(
-            f"INSERT INTO discovered_deposits SELECT ?, address, entity, sweeps, usdt_amount(received),"
-            f" usdt_amount(forwarded), first_seen, last_seen, now() FROM ({deposits})", [chain])
+            f"INSERT INTO discovered_deposits SELECT ?, address, entity, sweeps, received,"
+            f" forwarded, first_seen, last_seen, now() FROM ({deposits})", [chain])
         con.execute(
             f"INSERT INTO discovered_hot_wallets SELECT ?, address, entity, round, deposit_senders, sweeps,"
-            f" usdt_amount(swept_in), usdt_amount(received), usdt_amount(from_entity), internal_transfers, payees,"
-            f" usdt_amount(paid_out),"
+            f" swept_in, received, from_entity, internal_transfers, payees,"
+            f" paid_out,"
             f" first_seen, last_seen, now() FROM ({hot})", [chain])
         con.execute(
             "INSERT INTO label_conflicts SELECT ?, a.address, NULL, NULL, d.entity, 'discovered:hot', d.evidence, now()"

@@ -61,11 +61,13 @@ def run_sql(db_path: Path, sql: str, params: dict[str, str] | None = None, with_
 
 def daily_series(
     db_path: Path, name: str, chain: str | None, since: date | None, until: date | None, with_discovered: bool = False,
-    arrow: bool = False,
+    arrow: bool = False, token: str | None = None,
 ) -> Result:
-    """A bundled daily query filtered by chain and UTC days, checked to start with its contracted columns."""
+    """A bundled daily query filtered by chain, token (symbol or address) and UTC days, checked to start with its
+    contracted columns."""
     sql = resolve_sql(name)
-    params = {"chain": chain, "since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
+    params = {"chain": chain, "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
+              "token": token}
     result = run_sql(db_path, sql, {k: v for k, v in params.items() if v is not None}, with_discovered, arrow)
     contracted = EXPORT_COLUMNS[name]
     if tuple(result.columns[: len(contracted)]) != contracted:

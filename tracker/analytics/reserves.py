@@ -22,7 +22,7 @@ from tracker.http import HttpClient
 from tracker.ingest.evm.node import Node, parse_quantity
 from tracker.ingest.evm.rpc import JsonRpcClient
 from tracker.queries import Result
-from tracker.store import Store, analytic_sql, transaction, watch_addresses
+from tracker.store import Store, analytic_sql, token_decimals, transaction, watch_addresses
 
 BALANCE_OF = "0x70a08231"  # balanceOf(address)
 TOTAL_SUPPLY = "0x18160ddd"  # totalSupply()
@@ -31,9 +31,9 @@ OWNER = "0x8da5cb5b"  # owner()
 LATEST_ATTEMPTS = 3
 
 
-def units(raw: int) -> Decimal:
-    """raw / 10^6 exactly (USDT has 6 decimals)."""
-    return Decimal(raw).scaleb(-6)
+def units(raw: int, decimals: int = 6) -> Decimal:
+    """raw / 10^decimals exactly."""
+    return Decimal(raw).scaleb(-decimals)
 
 
 def _word_address(address_hex: str) -> str:
@@ -93,15 +93,16 @@ def labeled_addresses(store: Store, chain: str) -> list[str]:
 
 def store_reading(store: Store, chain: str, token: str, reading: Reading) -> None:
     con = store.connection
+    decimals = token_decimals(con, chain, token)
     with transaction(con):
         con.execute(
             "INSERT OR REPLACE INTO supply_anchors VALUES (?, ?, ?, ?, ?, ?)",
-            [chain, token, reading.block, Decimal(reading.total_supply), units(reading.total_supply), reading.owner],
+            [chain, token, reading.block, Decimal(reading.total_supply), units(reading.total_supply, decimals), reading.owner],
         )
         if reading.balances:
             con.executemany(
                 "INSERT OR REPLACE INTO balance_anchors VALUES (?, ?, ?, ?, ?, ?)",
-                [[chain, token, a, reading.block, Decimal(b), units(b)] for a, b in reading.balances.items()],
+                [[chain, token, a, reading.block, Decimal(b), units(b, decimals)] for a, b in reading.balances.items()],
             )
             watch_addresses(con)
 

@@ -54,14 +54,14 @@ def _params(args: list[str]) -> dict[str, str]:
 
 
 def _export(ctx: typer.Context, name: str, chain: Optional[str], since: Optional[str], until: Optional[str],
-            format: ExportFormat, out: str, with_discovered: bool = False) -> None:
+            format: ExportFormat, out: str, with_discovered: bool = False, token: Optional[str] = None) -> None:
     if chain is not None:
         chain_spec(chain)
     since_day, until_day = (optional_day(since, "--since")), (optional_day(until, "--until"))
     if since_day and until_day and since_day > until_day:
         raise TrackerError(f"--since {since_day} is after --until {until_day}")
     result = reading.daily_series(ctx.obj["db"], name, chain, since_day, until_day, with_discovered,
-                                  arrow=format == ExportFormat.parquet)
+                                  arrow=format == ExportFormat.parquet, token=token)
     text = output.write_output(result, format.value, out)
     if text is not None:
         sys.stdout.write(text)
@@ -69,21 +69,23 @@ def _export(ctx: typer.Context, name: str, chain: Optional[str], since: Optional
 
 EXPORT_FORMAT = typer.Option(ExportFormat.csv, "--format")
 OUT = typer.Option("-", "--out", help="File to write, or - for standard output.")
+TOKEN_FILTER = typer.Option(None, "--token", help="A token symbol (USDT, USDC) or address (default: every token).")
 
 
 @export_app.command("daily_flows")
 def export_daily_flows(
     ctx: typer.Context, chain: Optional[str] = CHAIN_FILTER, since: Optional[str] = SINCE, until: Optional[str] = UNTIL,
     format: ExportFormat = EXPORT_FORMAT, out: str = OUT, with_discovered: bool = WITH_DISCOVERED,
+    token: Optional[str] = TOKEN_FILTER,
 ) -> None:
-    """Daily exchange flows: chain, day, entity, inflow, outflow, netflow, cross_in, cross_out, transfers, reserve_end, token."""
-    _export(ctx, "exchange_netflow_daily", chain, since, until, format, out, with_discovered)
+    """Daily exchange flows: chain, day, entity, inflow, outflow, netflow, cross_in, cross_out, transfers, reserve_end, token, token_address."""
+    _export(ctx, "exchange_netflow_daily", chain, since, until, format, out, with_discovered, token)
 
 
 @export_app.command("daily_supply")
 def export_daily_supply(
     ctx: typer.Context, chain: Optional[str] = CHAIN_FILTER, since: Optional[str] = SINCE, until: Optional[str] = UNTIL,
-    format: ExportFormat = EXPORT_FORMAT, out: str = OUT,
+    format: ExportFormat = EXPORT_FORMAT, out: str = OUT, token: Optional[str] = TOKEN_FILTER,
 ) -> None:
-    """Daily supply: chain, day, minted, redeemed, destroyed, net_issuance, total_supply_end."""
-    _export(ctx, "supply_daily", chain, since, until, format, out)
+    """Daily supply: chain, day, minted, redeemed, destroyed, net_issuance, total_supply_end, token, token_address."""
+    _export(ctx, "supply_daily", chain, since, until, format, out, token=token)

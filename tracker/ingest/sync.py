@@ -38,7 +38,7 @@ from tracker.ingest.evm.decode import (
 from tracker.ingest.evm.node import Node
 from tracker.ingest.evm.rpc import JsonRpcClient
 from tracker.store import WRITER_WAIT, Batch, Store, hashed_blocks
-from tracker.tokens import STORED_DECIMALS, TokenLayout, TokenSpec, check_storable, token_spec
+from tracker.tokens import TokenLayout, TokenSpec, check_storable, token_spec
 
 # How often one step is re-fetched when the chain moves under it before giving up.
 CHAIN_MOVED_RETRIES = 3
@@ -137,8 +137,6 @@ def _check_token(node: Node, spec: ChainSpec, token: TokenSpec) -> None:
         raise TrackerError(f"token {token.address} does not answer decimals(): {error}") from error
     if decimals != token.decimals:
         raise TrackerError(f"token {token.address} has {decimals} decimals; expected {token.decimals}")
-    if decimals != STORED_DECIMALS:
-        raise TrackerError(f"token {token.address} has {decimals} decimals; the tracker stores USDT's {STORED_DECIMALS}")
 
 
 def _confirmed_head(node: Node, options: SyncOptions, head: int) -> tuple[int, str]:
@@ -354,6 +352,8 @@ def _timestamped_batch(
     return Batch(
         chain=spec.name,
         token=token.address,
+        symbol=token.symbol,
+        decimals=token.decimals,
         from_block=log_filter.from_block,
         to_block=high,
         to_block_hash=headers.filter(pl.col("block_number") == high)["block_hash"][0],

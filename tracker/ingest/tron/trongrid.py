@@ -173,6 +173,8 @@ def build_window_batch(step: WindowStep, token: TokenSpec) -> Batch:
     return Batch(
         chain="tron",
         token=token.address,
+        symbol=token.symbol,
+        decimals=token.decimals,
         from_block=step.window_from,
         to_block=step.window_to,
         to_block_hash="0x" + last.block_id,

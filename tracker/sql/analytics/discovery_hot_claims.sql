@@ -4,13 +4,15 @@
 -- top-ups), the distinct addresses outside it that were paid, and what was paid out. An
 -- address claimed by two exchanges has two rows (claimants = 2): a conflict, never a label.
 WITH window_legs AS (
-    SELECT from_id, to_id, block_time, amount_raw FROM transfer_logs
-    WHERE chain = $chain AND supply_leg IS NULL AND from_id <> to_id
-      AND ($since IS NULL OR block_time >= CAST($since AS DATE))
+    -- each token at its own decimals (tokens.unit), so the sums below add like with like
+    SELECT t.from_id, t.to_id, t.block_time, token_amount(t.amount_raw, k.unit) AS amount
+    FROM transfer_logs t JOIN tokens k ON k.chain = t.chain AND k.token = t.token
+    WHERE t.chain = $chain AND t.supply_leg IS NULL AND t.from_id <> t.to_id
+      AND ($since IS NULL OR t.block_time >= CAST($since AS DATE))
 ),
 claims AS (
     SELECT t.to_id AS address_id, s.entity, count(DISTINCT t.from_id) AS deposit_senders, count(*) AS sweeps,
-           sum(t.amount_raw) AS swept_in, min(t.block_time) AS first_sweep, max(t.block_time) AS last_sweep
+           sum(t.amount) AS swept_in, min(t.block_time) AS first_sweep, max(t.block_time) AS last_sweep
     FROM window_legs t JOIN discovery_sweepers s ON s.address_id = t.from_id
     WHERE t.to_id NOT IN (SELECT address_id FROM discovery_known)
       AND t.to_id NOT IN (SELECT address_id FROM discovery_wallets)
@@ -24,8 +26,8 @@ members AS (
     SELECT address_id, entity FROM discovery_wallets UNION ALL SELECT address_id, entity FROM discovery_sweepers
 ),
 inflow AS (
-    SELECT c.address_id, c.entity, sum(t.amount_raw) AS received,
-           coalesce(sum(t.amount_raw) FILTER (WHERE m.entity = c.entity), 0) AS from_entity,
+    SELECT c.address_id, c.entity, sum(t.amount) AS received,
+           coalesce(sum(t.amount) FILTER (WHERE m.entity = c.entity), 0) AS from_entity,
            count(*) FILTER (WHERE w.entity = c.entity) AS internal_in
     FROM window_legs t JOIN claimed c ON c.address_id = t.to_id LEFT JOIN members m ON m.address_id = t.from_id
     LEFT JOIN discovery_wallets w ON w.address_id = t.from_id
@@ -33,7 +35,7 @@ inflow AS (
 ),
 outflow AS (
     SELECT c.address_id, c.entity, count(DISTINCT t.to_id) FILTER (WHERE w.entity IS DISTINCT FROM c.entity) AS payees,
-           coalesce(sum(t.amount_raw) FILTER (WHERE w.entity IS DISTINCT FROM c.entity), 0) AS paid_out,
+           coalesce(sum(t.amount) FILTER (WHERE w.entity IS DISTINCT FROM c.entity), 0) AS paid_out,
            count(*) FILTER (WHERE w.entity = c.entity) AS internal_out, max(t.block_time) AS last_payment
     FROM window_legs t JOIN claimed c ON c.address_id = t.from_id LEFT JOIN discovery_wallets w ON w.address_id = t.to_id
     GROUP BY c.address_id, c.entity

@@ -6,14 +6,16 @@
 -- candidates' legs (an ASOF join to the latest receipt at or before each send).
 CREATE OR REPLACE TEMP TABLE discovery_sweepers AS
 WITH window_legs AS (
-    SELECT from_id, to_id, block_time, amount_raw FROM transfer_logs
-    WHERE chain = $chain AND supply_leg IS NULL AND from_id <> to_id
-      AND ($since IS NULL OR block_time >= CAST($since AS DATE))
+    -- each token at its own decimals (tokens.unit), so the sums below add like with like
+    SELECT t.from_id, t.to_id, t.block_time, token_amount(t.amount_raw, k.unit) AS amount
+    FROM transfer_logs t JOIN tokens k ON k.chain = t.chain AND k.token = t.token
+    WHERE t.chain = $chain AND t.supply_leg IS NULL AND t.from_id <> t.to_id
+      AND ($since IS NULL OR t.block_time >= CAST($since AS DATE))
 ),
 senders AS (
     SELECT t.from_id AS address_id, min(w.entity) AS entity, count(*) AS sweeps,
-           count(*) = count(w.entity) AS all_to_entity, sum(t.amount_raw) AS forwarded,
-           coalesce(sum(t.amount_raw) FILTER (WHERE w.entity IS NOT NULL), 0) AS to_entity,
+           count(*) = count(w.entity) AS all_to_entity, sum(t.amount) AS forwarded,
+           coalesce(sum(t.amount) FILTER (WHERE w.entity IS NOT NULL), 0) AS to_entity,
            min(t.block_time) AS first_sweep, max(t.block_time) AS last_sweep
     FROM window_legs t LEFT JOIN discovery_wallets w ON w.address_id = t.to_id
     WHERE t.from_id NOT IN (SELECT address_id FROM discovery_known)
@@ -23,7 +25,7 @@ senders AS (
     HAVING min(w.entity) = max(w.entity) AND count(*) >= $min_sweeps
 ),
 receipts AS (
-    SELECT to_id AS address_id, block_time, amount_raw FROM window_legs
+    SELECT to_id AS address_id, block_time, amount FROM window_legs
     WHERE to_id IN (SELECT address_id FROM senders)
 ),
 sends AS (
@@ -37,7 +39,7 @@ late AS (
     GROUP BY s.address_id
 ),
 received AS (
-    SELECT address_id, sum(amount_raw) AS received, min(block_time) AS first_receipt FROM receipts GROUP BY address_id
+    SELECT address_id, sum(amount) AS received, min(block_time) AS first_receipt FROM receipts GROUP BY address_id
 )
 SELECT s.address_id, s.entity, s.sweeps, s.all_to_entity, r.received, s.forwarded, s.to_entity,
        least(r.first_receipt, s.first_sweep) AS first_seen, s.last_sweep AS last_seen

@@ -1,5 +1,6 @@
--- The inputs of the risk signals, per scope ('all' chains together, and each chain) and synced UTC day:
--- exchange netflow (USDT; cross-exchange moves cancel out) and its z-score against the trailing 30 days
+-- The inputs of the risk signals, per scope and synced UTC day. Scopes: 'all' (the stablecoins total: every
+-- synced token on every chain, in USD), each chain (its tokens together), and each token symbol (across its
+-- chains) once two or more symbols are synced. Features: exchange netflow (cross-exchange moves cancel out) and its z-score against the trailing 30 days
 -- (the day itself excluded; z_days = how many of those days exist), 7-day net issuance (minted - redeemed -
 -- destroyed, the day and the 6 before), the change of all exchanges' reserves against the day before
 -- (NULL while a wallet has no anchor), and the market features of $symbol from market_daily (funding:
@@ -49,7 +50,7 @@ labeled_chains AS (
 ),
 per_token AS (
     -- each token's flows, issuance and reserves meet on (chain, token, day) only
-    SELECT d.chain, d.day, coalesce(f.netflow, 0) AS netflow, coalesce(i.net_issuance, 0) AS net_issuance,
+    SELECT d.chain, coalesce(k.symbol, d.token) AS symbol, d.day, coalesce(f.netflow, 0) AS netflow, coalesce(i.net_issuance, 0) AS net_issuance,
            -- a chain with no labeled exchange wallet holds 0 on exchanges; a labeled one without anchors: unknown
            CASE WHEN l.chain IS NULL THEN 0 ELSE r.reserves END AS reserves, d.complete
     FROM token_days d
@@ -57,6 +58,7 @@ per_token AS (
     LEFT JOIN issuance i USING (chain, token, day)
     LEFT JOIN reserves r USING (chain, token, day)
     LEFT JOIN labeled_chains l ON l.chain = d.chain
+    LEFT JOIN tokens k ON k.chain = d.chain AND k.token = d.token
 ),
 per_chain AS (
     -- The one place tokens are added, on purpose: a scope's signal reads the stablecoin liquidity of the tokens
@@ -67,12 +69,25 @@ per_chain AS (
            bool_and(complete) AS complete
     FROM per_token GROUP BY chain, day
 ),
+per_symbol AS (
+    -- one stablecoin across its chains (scope = its symbol, e.g. 'USDC'), only once two or more are synced:
+    -- with USDT alone, 'all' already is USDT
+    SELECT symbol AS scope, day, sum(netflow) AS netflow, sum(net_issuance) AS net_issuance,
+           CASE WHEN count(reserves) = count(*) THEN sum(reserves) END AS reserves, count(*) AS chains_synced,
+           bool_and(complete) AS complete
+    FROM per_token
+    WHERE (SELECT count(DISTINCT symbol) FROM per_token) > 1
+    GROUP BY symbol, day
+),
 scoped AS (
     SELECT * FROM per_chain
     UNION ALL
+    -- the stablecoins total: every synced token on every chain, in USD (each token at its own decimals)
     SELECT 'all', day, sum(netflow), sum(net_issuance),
            CASE WHEN count(reserves) = count(*) THEN sum(reserves) END, count(*), bool_and(complete)
     FROM per_chain GROUP BY day
+    UNION ALL
+    SELECT * FROM per_symbol
 ),
 featured AS (
     SELECT scope, day, netflow, net_issuance, reserves, chains_synced, complete,
@@ -130,10 +145,10 @@ levels AS (
 SELECT
     f.scope,
     f.day,
-    CAST(f.netflow AS DECIMAL(38, 6)) AS netflow,
+    CAST(f.netflow AS amount) AS netflow,
     f.netflow_z,
     f.z_days,
-    CAST(f.net_issuance_7d AS DECIMAL(38, 6)) AS net_issuance_7d,
+    CAST(f.net_issuance_7d AS amount) AS net_issuance_7d,
     CAST(CASE WHEN f.day_before = f.day - 1 THEN f.reserves / nullif(f.reserves_before, 0) - 1 END AS DOUBLE)
         AS reserve_change_pct,
     coalesce(m.funding_annualized_oi_weighted, m.funding_annualized) AS funding_annualized,
@@ -141,7 +156,10 @@ SELECT
     m.oi_drawdown_90d,
     m.long_short_ratio,
     m.close,
-    CASE WHEN f.scope = 'all' THEN (SELECT count(DISTINCT chain) FROM sync_state) ELSE 1 END AS chains,
+    CASE WHEN f.scope = 'all' THEN (SELECT count(DISTINCT chain) FROM sync_state)
+         WHEN f.scope IN (SELECT chain FROM sync_state) THEN 1
+         ELSE (SELECT count(DISTINCT s.chain) FROM sync_state s JOIN tokens k USING (chain, token)
+               WHERE coalesce(k.symbol, k.token) = f.scope) END AS chains,
     f.chains_synced,
     f.complete,
     m.oi_usd,

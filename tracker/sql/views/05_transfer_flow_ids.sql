@@ -2,7 +2,7 @@
 CREATE OR REPLACE VIEW transfer_flow_ids AS
 SELECT
     t.chain, t.token, t.block_number, t.block_time, tx_hash_text(t.chain, t.tx_hash) AS tx_hash, t.log_index,
-    t.from_id, t.to_id, t.amount_raw, usdt_amount(t.amount_raw) AS amount, t.supply_leg,
+    t.from_id, t.to_id, t.amount_raw, token_amount(t.amount_raw, k.unit) AS amount, t.supply_leg,
     from_label.entity AS from_entity,
     to_label.entity AS to_entity,
     CASE
@@ -18,6 +18,7 @@ SELECT
     from_label.method AS from_method,  -- how each side's label was made (bundled, imported, discovered:…)
     to_label.method AS to_method
 FROM transfer_logs t
+JOIN tokens k ON k.chain = t.chain AND k.token = t.token  -- each token at its own decimals
 LEFT JOIN exchange_label_ids from_label
     ON from_label.chain = t.chain AND from_label.address_id = t.from_id
     AND (from_label.valid_from IS NULL OR t.block_time >= from_label.valid_from)

@@ -7,10 +7,10 @@ SELECT
     token,
     date_trunc('hour', timezone('UTC', block_time)) AS hour,
     entity,
-    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'in'), 0) AS DECIMAL(38, 6)) AS inflow,
-    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'out'), 0) AS DECIMAL(38, 6)) AS outflow,
-    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'in' AND cross_exchange), 0) AS DECIMAL(38, 6)) AS cross_in,
-    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'out' AND cross_exchange), 0) AS DECIMAL(38, 6)) AS cross_out,
+    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'in'), 0) AS amount) AS inflow,
+    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'out'), 0) AS amount) AS outflow,
+    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'in' AND cross_exchange), 0) AS amount) AS cross_in,
+    CAST(coalesce(sum(amount) FILTER (WHERE direction = 'out' AND cross_exchange), 0) AS amount) AS cross_out,
     count(*) AS transfers
 FROM exchange_flow_legs
 WHERE (first_day IS NULL OR block_time >= timezone('UTC', CAST(CAST(first_day AS DATE) AS TIMESTAMP)))

@@ -21,7 +21,7 @@ SELECT a.chain, a.token, a.address, d.day,
                                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
             - coalesce(sum(coalesce(p.before_anchor, 0)) OVER (PARTITION BY a.chain, a.token, a.address ORDER BY d.day
                                                      ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0)
-            AS DECIMAL(38, 6)) AS balance_end
+            AS amount) AS balance_end
 FROM anchor a
 JOIN synced_days d USING (chain, token)
 LEFT JOIN per_day p ON p.chain = a.chain AND p.token = a.token AND p.address = a.address AND p.day = d.day;

@@ -3,7 +3,7 @@
 -- chain synced for two tokens has a synced day per token, whose balances are never added up.
 CREATE OR REPLACE VIEW exchange_reserves_by_day AS
 SELECT d.chain, d.token, d.day, l.entity,
-       CASE WHEN count(w.balance_end) = count(*) THEN CAST(sum(w.balance_end) AS DECIMAL(38, 6)) END AS reserve_end,
+       CASE WHEN count(w.balance_end) = count(*) THEN CAST(sum(w.balance_end) AS amount) END AS reserve_end,
        count(*) AS wallets,
        count(w.balance_end) AS anchored_wallets
 FROM synced_days d

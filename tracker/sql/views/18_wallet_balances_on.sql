@@ -15,5 +15,5 @@ undone AS (
       AND c.block_number <= a.anchor_block
     GROUP BY ALL
 )
-SELECT a.chain, a.token, a.address, CAST(a.anchor_balance - coalesce(u.amount, 0) AS DECIMAL(38, 6)) AS balance_end
+SELECT a.chain, a.token, a.address, CAST(a.anchor_balance - coalesce(u.amount, 0) AS amount) AS balance_end
 FROM later_anchor a LEFT JOIN undone u USING (chain, token, address);

@@ -3,7 +3,7 @@
 -- no rows for a day the chain is not synced over). Grouped by token: two tokens' balances never add up.
 CREATE OR REPLACE MACRO exchange_reserves_on(day_value) AS TABLE
 SELECT s.chain, s.token, d.day, l.entity,
-       CASE WHEN count(w.balance_end) = count(*) THEN CAST(sum(w.balance_end) AS DECIMAL(38, 6)) END AS reserve_end,
+       CASE WHEN count(w.balance_end) = count(*) THEN CAST(sum(w.balance_end) AS amount) END AS reserve_end,
        count(*) AS wallets,
        count(w.balance_end) AS anchored_wallets
 FROM sync_state s

@@ -18,14 +18,14 @@ SELECT
     d.chain,
     d.token,
     d.day,
-    CAST(coalesce(sum(e.amount) FILTER (WHERE e.day = d.day AND e.kind = 'issue'), 0) AS DECIMAL(38, 6)) AS minted,
-    CAST(coalesce(sum(e.amount) FILTER (WHERE e.day = d.day AND e.kind = 'redeem'), 0) AS DECIMAL(38, 6)) AS redeemed,
-    CAST(coalesce(sum(e.amount) FILTER (WHERE e.day = d.day AND e.kind = 'destroyed_black_funds'), 0) AS DECIMAL(38, 6)) AS destroyed,
-    CAST(coalesce(sum(e.delta) FILTER (WHERE e.day = d.day), 0) AS DECIMAL(38, 6)) AS net_issuance,
+    CAST(coalesce(sum(e.amount) FILTER (WHERE e.day = d.day AND e.kind = 'issue'), 0) AS amount) AS minted,
+    CAST(coalesce(sum(e.amount) FILTER (WHERE e.day = d.day AND e.kind = 'redeem'), 0) AS amount) AS redeemed,
+    CAST(coalesce(sum(e.amount) FILTER (WHERE e.day = d.day AND e.kind = 'destroyed_black_funds'), 0) AS amount) AS destroyed,
+    CAST(coalesce(sum(e.delta) FILTER (WHERE e.day = d.day), 0) AS amount) AS net_issuance,
     CAST(a.anchor_supply
          + coalesce(sum(e.delta) FILTER (WHERE e.block_number > a.anchor_block AND e.day <= d.day), 0)
          - coalesce(sum(e.delta) FILTER (WHERE e.block_number <= a.anchor_block AND e.day > d.day), 0)
-         AS DECIMAL(38, 6)) AS total_supply_end
+         AS amount) AS total_supply_end
 FROM synced_days d
 LEFT JOIN anchor a ON a.chain = d.chain AND a.token = d.token
 LEFT JOIN events e ON e.chain = d.chain AND e.token = d.token
