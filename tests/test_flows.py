@@ -111,8 +111,9 @@ def daily(db: Path, chain_name: str, token: str) -> list[tuple]:
     assert done.returncode == 0, done.stderr
     table = list(csv.reader(io.StringIO(done.stdout)))
     assert table[0] == ["chain", "day", "entity", "inflow", "outflow", "netflow", "cross_in", "cross_out", "transfers",
-                        "reserve_end", "token"]  # token last: the export's promised columns come first
-    assert {(row[0], row[10]) for row in table[1:]} == {(chain_name, token)}
+                        "reserve_end", "token", "token_address"]  # last: the export's promised columns come first
+    # a test token no registry names: its symbol column shows the address
+    assert {(row[0], row[10], row[11]) for row in table[1:]} == {(chain_name, token, token)}
     return [tuple(row[1:8]) + (int(row[8]),) for row in table[1:]]
 
 
@@ -141,7 +142,8 @@ def test_queries_run_by_name_and_unchanged_in_duckdb(synced, tmp_path: Path) -> 
     chain_name, db, _, spell = synced
     matrix = run_cli("--db", str(db), "query", "cross_exchange_matrix", "--format", "json")
     assert json.loads(matrix.stdout) == [
-        {"chain": chain_name, "from_entity": "ExA", "to_entity": "ExB", "amount": "300.000000", "transfers": 1}
+        {"chain": chain_name, "from_entity": "ExA", "to_entity": "ExB", "amount": "300.000000", "transfers": 1,
+         "token": spell(synced[2].address), "token_address": spell(synced[2].address)}
     ]
     top = run_cli("--db", str(db), "query", "top_exchange_transfers", "-p", "top", "2", "-p", "since", "2026-03-02",
                   "--format", "json")
@@ -170,7 +172,8 @@ def test_queries_run_by_name_and_unchanged_in_duckdb(synced, tmp_path: Path) -> 
                 or path.name.startswith(("liquidation", "nearest_liquidation", "options_")), path.name
             con.execute("DEALLOCATE q")
         con.execute(f"PREPARE q AS {(ROOT / 'tracker' / 'sql' / 'queries' / 'exchange_netflow_daily.sql').read_text()}")
-        got = con.execute(f"EXECUTE q(chain := '{chain_name}', since := DATE '2026-03-02', until := DATE '2026-03-02')").fetchall()
+        got = con.execute(f"EXECUTE q(chain := '{chain_name}', since := DATE '2026-03-02', until := DATE '2026-03-02',"
+                          " token := NULL)").fetchall()
     finally:
         con.close()
     assert [(str(r[1]), r[2], str(r[3]), str(r[5])) for r in got] == [

@@ -1,7 +1,7 @@
 """USDC (Circle's FiatToken layout) beside USDT on one anvil node, in one database, synced through the CLI.
 
-USDC is declared in a tracker.toml `[[tokens]]` entry at its anvil address and synced by symbol; the test
-USDT is synced by address (an address no registry knows is read with Ethereum's USDT layout). Every figure
+USDC and the test USDT are declared in a tracker.toml `[[tokens]]` entry each at their anvil addresses; USDC
+is synced by symbol, USDT by address. Every figure
 below is worked out by hand from the scenario: mint and burn are counted once (as issue and redeem), their
 zero-address Transfer legs are stored, flagged, and kept out of exchange flows; a blacklisted wallet keeps
 its funds; USDT's figures do not move when USDC's rows arrive, and no figure adds the two tokens up.
@@ -9,6 +9,7 @@ its funds; USDT's figures do not move when USDC's rows arrive, and no figure add
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from tests.conftest import DAY0
 from tests.support.chain import ZERO, Anvil, FiatTokenChain, TokenChain, wallet
 from tests.support.helpers import file_digest, rows, run_cli
+from tests.test_run import binance  # noqa: F401 (the Binance stand-in fixture)
 from tracker.queries import execute, resolve_sql
 from tracker.store import Store
 
@@ -273,3 +275,37 @@ def test_unknown_symbol_is_one_line_and_18_decimals_pass(tmp_path: Path) -> None
     done = run_cli("--db", str(db), "sync", "ethereum", "--token", "weth", "--rpc", "http://127.0.0.1:9", cwd=tmp_path)
     assert done.returncode == 1 and "decimals" not in done.stderr and "127.0.0.1:9" in done.stderr
     assert file_digest(db) is None
+
+
+def test_run_syncs_every_declared_token_and_the_report_adds_them_up(setup, chains, binance, httpserver) -> None:
+    """`tracker run` syncs both declared tokens; the report has a line per token and the stablecoins' total."""
+    usdt, usdc = chains
+    db, config = setup
+    url = httpserver.url_for("/").rstrip("/")
+    with config.open("a") as more:
+        more.write(f'[ethereum]\nrpc_url = "{usdt.anvil.url}"\ntoken = "USDT"\nconfirmations = 0\n'
+                   f'[run]\nchains = "ethereum"\noptions = 0\n'
+                   f'[market]\nvenues = "binance"\nsymbols = "BTC"\nbinance_url = "{url}"\n')
+    done = run_cli("--db", str(db), "--config", str(config), "run", "--date", D1.isoformat(), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert "ethereum: synced to block" in done.stderr and "ethereum USDC: synced to block" in done.stderr
+    report = json.loads(done.stdout)
+    flows = {(row["chain"], row["token"]): [Decimal(row[name]) for name in ("inflow", "outflow", "netflow",
+                                                                            "cross_exchange")]
+             for row in report["sections"]["exchange flows by chain"]}
+    # D1 by hand: USDT ExA -> ExB 50; USDC ExA -> the issuer 20 and ExA -> ExB 10.
+    assert flows == {("ethereum", "USDT"): [Decimal(50), Decimal(50), Decimal(0), Decimal(50)],
+                     ("ethereum", "USDC"): [Decimal(10), Decimal(30), Decimal(-20), Decimal(10)],
+                     ("all", "total"): [Decimal(60), Decimal(80), Decimal(-20), Decimal(60)]}
+    supply = {(row["chain"], row["token"]): (Decimal(row["net_issuance"]), Decimal(row["total_supply_end"]))
+              for row in report["sections"]["supply"]}
+    assert supply == {("ethereum", "USDT"): (Decimal(1000), Decimal(1_001_000)),
+                      ("ethereum", "USDC"): (Decimal(-20), Decimal("350.5")),
+                      ("all", "total"): (Decimal(980), Decimal("1001350.5"))}
+    # The regime per scope: the stablecoins' total ('all'), the chain, and each stablecoin of its own.
+    assert [row["scope"] for row in report["sections"]["regime"]] == ["all", "USDC", "USDT", "ethereum"]
+    # Run again: nothing is synced twice.
+    again = run_cli("--db", str(db), "--config", str(config), "run", "--date", D1.isoformat(), "--format", "json")
+    assert again.returncode == 0 and "ethereum USDC: already up to date" in again.stderr
+    assert rows(db, "SELECT token, count(*) FROM transfer_logs GROUP BY token ORDER BY token") == sorted(
+        [(usdt.address, len(usdt.expected_transfers())), (usdc.address, len(usdc.expected_transfers()))])

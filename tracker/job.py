@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from tracker import settings
+from tracker import settings, tokens
 from tracker.analytics.signals import compute_signals
 from tracker.chains import ChainSpec, chain_spec
 from tracker.errors import TrackerError
@@ -45,9 +45,23 @@ def _first_since(db_path: Path, chain: str, token: str, day: date) -> date | Non
     return day - timedelta(days=max(int(settings.get("run.first_sync_days")) - 1, 0))
 
 
-def run_options(db_path: Path, spec: ChainSpec, day: date) -> SyncOptions:
-    """What `tracker run` syncs on a chain, from its settings (`<chain>.token`, `.source`, `.scope`, …)."""
-    token = resolve_token(spec.name, str(settings.get(f"{spec.name}.token")), spec.normalize_token, f"{spec.name}.token")
+def run_tokens(spec: ChainSpec) -> list[str]:
+    """The tokens `tracker run` syncs on a chain (stored addresses): `<chain>.token` first, then every token
+    tracker.toml declares there, then the run.tokens symbols the chain knows (a symbol it does not know is skipped:
+    run.tokens = USDC covers Ethereum without failing Tron)."""
+    found = [resolve_token(spec.name, str(settings.get(f"{spec.name}.token")), spec.normalize_token,
+                           f"{spec.name}.token")]
+    found += [declared.address for declared in tokens.declared() if declared.chain == spec.name]
+    known = {(known.symbol or "").upper(): known.address for known in tokens.known_tokens(spec.name)}
+    found += [known[symbol.upper()] for symbol in settings.csv_list("run.tokens") if symbol.upper() in known]
+    return list(dict.fromkeys(found))
+
+
+def run_options(db_path: Path, spec: ChainSpec, day: date, token: str | None = None) -> SyncOptions:
+    """What `tracker run` syncs on a chain, from its settings (`<chain>.token`, `.source`, `.scope`, …): `token`,
+    else `<chain>.token`."""
+    token = token or resolve_token(spec.name, str(settings.get(f"{spec.name}.token")), spec.normalize_token,
+                                   f"{spec.name}.token")
     sources = tuple(source.name for source in spec.sources)
     source = spec.source(_choice(f"{spec.name}.source", sources) if len(sources) > 1 else sources[0])
     confirmations = int(settings.get(f"{spec.name}.confirmations"))
@@ -59,9 +73,19 @@ def run_options(db_path: Path, spec: ChainSpec, day: date) -> SyncOptions:
 
 
 def sync_chains(db_path: Path, day: date) -> list[SyncSummary]:
+    """Every token of every chain in run.chains, one after the other (each a `tracker sync` of its own)."""
     names = settings.csv_list("run.chains")
     specs = [chain_spec(name, "run.chains") for name in names]
-    return [sync_from_source(db_path, spec, run_options(db_path, spec, day)) for spec in specs]
+    planned = [(spec, token) for spec in specs for token in run_tokens(spec)]
+    return [sync_from_source(db_path, spec, run_options(db_path, spec, day, token)) for spec, token in planned]
+
+
+def _sync_label(summary: SyncSummary) -> str:
+    """A chain's `<chain>.token` is named by the chain alone (as before other tokens were synced), others by symbol."""
+    spec = chain_spec(summary.chain)
+    if summary.token == run_tokens(spec)[0]:
+        return summary.chain
+    return f"{summary.chain} {tokens.token_spec(summary.chain, summary.token).symbol or summary.token}"
 
 
 def _market_since(db_path: Path, day: date) -> date | None:
@@ -75,9 +99,10 @@ def run_day(db_path: Path, day: date | None, say: Callable[[str], None]) -> Repo
     """Sync, compute, and build the report for `day` (default: yesterday, UTC)."""
     day = day or datetime.now(timezone.utc).date() - timedelta(days=1)
     for summary in sync_chains(db_path, day):
-        say(f"{summary.chain}: synced to block {summary.to_block:,} ({summary.transfers:,} transfers, "
+        name = _sync_label(summary)
+        say(f"{name}: synced to block {summary.to_block:,} ({summary.transfers:,} transfers, "
             f"{summary.supply_events:,} supply events)" if not summary.up_to_date
-            else f"{summary.chain}: already up to date")
+            else f"{name}: already up to date")
     market = sync_market(db_path, [e.lower() for e in settings.csv_list("market.venues")],
                          [s.upper() for s in settings.csv_list("market.symbols")], _market_since(db_path, day), None)
     say(f"market: {sum(market.rows.values()):,} rows from {', '.join(settings.csv_list('market.venues'))}")

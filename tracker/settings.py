@@ -100,6 +100,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`market stream`: seconds without proof of life (an event; Bybit/OKX also a pong) before reconnecting"),
     Setting("labels.sources", "TRACKER_LABEL_SOURCES", DEFAULT_LABEL_SOURCES, "`labels update`: FORMAT=URL list"),
     Setting("run.chains", "TRACKER_RUN_CHAINS", "ethereum,tron", "`tracker run`: chains to sync"),
+    Setting("run.tokens", "TRACKER_RUN_TOKENS", "",
+            "`tracker run`: more tokens to sync on each chain that knows them, by symbol (e.g. USDC); "
+            "<chain>.token and every [[tokens]] entry are always synced"),
     Setting("run.options", "TRACKER_RUN_OPTIONS", 1,
             "`tracker run`: 1 takes the option snapshots, DVOL and OKX option history; 0 leaves them out"),
     Setting("run.first_sync_days", "TRACKER_FIRST_SYNC_DAYS", 8,

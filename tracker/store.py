@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -223,22 +223,51 @@ def watch_addresses(connection: duckdb.DuckDBPyConnection) -> None:
                        " WHERE address NOT IN (SELECT address FROM watched_addresses)")
 
 
-_AMOUNT_TYPE = "SELECT logical_type FROM duckdb_types() WHERE type_name = 'amount' AND database_name = current_database()"
+_AMOUNT_TYPE = "SELECT 1 FROM duckdb_types() WHERE type_name = 'amount' AND database_name = current_database()"
+# Stored token amounts (the raw integers beside them are exact whatever the scale): kept at the amount type's scale.
+STORED_AMOUNTS = (("supply_events", "amount"), ("balance_anchors", "balance"), ("supply_anchors", "total_supply"),
+                  ("discovered_deposits", "received"), ("discovered_deposits", "forwarded"),
+                  ("discovered_hot_wallets", "swept_in"), ("discovered_hot_wallets", "received"),
+                  ("discovered_hot_wallets", "from_entity"), ("discovered_hot_wallets", "paid_out"),
+                  ("signals", "netflow"), ("signals", "net_issuance_7d"))
 
 
 def fit_amount_type(connection: duckdb.DuckDBPyConnection) -> None:
     """Make the `amount` type (every token amount the views and queries show) as fine as the finest synced
     token: DECIMAL(38,6) while every token has 6 decimals, so USDT-only outputs read as they always did, and
-    DECIMAL(38,d) once a token with d > 6 decimals is synced (never rounded). The caller holds the transaction;
-    views are bound when read, so they take the new scale at once."""
+    DECIMAL(38,d) once a token with d > 6 decimals is synced (never rounded), the stored amount columns widened
+    with it (exactly: only more places). The caller holds the transaction; views are bound when read, so they
+    take the new scale at once."""
     scale = connection.execute("SELECT greatest(6, coalesce(max(decimals), 6)) FROM tokens").fetchall()[0][0]
     wanted = f"DECIMAL(38,{scale})"
-    current = connection.execute(_AMOUNT_TYPE).fetchall()
-    if current and current[0][0] == wanted:
+    exists = connection.execute(_AMOUNT_TYPE).fetchall()
+    if exists and connection.execute("SELECT typeof(CAST(NULL AS amount))").fetchall()[0][0] == wanted:
         return
-    if current:
+    if exists:
+        # Finer places leave fewer whole digits: every stored amount must still fit (a node's 10^20-token lie).
+        for chain, token, decimals in connection.execute(
+                "SELECT chain, token, decimals FROM tokens WHERE decimals < ?", [scale]).fetchall():
+            largest = connection.execute(
+                "SELECT max(amount_raw) FROM (SELECT amount_raw FROM transfer_logs WHERE chain = ? AND token = ?"
+                " UNION ALL SELECT amount_raw FROM supply_events WHERE chain = ? AND token = ?)",
+                [chain, token, chain, token]).fetchall()[0][0]
+            check_fits(chain, token, decimals, scale, largest)
         connection.execute("DROP TYPE amount")
     connection.execute(f"CREATE TYPE amount AS {wanted}")
+    for table, column in STORED_AMOUNTS:
+        connection.execute(f"ALTER TABLE {table} ALTER {column} TYPE {wanted}")
+
+
+def amount_scale(connection: duckdb.DuckDBPyConnection) -> int:
+    """The places of the `amount` type: 6, or the most decimals a synced token has."""
+    return int(connection.execute("SELECT typeof(CAST(NULL AS amount))").fetchall()[0][0].split(",")[1].rstrip(")"))
+
+
+def check_fits(chain: str, token: str, decimals: int, scale: int, largest: Any) -> None:
+    """Refuse a raw amount whose value has more whole digits than DECIMAL(38, scale) holds (never rounded or cut)."""
+    if largest is not None and int(largest) >= 10 ** (38 - scale + decimals):
+        raise TrackerError(f"{chain} token {token}: amount {int(largest):,} (raw, {decimals} decimals) is "
+                           f"10^{38 - scale} tokens or more, more than {scale}-place amounts hold; nothing was written")
 
 
 def register_token(connection: duckdb.DuckDBPyConnection, chain: str, token: str, symbol: str | None,
@@ -421,6 +450,9 @@ class Store:
                     f"DELETE FROM {table} WHERE chain = ? AND token = ? AND block_number BETWEEN ? AND ?", key
                 )
             register_token(con, batch.chain, batch.token, batch.symbol, batch.decimals)
+            largest = con.execute("SELECT max(amount_raw) FROM (SELECT amount_raw FROM batch_transfers"
+                                  " UNION ALL SELECT amount_raw FROM batch_supply)").fetchall()[0][0]
+            check_fits(batch.chain, batch.token, batch.decimals, amount_scale(con), largest)
             insert_transfers(con, "batch_transfers")
             con.execute("INSERT INTO supply_events BY NAME SELECT * FROM batch_supply")
             con.execute("INSERT OR REPLACE INTO blocks BY NAME SELECT * FROM batch_blocks")

@@ -1,9 +1,9 @@
 -- Issue 20: tokens of any decimals. `tokens` holds what every synced token is (its symbol and decimals; `unit`
 -- = 10^-decimals, what an amount_raw is multiplied by): the views read amounts through it, so each token is
 -- scaled by its own decimals and an 18-decimal token stays exact. Until now the tracker refused anything but
--- 6 decimals, so every token already in a file has 6. Stored amounts move to 18 places (the most any token
--- may have); the views show them at the `amount` type's scale (store.fit_amount_type: 6 places while every
--- synced token has 6, so USDT-only outputs read as before).
+-- 6 decimals, so every token already in a file has 6. Stored amounts (supply events, anchors, evidence,
+-- signals) and every amount the views show follow the `amount` type's scale (store.fit_amount_type: 6 places
+-- while every synced token has 6, so USDT-only outputs read as before; widened when a finer token arrives).
 CREATE TABLE tokens (
     chain     VARCHAR       NOT NULL,
     token     VARCHAR       NOT NULL,  -- the contract as stored (Ethereum lower-case 0x hex, Tron base58)
@@ -25,14 +25,3 @@ FROM (SELECT chain, token FROM sync_state
       UNION SELECT DISTINCT chain, token FROM supply_events
       UNION SELECT DISTINCT chain, token FROM balance_anchors
       UNION SELECT DISTINCT chain, token FROM supply_anchors);
-ALTER TABLE supply_events ALTER amount TYPE DECIMAL(38,18);
-ALTER TABLE balance_anchors ALTER balance TYPE DECIMAL(38,18);
-ALTER TABLE supply_anchors ALTER total_supply TYPE DECIMAL(38,18);
-ALTER TABLE discovered_deposits ALTER received TYPE DECIMAL(38,18);
-ALTER TABLE discovered_deposits ALTER forwarded TYPE DECIMAL(38,18);
-ALTER TABLE discovered_hot_wallets ALTER swept_in TYPE DECIMAL(38,18);
-ALTER TABLE discovered_hot_wallets ALTER received TYPE DECIMAL(38,18);
-ALTER TABLE discovered_hot_wallets ALTER from_entity TYPE DECIMAL(38,18);
-ALTER TABLE discovered_hot_wallets ALTER paid_out TYPE DECIMAL(38,18);
-ALTER TABLE signals ALTER netflow TYPE DECIMAL(38,18);
-ALTER TABLE signals ALTER net_issuance_7d TYPE DECIMAL(38,18);

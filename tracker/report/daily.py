@@ -89,10 +89,11 @@ def build_report(db_path: Path, day: date) -> Report:
                 for underlying in underlyings}
     report.sections["data status"] = found["status"]
     _notes(report, found["status"])
-    report.sections["supply"] = found["supply"]
-    _flows(report, found["flows"])
+    several = _several_tokens(found["supply"], found["flows"], found["cross"])
+    _supply(report, found["supply"], several)
+    _flows(report, found["flows"], several)
     _reserves(report, reserves)
-    cross = found["cross"]
+    cross = _token_columns(found["cross"], several)
     report.sections["cross-exchange"] = table(cross.columns, cross.rows[:TOP * 2])
     report.sections["market"] = found["market"]
     _liquidations(report, found["liquidations"], clusters, found["levels"])
@@ -155,20 +156,55 @@ def _notes(report: Report, status: Result) -> None:
         report.notes.append(f"market data missing for {report.day}: {', '.join(missing)}")
 
 
-def _flows(report: Report, flows: Result) -> None:
-    per_chain: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
+def _several_tokens(*results: Result) -> bool:
+    """Does the day hold more than one stablecoin? Then the report names the token on each line and adds the
+    stablecoins' total; with one (USDT alone) its tables read as they always did."""
+    symbols: set[str] = set()
+    for result in results:
+        if "token" in result.columns:
+            index = result.columns.index("token")
+            symbols |= {row[index] for row in result.rows}
+    return len(symbols) > 1
+
+
+def _token_columns(result: Result, several: bool) -> Result:
+    """A query's rows without token_address, and without `token` unless the day holds several stablecoins."""
+    dropped = {"token_address"} | (set() if several else {"token"})
+    kept = [i for i, column in enumerate(result.columns) if column not in dropped]
+    return table([result.columns[i] for i in kept], [tuple(row[i] for i in kept) for row in result.rows])
+
+
+def _supply(report: Report, supply: Result, several: bool) -> None:
+    """Per chain (and token, when several): minted, redeemed, destroyed, net issuance, total supply; with several
+    tokens, a last line adds them up in USD (the total supply unknown while one token's is)."""
+    shown = _token_columns(supply, several)
+    rows = list(shown.rows)
+    if several and rows:
+        amounts = ("minted", "redeemed", "destroyed", "net_issuance", "total_supply_end")
+        total: list[Any] = ["all", report.day]
+        for name in amounts:
+            values = [row[shown.columns.index(name)] for row in rows]
+            total.append(None if None in values else sum(values, Decimal(0)))
+        rows.append((*total, "total"))
+    report.sections["supply"] = table(shown.columns, rows)
+
+
+def _flows(report: Report, flows: Result, several: bool = False) -> None:
+    per_line: dict[tuple[str, ...], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
     per_entity: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
     for row in (dict(zip(flows.columns, values)) for values in flows.rows):
-        totals = per_chain[row["chain"]]
-        # cross_in alone: a move between exchanges is one entity's cross_out and another's cross_in
-        for i, name in enumerate(("inflow", "outflow", "netflow", "cross_in")):
-            totals[i] += row[name]
+        lines = [(row["chain"], row["token"]), ("all", "total")] if several else [(row["chain"],)]
+        for line in lines:
+            # cross_in alone: a move between exchanges is one entity's cross_out and another's cross_in
+            for i, name in enumerate(("inflow", "outflow", "netflow", "cross_in")):
+                per_line[line][i] += row[name]
         entity = per_entity[row["entity"]]
         for i, name in enumerate(("inflow", "outflow", "netflow")):
             entity[i] += row[name]
     report.sections["exchange flows by chain"] = table(
-        ["chain", "inflow", "outflow", "netflow", "cross_exchange"],
-        [(chain, *values) for chain, values in sorted(per_chain.items())],
+        ["chain", *(["token"] if several else []), "inflow", "outflow", "netflow", "cross_exchange"],
+        # the stablecoins' total ("all", "total") last
+        [(*line, *values) for line, values in sorted(per_line.items(), key=lambda item: (item[0][0] == "all", item[0]))],
     )
     ranked = sorted(per_entity.items(), key=lambda item: (item[1][2], item[0]))
     entity_columns = ["entity", "inflow", "outflow", "netflow"]

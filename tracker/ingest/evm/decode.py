@@ -360,12 +360,5 @@ def with_units(table: pa.Table, decimals: int) -> pa.Table:
     raw = table.column("amount_raw").combine_chunks()
     if raw.type != pa.decimal128(38, 0):
         raise TypeError(f"amount_raw must be decimal128(38, 0), got {raw.type}")
-    # Amounts are summed as DECIMAL(38,18) (tokens.MAX_DECIMALS): a token amount must stay below 10^20 tokens.
-    if len(raw) and decimals < 18:
-        import pyarrow.compute as pc
-
-        largest = pc.max(raw).as_py()
-        if largest is not None and largest >= 10 ** (20 + decimals):
-            raise BadResponse(f"amount {largest} (raw) is 10^20 tokens or more at {decimals} decimals: not a real amount")
     amount = pa.Array.from_buffers(pa.decimal128(38, decimals), len(raw), raw.buffers(), raw.null_count, raw.offset)
     return table.append_column("amount", amount)
