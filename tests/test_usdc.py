@@ -277,7 +277,8 @@ def test_unknown_symbol_is_one_line_and_18_decimals_pass(tmp_path: Path) -> None
     assert file_digest(db) is None
 
 
-def test_run_syncs_every_declared_token_and_the_report_adds_them_up(setup, chains, binance, httpserver) -> None:
+@pytest.mark.usefixtures("binance")
+def test_run_syncs_every_declared_token_and_the_report_adds_them_up(setup, chains, httpserver) -> None:
     """`tracker run` syncs both declared tokens; the report has a line per token and the stablecoins' total."""
     usdt, usdc = chains
     db, config = setup
