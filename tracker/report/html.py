@@ -216,8 +216,7 @@ def _table(result: Result) -> str:
     rows = list(enumerate(result.rows, 1))
     if len(shown) > TURN_COLUMNS and len(rows) <= 3:
         first = shown[0]
-        head = "".join(f"<th scope=\"col\">{escape(readable(result.columns[first], row[first]))}</th>"
-                       for _, row in rows)
+        head = "".join(cell(number, row, first, "th") for number, row in rows)
         body = "".join(f'<tr><th scope="row" data-column="{escape(result.columns[i])}">{escape(_header(result.columns[i]))}</th>'
                        + "".join(cell(number, row, i) for number, row in rows) + "</tr>" for i in shown[1:])
         table = (f'<table class="turned"><thead><tr><th scope="col" data-column="{escape(result.columns[first])}">'
@@ -310,7 +309,8 @@ def _netflow_chart(report: Report, history: History) -> str:
                f"{high[0]}, largest outflow {readable('netflow', low[1]['netflow'])} USDT on {low[0]}; "
                + (f"the day: {readable('netflow', today['netflow'])} USDT, {today['regime']}; " if today else
                   "the day: no signal; ")
-               + ", ".join(f"{count} days {name}" for name, count in sorted(regimes.items())) + ".")
+               + ", ".join(f"{count} day{'s' if count > 1 else ''} {name}" for name, count in sorted(regimes.items()))
+               + ".")
     scale = (f'<div class="axis"><span>+{escape(readable("oi_usd", Decimal(repr(top))))}</span>'
              f'<span>0</span><span>-{escape(readable("oi_usd", Decimal(repr(top))))}</span></div>')
     dates = f'<div class="dates"><span>{history.since}</span><span>{report.day}</span></div>'
