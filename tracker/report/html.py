@@ -311,8 +311,8 @@ def _netflow_chart(report: Report, history: History) -> str:
                   "the day: no signal; ")
                + ", ".join(f"{count} day{'s' if count > 1 else ''} {name}" for name, count in sorted(regimes.items()))
                + ".")
-    scale = (f'<div class="axis"><span>+{escape(readable("oi_usd", Decimal(repr(top))))}</span>'
-             f'<span>0</span><span>-{escape(readable("oi_usd", Decimal(repr(top))))}</span></div>')
+    compact = escape(readable("oi_usd", Decimal(repr(top))).removeprefix("$"))  # the axis only: 6.00M
+    scale = f'<div class="axis"><span>+{compact}</span><span>0 USDT</span><span>-{compact}</span></div>'
     dates = f'<div class="dates"><span>{history.since}</span><span>{report.day}</span></div>'
     legend = ('<p class="legend"><span class="key pos"></span>into exchanges <span class="key neg"></span>out of '
               'exchanges <span class="key risk-on"></span>risk-on <span class="key neutral"></span>neutral '
@@ -363,7 +363,7 @@ def _heat_table(report: Report) -> str:
                 if amount is None:
                     body += "<td></td>"
                     continue
-                share = 15 + 70 * float(amount) / top
+                share = 10 + 50 * float(amount) / top  # dark enough to see, light enough to read
                 body += (f'<td class="num heat" style="background:color-mix(in srgb, var(--heat) {share:.0f}%, '
                          f'transparent)" data-from="{escape(sender)}" data-to="{escape(receiver)}"'
                          f'{_value_attr(amount)}>{escape(readable("amount", amount))}</td>')
