@@ -30,6 +30,7 @@ anchors, discovery, labels, signals, coverage = (
 reading = _Lazy("analytics.reading")
 ingest, ingest_sync = _Lazy("ingest.sources"), _Lazy("ingest.sync")
 market, report, chart = _Lazy("market.sync"), _Lazy("report.daily"), _Lazy("report.chart")
+html_report = _Lazy("report.html")
 stream = _Lazy("market.stream")
 levels = _Lazy("market.levels")  # `market levels`: the estimated liquidation-level model
 job, output, chains = (_Lazy(n) for n in ("job", "output", "chains"))
@@ -65,6 +66,7 @@ class ReportFormat(str, Enum):
     md = "md"
     json = "json"
     csv = "csv"
+    html = "html"
 
 
 app = typer.Typer(

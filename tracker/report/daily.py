@@ -546,8 +546,12 @@ def _table_section(result: Result) -> list[str]:
     return lines
 
 
+def report_title(day: date) -> str:
+    return f"USDT flows and risk report — {day} (UTC)"
+
+
 def render_report(report: Report, file_format: str) -> str:
-    title = f"USDT flows and risk report — {report.day} (UTC)"
+    title = report_title(report.day)
     if file_format == "json":
         document = {
             "date": report.day.isoformat(),
