@@ -98,7 +98,7 @@ def build_report(db_path: Path, day: date) -> Report:
     report.sections["market"] = found["market"]
     _liquidations(report, found["liquidations"], clusters, found["levels"])
     _options(report, found["options"], pain)
-    _coverage(report, found["coverage"], found["label kinds"])
+    _coverage(report, found["coverage"], found["label kinds"], several)
     _regime(report, found["signals"])
     return report
 
@@ -316,17 +316,21 @@ def _options(report: Report, summary: Result, pain: dict[str, Result]) -> None:
             "(`tracker query options_max_pain`)"]
 
 
-def _coverage(report: Report, coverage: Result, kinds: Result) -> None:
-    """One line per chain: the share of the day's volume that touched a labeled wallet, and which kinds of
-    label carried the day's exchange flow (discovered ones are not in the flows above)."""
-    carried: dict[str, list[str]] = defaultdict(list)
+def _coverage(report: Report, coverage: Result, kinds: Result, several: bool = False) -> None:
+    """One line per chain (and token, when several): the share of the day's volume that touched a labeled wallet,
+    and which kinds of label carried the day's exchange flow (discovered ones are not in the flows above)."""
+    def line(row: dict[str, Any]) -> tuple[str, ...]:
+        return (row["chain"], row["token"]) if several else (row["chain"],)
+
+    carried: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for row in (dict(zip(kinds.columns, values)) for values in kinds.rows):
         counted = "" if row["method"] in ("bundled", "imported") else " (not counted)"
-        carried[row["chain"]].append(f"{row['method']} {_fixed(row['share_pct'], 1)}%{counted}")
-    lines = [(row["chain"], row["day_volume"], row["volume"], row["share_pct"] / 100, ", ".join(carried[row["chain"]]))
+        carried[line(row)].append(f"{row['method']} {_fixed(row['share_pct'], 1)}%{counted}")
+    lines = [(*line(row), row["day_volume"], row["volume"], row["share_pct"] / 100, ", ".join(carried[line(row)]))
              for row in _by(coverage, "entity", "(any label)")]
-    report.sections["label coverage"] = table(["chain", "volume", "labeled_volume", "coverage", "flow_by_label_kind"],
-                                              sorted(lines))
+    report.sections["label coverage"] = table(
+        ["chain", *(["token"] if several else []), "volume", "labeled_volume", "coverage", "flow_by_label_kind"],
+        sorted(lines))
 
 
 def _regime(report: Report, signals: Result) -> None:
