@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from tracker import settings
+from tracker import chains, settings
 from tracker.analytics.signals import compute_signals
 from tracker.chains import ChainSpec, chain_spec
 from tracker.errors import TrackerError
@@ -59,7 +59,9 @@ def run_options(db_path: Path, spec: ChainSpec, day: date) -> SyncOptions:
 
 
 def sync_chains(db_path: Path, day: date) -> list[SyncSummary]:
+    """run.chains, then every chain tracker.toml declares (declaring one is asking for it)."""
     names = settings.csv_list("run.chains")
+    names += [spec.name for spec in chains.declared() if spec.name not in names]
     specs = [chain_spec(name, "run.chains") for name in names]
     return [sync_from_source(db_path, spec, run_options(db_path, spec, day)) for spec in specs]
 
