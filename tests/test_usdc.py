@@ -1,7 +1,7 @@
 """USDC (Circle's FiatToken layout) beside USDT on one anvil node, in one database, synced through the CLI.
 
 USDC is declared in a tracker.toml `[[tokens]]` entry at its anvil address and synced by symbol; the test
-USDT is synced by address (an address no registry knows is read with Ethereum's USDT layout). Every figure
+USDT, declared there too (with Ethereum USDT's layout), is synced by address. Every figure
 below is worked out by hand from the scenario: mint and burn are counted once (as issue and redeem), their
 zero-address Transfer legs are stored, flagged, and kept out of exchange flows; a blacklisted wallet keeps
 its funds; USDT's figures do not move when USDC's rows arrive, and no figure adds the two tokens up.
@@ -115,7 +115,7 @@ def setup(tmp_path: Path, chains) -> tuple[Path, Path]:
     labels.write_text("chain,address,entity,category,wallet_type,source,valid_from,valid_to\n"
                       f"ethereum,{EXA},ExA,exchange,hot,test,,\nethereum,{EXB},ExB,exchange,hot,test,,\n")
     config.write_text(f'[[tokens]]\nsymbol = "USDC"\nchain = "ethereum"\naddress = "{usdc.address}"\n'
-                      'decimals = 6\nlayout = "fiattoken"\n')
+                      'decimals = 6\nlayout = "fiattoken"\n' + usdt.declaration(usdt.symbol))
     done = run_cli("--db", str(db), "labels", "import", str(labels))
     assert done.returncode == 0, done.stderr
     return db, config
@@ -192,8 +192,8 @@ def entry(**changes: str | None) -> str:
 
 
 BAD_CONFIGS = [
-    (entry(layout='"fiat"'), "[[tokens]] #1 (USDC): unknown layout 'fiat' (expected usdt-ethereum, usdt-tron, fiattoken)"),
-    (entry(chain='"arbitrum"'), "[[tokens]] #1 (USDC): unknown chain 'arbitrum' (expected ethereum, tron)"),
+    (entry(layout='"fiat"'), "[[tokens]] #1 (USDC): unknown layout 'fiat' (expected usdt-ethereum, usdt-tron, fiattoken, erc20)"),
+    (entry(chain='"base"'), "[[tokens]] #1 (USDC): unknown chain 'base' (expected ethereum, tron, arbitrum, bsc)"),
     (entry(address='"0x1234"'), "[[tokens]] #1 (USDC): invalid address '0x1234': expected 0x followed by 40 hex digits"),
     (entry(address='"0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB49"'), "EIP-55 checksum does not match"),
     (entry(decimals='"6"'), "[[tokens]] #1 (USDC): decimals must be an integer from 0 to 36, got '6'"),
