@@ -151,7 +151,7 @@ BAD_CHAINS = [
     (entry(name='"eth"'), "[[chains]] #1 (eth): its environment variable $TRACKER_ETH_RPC is another setting's"),
     (entry(chain_id='"31338"'), "[[chains]] #1 (devnet): chain_id must be a positive integer (the node's eth_chainId), got '31338'"),
     (entry(chain_id="0"), "chain_id must be a positive integer (the node's eth_chainId), got 0"),
-    (entry(chain_id="56"), "[[chains]] #1 (devnet): chain_id 56 is the bundled chain 'bsc'; use `tracker sync bsc`"),
+    (entry(chain_id="56"), "[[chains]] #1 (devnet): chain_id 56 is the bundled chain 'bsc'; use 'tracker sync bsc'"),
     (entry(rpc_url='"ws://127.0.0.1:8546"'), "rpc_url must be an http(s) URL, got 'ws://127.0.0.1:8546'"),
     (entry(confirmations="-2"), "confirmations must be an integer >= 0, or -1 for the node's finalized block, got -2"),
     (entry(chainid="1"), "[[chains]] #1 (devnet): unknown key 'chainid'"),

@@ -293,7 +293,7 @@ def _chain_entry(entry: dict[str, Any], name: str) -> ChainSpec:
         raise TrackerError(f"{name}: chain_id must be a positive integer (the node's eth_chainId), got {chain_id!r}")
     clash = next((spec.name for spec in BUNDLED.values() if spec.chain_id == chain_id), None)
     if clash:
-        raise TrackerError(f"{name}: chain_id {chain_id} is the bundled chain {clash!r}; use `tracker sync {clash}`")
+        raise TrackerError(f"{name}: chain_id {chain_id} is the bundled chain {clash!r}; use 'tracker sync {clash}'")
     if not isinstance(rpc_url, str) or not rpc_url.startswith(("http://", "https://")):
         raise TrackerError(f"{name}: rpc_url must be an http(s) URL, got {rpc_url!r}")
     confirmations = entry.get("confirmations", 12)
