@@ -136,6 +136,12 @@ def test_a_node_of_another_chain_is_refused_before_anything_is_written(tmp_path:
                        env={"TRACKER_CONFIG": ""})
     assert arbitrum.returncode == 1 and "answers chain id 31337, not 42161" in arbitrum.stderr, arbitrum.stderr
     assert file_digest(db) is None
+    # `tracker run` syncs a declared chain without run.chains naming it (here run.chains names none).
+    config.write_text(devnet_config(anvil.url, token.address) + '\n[run]\nchains = ""\n')
+    run = run_cli("--db", str(db), "--config", str(config), "run", "--date", "2026-03-01")
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1].startswith("error: the devnet node answers chain id 31337, not 31338"), run.stderr
+    assert file_digest(db) is None
 
 
 def entry(**changes: str | None) -> str:

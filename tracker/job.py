@@ -1,5 +1,5 @@
-"""`tracker run`: the day's whole job — sync every chain in run.chains to head, sync market data (and rebuild
-the estimated liquidation levels), option snapshots (unless run.options = 0), signals, report.
+"""`tracker run`: the day's whole job — sync every chain in run.chains (and every chain tracker.toml declares) to
+head, sync market data (and rebuild the estimated liquidation levels), option snapshots (unless run.options = 0), signals, report.
 
 Every step is one of the commands a user can run alone, with its settings from
 `tracker.toml` / the environment; a failing step stops the job with its own

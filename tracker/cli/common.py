@@ -153,6 +153,6 @@ TO_BLOCK = typer.Option(None, "--to-block", help="Last block (default: confirmed
 SINCE = typer.Option(None, help="First UTC day, YYYY-MM-DD (instead of --from-block).")
 UNTIL = typer.Option(None, help="Last UTC day, YYYY-MM-DD, inclusive (instead of --to-block).")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
-CHAIN_FILTER = typer.Option(None, help="ethereum or tron (default: both).")
+CHAIN_FILTER = typer.Option(None, help="A chain: ethereum, tron, arbitrum, bsc or one tracker.toml declares (default: all).")
 WITH_DISCOVERED = typer.Option(False, "--with-discovered", help="Count discovered labels (deposit addresses, hot wallets).")
 DATE = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD (default: yesterday).")
