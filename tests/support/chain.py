@@ -210,12 +210,13 @@ class TokenChain:
         if declare:
             DECLARED.add(self.declaration(self.symbol))
 
-    def declaration(self, symbol: str, chain: str | None = None) -> str:
-        """This token as a tracker.toml [[tokens]] entry (on the chain its layout belongs to, unless named)."""
+    def declaration(self, symbol: str, chain: str | None = None, layout: str | None = None) -> str:
+        """This token as a tracker.toml [[tokens]] entry (on the chain and with the tracker layout its contract
+        belongs to, unless named)."""
         from tracker.ingest.tron.address import base58_from_hex20
 
-        home, layout = TRACKER_LAYOUTS[self.layout]
-        chain = chain or home
+        home, own_layout = TRACKER_LAYOUTS[self.layout]
+        chain, layout = chain or home, layout or own_layout
         address = base58_from_hex20(self.address[2:]) if chain == "tron" else self.address
         return (f'[[tokens]]\nsymbol = "{symbol}"\nchain = "{chain}"\naddress = "{address}"\n'
                 f'decimals = 6\nlayout = "{layout}"\n')
