@@ -238,7 +238,10 @@ def test_config_show_lists_every_token_one_line_each(tmp_path: Path) -> None:
         '  { symbol = "USDT", chain = "tron", address = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", decimals = 6,'
         ' layout = "usdt-tron" },  # bundled',
     ]
-    assert lines[4] == "]"
+    # then the opt-in chains' bundled tokens, chain by chain
+    assert [line.split('"')[1:4:2] for line in lines[4:8]] == [["USDT", "arbitrum"], ["USDC", "arbitrum"],
+                                                               ["USDT", "bsc"], ["USDC", "bsc"]]
+    assert lines[8] == "]"
     as_csv = run_cli("config", "show", "--format", "csv", cwd=tmp_path).stdout
     assert ("tokens.ethereum.USDC,0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48 decimals=6 layout=fiattoken,"
             "tracker.toml,") in as_csv.splitlines()
