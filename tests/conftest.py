@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import dataset
-from tests.support.chain import Anvil, Compiled, ToolMissing, compile_token
+from tests.support.chain import DECLARED, Anvil, Compiled, ToolMissing, compile_token
 from tests.support.helpers import run_cli
 
 # 2026-03-01 00:00:00 UTC: scenarios place blocks on known UTC days from here.
@@ -26,6 +26,13 @@ def _require(error: ToolMissing) -> None:
     pytest.skip(str(error))
 
 
+@pytest.fixture(autouse=True)
+def _forget_test_tokens() -> Iterator[None]:
+    """Each test token is declared for the test that deploys it (tests/support/chain.py), not the next one."""
+    yield
+    DECLARED.forget()
+
+
 @pytest.fixture(scope="session")
 def compiled() -> Compiled:
     try:
@@ -35,13 +42,19 @@ def compiled() -> Compiled:
         raise
 
 
-@pytest.fixture
-def anvil() -> Iterator[Anvil]:
+def start_anvil(*extra_args: str) -> Anvil:
+    """An anvil node starting at DAY0 (`extra_args`: e.g. "--chain-id", "31338"); skipped, or failed under CI,
+    when anvil is missing."""
     try:
-        node = Anvil(start_timestamp=DAY0)
+        return Anvil(start_timestamp=DAY0, extra_args=list(extra_args))
     except ToolMissing as error:
         _require(error)
         raise
+
+
+@pytest.fixture
+def anvil() -> Iterator[Anvil]:
+    node = start_anvil()
     try:
         yield node
     finally:

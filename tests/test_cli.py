@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DAY0
-from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.chain import DECLARED, Anvil, TokenChain, wallet
 from tests.support.helpers import file_digest, rows, run_cli
 
 
@@ -57,13 +57,16 @@ BAD_INPUTS = [
     (["--to-block", "99999"], "past the confirmed head"),
     (["--since", "2031-01-01"], "no block on or after that day"),
     (["--rpc", "http://127.0.0.1:9"], "cannot reach http://127.0.0.1:9"),
-    (["--token", "0x" + "12" * 20], "no contract at token address"),
+    (["--token", "0x" + "13" * 20], "ethereum token 0x" + "13" * 20 + " is not in the registry or tracker.toml"),
+    (["--token", "EMPTY"], "no contract at token address 0x" + "12" * 20),  # declared below, nothing deployed there
 ]
 
 
 @pytest.mark.parametrize("extra, message", BAD_INPUTS, ids=[m for _, m in BAD_INPUTS])
 def test_bad_input_is_one_line_nonzero_and_leaves_the_database(synced, extra: list[str], message: str) -> None:
     token, db = synced
+    DECLARED.add(f'[[tokens]]\nsymbol = "EMPTY"\nchain = "ethereum"\naddress = "0x{"12" * 20}"\n'
+                 'decimals = 6\nlayout = "usdt-ethereum"\n')
     before = file_digest(db)
     args = ["--db", str(db), "sync", "ethereum", "--rpc", token.anvil.url, "--token", token.address,
             "--confirmations", "0", "--quiet"]

@@ -53,6 +53,7 @@ def test_run_syncs_everything_and_prints_the_report(tmp_path: Path, anvil: Anvil
         f'[market]\nvenues = "binance"\nsymbols = "BTC"\nbinance_url = "{httpserver.url_for("/").rstrip("/")}"\n'
         f'deribit_url = "{httpserver.url_for("/").rstrip("/")}"\n'
         f'[options]\nvenues = "deribit"\nunderlyings = "BTC"\n'
+        + ethereum.declaration(ethereum.symbol) + tron.declaration(tron.symbol)  # the test tokens, as a user declares
     )
     deribit = serve(httpserver, Deribit([ms(date(2026, 3, 1)), ms(date(2026, 3, 2))]))
     assert run_cli("--config", str(config), "labels", "import", str(labels)).returncode == 0

@@ -12,7 +12,7 @@ import pytest
 from werkzeug import Response
 
 from tests.conftest import DAY0
-from tests.support.chain import Anvil, TokenChain, wallet
+from tests.support.chain import DECLARED, Anvil, TokenChain, wallet
 from tests.support.helpers import all_contents, file_digest, forwarding_handler, rows, run_cli, units
 from tracker.chains import TRON
 from tracker.ingest.sync import SyncOptions, sync_chain
@@ -154,7 +154,8 @@ def test_cli_tron_token_spellings_and_bad_checksum(tmp_path: Path, tron_token: T
 
 def test_a_log_outside_the_tokens_layout_is_refused_and_nothing_written(tmp_path: Path, anvil: Anvil, compiled) -> None:
     """Mainnet USDT's DestroyedBlackFunds (wallet not indexed) is not what USDT-TRC20 emits: refused on Tron."""
-    foreign = TokenChain(anvil, compiled, 10**13, layout="ethereum")
+    foreign = TokenChain(anvil, compiled, 10**13, layout="ethereum", declare=False)
+    DECLARED.add(foreign.declaration("FOREIGN", chain="tron", layout="usdt-tron"))  # declared as Tron's USDT
     tron_scenario(foreign)
     ((destroyed,),) = [tx.block_number for tx in foreign.txs if tx.kind == "destroyed_black_funds"],
     db = tmp_path / "t.duckdb"

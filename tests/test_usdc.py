@@ -210,8 +210,8 @@ def entry(**changes: str | None) -> str:
 
 
 BAD_CONFIGS = [
-    (entry(layout='"fiat"'), "[[tokens]] #1 (USDC): unknown layout 'fiat' (expected usdt-ethereum, usdt-tron, fiattoken)"),
-    (entry(chain='"arbitrum"'), "[[tokens]] #1 (USDC): unknown chain 'arbitrum' (expected ethereum, tron)"),
+    (entry(layout='"fiat"'), "[[tokens]] #1 (USDC): unknown layout 'fiat' (expected usdt-ethereum, usdt-tron, fiattoken, erc20)"),
+    (entry(chain='"base"'), "[[tokens]] #1 (USDC): unknown chain 'base' (expected ethereum, tron, arbitrum, bsc)"),
     (entry(address='"0x1234"'), "[[tokens]] #1 (USDC): invalid address '0x1234': expected 0x followed by 40 hex digits"),
     (entry(address='"0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB49"'), "EIP-55 checksum does not match"),
     (entry(decimals='"6"'), "[[tokens]] #1 (USDC): decimals must be an integer from 0 to 18, got '6'"),
@@ -256,7 +256,10 @@ def test_config_show_lists_every_token_one_line_each(tmp_path: Path) -> None:
         '  { symbol = "USDT", chain = "tron", address = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", decimals = 6,'
         ' layout = "usdt-tron" },  # bundled',
     ]
-    assert lines[4] == "]"
+    # then the opt-in chains' bundled tokens, chain by chain
+    assert [line.split('"')[1:4:2] for line in lines[4:8]] == [["USDT", "arbitrum"], ["USDC", "arbitrum"],
+                                                               ["USDT", "bsc"], ["USDC", "bsc"]]
+    assert lines[8] == "]"
     as_csv = run_cli("config", "show", "--format", "csv", cwd=tmp_path).stdout
     assert ("tokens.ethereum.USDC,0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48 decimals=6 layout=fiattoken,"
             "tracker.toml,") in as_csv.splitlines()

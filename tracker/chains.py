@@ -2,8 +2,9 @@
 
 Settings (`<chain>.rpc_url`, `.token`, `.scope`, `.confirmations`, `.source`, …), the `tracker sync <chain>`
 commands, `tracker run` and `verify` are all built by looping over `CHAINS`: adding a chain is one new
-`ChainSpec` here (plus its tokens in `tokens.py`). Light on purpose (no polars, no web3): the settings
-and the CLI import it on every start.
+`ChainSpec` here (plus its tokens in `tokens.py`), or, for an EVM chain, a `[[chains]]` entry in tracker.toml
+(`settings` parses it into `evm_chain(...)` and hands it over with `declare`). Light on purpose (no polars,
+no web3): the settings and the CLI import it on every start.
 """
 
 from __future__ import annotations
@@ -75,12 +76,46 @@ class ChainSpec:
     extra_settings: tuple[ChainSetting, ...] = ()
     # the HTTP header carrying the `<chain>.api_key` setting on every request, when the chain has one
     api_key_header: str | None = None
+    # the EIP-155 id its node must answer to eth_chainId before anything is written (None: not checked)
+    chain_id: int | None = None
 
     def source(self, name: str) -> Source:
         for source in self.sources:
             if source.name == name:
                 return source
         raise KeyError(name)
+
+
+EVM_TOKEN_HELP = "Token contract address, or a symbol the registry or tracker.toml declares ({symbols})."
+
+
+def evm_chain(name: str, title: str, env_prefix: str, default_rpc_url: str, chain_id: int | None,
+              confirmations: int | None = 12, declared: bool = False) -> ChainSpec:
+    """An EVM chain: Ethereum's address codec, transaction hashes and JSON-RPC source, its own endpoint and id
+    (`declared`: from a [[chains]] entry, whose tokens are the ones tracker.toml declares for it)."""
+    if declared:
+        sync_help = (f"Index a stablecoin's events from {title}, a chain tracker.toml declares (its USDT by default, "
+                     f"else its first [[tokens]] entry).")
+        token_help = "Token contract address, or a symbol tracker.toml declares for this chain."
+    else:
+        sync_help = f"Index a stablecoin's events from {title} (USDT by default, or a token tracker.toml declares)."
+        token_help = EVM_TOKEN_HELP.format(symbols="USDT, USDC")
+    return ChainSpec(
+        name=name,
+        title=title,
+        env_prefix=env_prefix,
+        default_rpc_url=default_rpc_url,
+        log_address=lambda token: token,
+        normalize_token=normalize_eth_address,
+        format=ETHEREUM_FORMAT,
+        default_confirmations=confirmations,
+        finds_deployment=True,
+        sources=(Source("jsonrpc", f"{name}.rpc_url", 2000, "eth_getLogs"),),
+        default_scope="all",
+        sync_help=sync_help,
+        token_help=token_help,
+        chain_id=chain_id,
+    )
 
 
 ETHEREUM = ChainSpec(
@@ -124,7 +159,27 @@ TRON = ChainSpec(
     api_key_header="TRON-PRO-API-KEY",
 )
 
-CHAINS = {spec.name: spec for spec in (ETHEREUM, TRON)}
+# Arbitrum One and BNB Smart Chain: bundled, opt-in (add them to run.chains). Their nodes must answer the
+# chain's id, so an endpoint of another network is refused before anything is written. Public endpoints
+# from chainlist-style lists (README, Protocol facts); set <chain>.rpc_url for a provider of your own.
+ARBITRUM = evm_chain("arbitrum", "Arbitrum One", "ARB", "https://arb1.arbitrum.io/rpc", chain_id=42161)
+BSC = evm_chain("bsc", "BNB Smart Chain", "BSC", "https://bsc-dataseed.binance.org", chain_id=56)
+
+BUNDLED = {spec.name: spec for spec in (ETHEREUM, TRON, ARBITRUM, BSC)}
+# The bundled chains, then those tracker.toml declares (`declare`). One dict, updated in place: modules that
+# imported it see the declared chains too.
+CHAINS: dict[str, ChainSpec] = dict(BUNDLED)
+
+
+def declare(specs: tuple[ChainSpec, ...]) -> None:
+    """Make the config file's chains known (after the bundled ones); a new call replaces the last one's."""
+    CHAINS.clear()
+    CHAINS.update(BUNDLED)
+    CHAINS.update({spec.name: spec for spec in specs})
+
+
+def declared() -> list[ChainSpec]:
+    return [spec for name, spec in CHAINS.items() if name not in BUNDLED]
 
 
 def chain_spec(name: str, where: str = "") -> ChainSpec:

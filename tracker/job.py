@@ -1,5 +1,5 @@
-"""`tracker run`: the day's whole job — sync every chain in run.chains to head, sync market data (and rebuild
-the estimated liquidation levels), option snapshots (unless run.options = 0), signals, report.
+"""`tracker run`: the day's whole job — sync every chain in run.chains (and every chain tracker.toml declares) to
+head, sync market data (and rebuild the estimated liquidation levels), option snapshots (unless run.options = 0), signals, report.
 
 Every step is one of the commands a user can run alone, with its settings from
 `tracker.toml` / the environment; a failing step stops the job with its own
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from tracker import settings, tokens
+from tracker import chains, settings, tokens
 from tracker.analytics.signals import compute_signals
 from tracker.chains import ChainSpec, chain_spec
 from tracker.errors import TrackerError
@@ -73,8 +73,10 @@ def run_options(db_path: Path, spec: ChainSpec, day: date, token: str | None = N
 
 
 def sync_chains(db_path: Path, day: date) -> list[SyncSummary]:
-    """Every token of every chain in run.chains, one after the other (each a `tracker sync` of its own)."""
+    """Every token of every chain in run.chains, then of every chain tracker.toml declares (declaring one is
+    asking for it), one after the other (each a `tracker sync` of its own)."""
     names = settings.csv_list("run.chains")
+    names += [spec.name for spec in chains.declared() if spec.name not in names]
     specs = [chain_spec(name, "run.chains") for name in names]
     planned = [(spec, token) for spec in specs for token in run_tokens(spec)]
     return [sync_from_source(db_path, spec, run_options(db_path, spec, day, token)) for spec, token in planned]

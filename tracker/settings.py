@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tracker import tokens
-from tracker.chains import CHAINS, ChainSpec
+from tracker import chains, tokens
+from tracker.chains import BUNDLED, CHAINS, ChainSpec, evm_chain
 from tracker.errors import TrackerError
-from tracker.tokens import DEFAULT_TOKENS, LAYOUTS, MAX_DECIMALS, SYMBOL, TokenSpec
+from tracker.tokens import LAYOUTS, MAX_DECIMALS, SYMBOL, TokenSpec
 
 DEFAULT_DB_PATH = Path("data") / "tracker.duckdb"
 
@@ -53,7 +53,7 @@ def _chain_settings(spec: ChainSpec) -> list[Setting]:
         Setting(f"{spec.name}.rpc_url", f"{prefix}_RPC", spec.default_rpc_url, f"{spec.title} JSON-RPC endpoint"),
         *(Setting(f"{spec.name}.{extra.name}", extra.env, extra.default, extra.help, extra.secret)
           for extra in spec.extra_settings),
-        Setting(f"{spec.name}.token", f"{prefix}_TOKEN", DEFAULT_TOKENS[spec.name].address,
+        Setting(f"{spec.name}.token", f"{prefix}_TOKEN", _default_token(spec.name),
                 "`tracker run`: token contract"),
     ]
     if len(sources) > 1:
@@ -66,6 +66,12 @@ def _chain_settings(spec: ChainSpec) -> list[Setting]:
         Setting(f"{spec.name}.scope", f"{prefix}_SCOPE", spec.default_scope, "`tracker run`: all or labeled"),
     ]
     return found
+
+
+def _default_token(chain: str) -> str:
+    """`<chain>.token`'s default: the chain's USDT, else its first declared token ("" when it has none yet)."""
+    spec = tokens.default_token(chain)
+    return spec.address if spec else ""
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -157,6 +163,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("signals.exit_risk_off", "TRACKER_SIGNAL_EXIT_RISK_OFF", -0.5, "score over which risk-off ends"),
 )
 BY_KEY = {setting.key: setting for setting in SETTINGS}
+_BUNDLED_SETTINGS = SETTINGS
+# A declared chain's name becomes a [section]: not one of the other settings' sections, nor "tokens"/"chains".
+_RESERVED_SECTIONS = {setting.key.split(".")[0] for setting in SETTINGS} | {"tokens", "chains"}
+
+
+def _with_chains(declared: list[ChainSpec]) -> None:
+    """SETTINGS and BY_KEY with every declared chain's settings, right after the bundled chains' ones."""
+    global SETTINGS
+    extra = [setting for spec in declared for setting in _chain_settings(spec)]
+    at = next(i for i, setting in enumerate(_BUNDLED_SETTINGS) if setting.key.startswith("market."))
+    SETTINGS = (*_BUNDLED_SETTINGS[:at], *extra, *_BUNDLED_SETTINGS[at:])
+    BY_KEY.clear()
+    BY_KEY.update({setting.key: setting for setting in SETTINGS})
 
 # Renamed settings: old key -> (new key, old environment variable). The old spellings keep working,
 # with a one-line note on stderr.
@@ -182,7 +201,7 @@ def configure(cli_path: str | None) -> Path | None:
     path = Path(named) if named else Path("tracker.toml")
     if not named and not path.exists():
         _file_values, _file_path = {}, None
-        tokens.declare(())
+        _declare((), ())
         return None
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -191,7 +210,33 @@ def configure(cli_path: str | None) -> Path | None:
     except tomllib.TOMLDecodeError as error:
         raise TrackerError(f"config {path}: {error}") from None
     values: dict[str, Any] = {}
-    declared = _declared_tokens(document.pop("tokens", []), f"config {path}")
+    # Chains first: their tokens and their [name] sections name them. Nothing is kept unless all is valid.
+    declared_chains = _declared_chains(document.pop("chains", []), f"config {path}")
+    try:
+        _declare(declared_chains, ())
+        declared = _declared_tokens(document.pop("tokens", []), f"config {path}")
+        _declare(declared_chains, declared)
+        values = _section_values(document, path)
+        for spec in declared_chains:  # the entry's endpoint and finality are this file's settings ([name] wins)
+            confirmations = -1 if spec.default_confirmations is None else spec.default_confirmations
+            values.setdefault(f"{spec.name}.rpc_url", spec.default_rpc_url)
+            values.setdefault(f"{spec.name}.confirmations", confirmations)
+    except TrackerError:
+        _declare((), ())
+        _file_values, _file_path = {}, None
+        raise
+    _file_values, _file_path = values, path
+    return path
+
+
+def _declare(declared_chains: tuple[ChainSpec, ...], declared_tokens: tuple[TokenSpec, ...]) -> None:
+    chains.declare(declared_chains)
+    tokens.declare(declared_tokens)
+    _with_chains(chains.declared())
+
+
+def _section_values(document: dict[str, Any], path: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     for section, table in document.items():
         if not isinstance(table, dict):
             raise TrackerError(f"config {path}: {section!r} must be a [section]")
@@ -204,9 +249,65 @@ def configure(cli_path: str | None) -> Path | None:
             if setting is None:
                 raise TrackerError(f"config {path}: unknown setting {key!r} (see `tracker config show`)")
             values[key] = _coerce(setting, value, f"config {path}: {key}")
-    _file_values, _file_path = values, path
-    tokens.declare(declared)
-    return path
+    return values
+
+
+_CHAIN_KEYS = ("name", "chain_id", "rpc_url")
+_CHAIN_OPTIONAL = ("confirmations", "title")
+CHAIN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")  # a command name, a settings section and an env prefix
+
+
+def _declared_chains(entries: Any, where: str) -> tuple[ChainSpec, ...]:
+    """`[[chains]]` entries as EVM chain specs; the first bad one is one line naming it."""
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise TrackerError(f"{where}: chains must be [[chains]] tables (name, chain_id, rpc_url)")
+    specs: list[ChainSpec] = []
+    for number, entry in enumerate(entries, 1):
+        name = f"{where}: [[chains]] #{number}" + (f" ({entry['name']})" if isinstance(entry.get("name"), str) else "")
+        spec = _chain_entry(entry, name)
+        if any(other.name == spec.name for other in specs):
+            raise TrackerError(f"{name}: chain {spec.name!r} is declared twice")
+        if any(other.chain_id == spec.chain_id for other in specs):
+            raise TrackerError(f"{name}: chain_id {spec.chain_id} is already declared for another chain")
+        taken = {setting.env for setting in _BUNDLED_SETTINGS}
+        taken |= {setting.env for other in specs for setting in _chain_settings(other)}
+        clash = next((setting.env for setting in _chain_settings(spec) if setting.env in taken), None)
+        if clash:
+            raise TrackerError(f"{name}: its environment variable ${clash} is another setting's; pick another name")
+        specs.append(spec)
+    return tuple(specs)
+
+
+def _chain_entry(entry: dict[str, Any], name: str) -> ChainSpec:
+    missing = [key for key in _CHAIN_KEYS if key not in entry]
+    if missing:
+        raise TrackerError(f"{name}: missing {', '.join(missing)} (each chain needs {', '.join(_CHAIN_KEYS)})")
+    unknown = [key for key in entry if key not in _CHAIN_KEYS + _CHAIN_OPTIONAL]
+    if unknown:
+        raise TrackerError(f"{name}: unknown key {unknown[0]!r} (expected {', '.join(_CHAIN_KEYS + _CHAIN_OPTIONAL)})")
+    chain, chain_id, rpc_url = (entry[key] for key in _CHAIN_KEYS)
+    if not isinstance(chain, str) or not CHAIN_NAME.match(chain):
+        raise TrackerError(f"{name}: name {chain!r} must be a lower-case letter then up to 31 lower-case letters, "
+                           f"digits or '_'")
+    if chain in BUNDLED or chain in _RESERVED_SECTIONS:
+        what = "a bundled chain" if chain in BUNDLED else "a settings section"
+        raise TrackerError(f"{name}: name {chain!r} is {what}; pick another name (bundled chains: {', '.join(BUNDLED)})")
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id < 1:
+        raise TrackerError(f"{name}: chain_id must be a positive integer (the node's eth_chainId), got {chain_id!r}")
+    clash = next((spec.name for spec in BUNDLED.values() if spec.chain_id == chain_id), None)
+    if clash:
+        raise TrackerError(f"{name}: chain_id {chain_id} is the bundled chain {clash!r}; use 'tracker sync {clash}'")
+    if not isinstance(rpc_url, str) or not rpc_url.startswith(("http://", "https://")):
+        raise TrackerError(f"{name}: rpc_url must be an http(s) URL, got {rpc_url!r}")
+    confirmations = entry.get("confirmations", 12)
+    if isinstance(confirmations, bool) or not isinstance(confirmations, int) or confirmations < -1:
+        raise TrackerError(f"{name}: confirmations must be an integer >= 0, or -1 for the node's finalized block, "
+                           f"got {confirmations!r}")
+    title = entry.get("title", chain)
+    if not isinstance(title, str) or not title.strip():
+        raise TrackerError(f"{name}: title must be a non-empty string, got {title!r}")
+    return evm_chain(chain, title.strip(), chain.upper(), rpc_url, chain_id,
+                     confirmations=None if confirmations < 0 else confirmations, declared=True)
 
 
 _TOKEN_KEYS = ("symbol", "chain", "address", "decimals", "layout")

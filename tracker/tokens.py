@@ -93,6 +93,8 @@ class TokenLayout:
     events: tuple[EventSpec, ...]
     # True: issue/redeem also emit Transfer(0x0 -> owner) / Transfer(owner -> 0x0) in the same transaction
     supply_transfer_legs: bool
+    # True: the token declares no supply event; its zero-address Transfer legs are the issues and redeems
+    supply_from_legs: bool = False
 
     def event(self, kind: str) -> EventSpec:
         return next(event for event in self.events if event.kind == kind)
@@ -158,7 +160,25 @@ FIATTOKEN_LAYOUT = TokenLayout(
     ),
     supply_transfer_legs=True,
 )
-LAYOUTS = {layout.name: layout for layout in (USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT, FIATTOKEN_LAYOUT)}
+# A plain ERC-20 / BEP-20 token that declares no supply event of its own: BNB Chain's Binance-Peg USDT
+# (BEP20USDT) and USDC (BEP20TokenImplementation) emit only Transfer (and Approval, OwnershipTransferred);
+# mint and burn are Transfer(0x0 -> wallet) and Transfer(wallet -> 0x0). Supply is read from those legs:
+# each is an issue (the wallet credited) or a redeem (the wallet debited) and stays out of exchange flows.
+# Arbitrum's USDT0 is read this way too: its Mint/Burn/Redeem/DestroyedBlockedFunds differ between contract
+# versions, while every supply change goes through the ERC-20 _mint/_burn and their zero-address Transfer.
+ERC20_LAYOUT = TokenLayout(
+    name="erc20",
+    events=(
+        EventSpec("Transfer", "transfer", (
+            EventField("from", "address", True, FROM),
+            EventField("to", "address", True, TO),
+            EventField("value", "uint256", False, AMOUNT),
+        )),
+    ),
+    supply_transfer_legs=True,
+    supply_from_legs=True,
+)
+LAYOUTS = {layout.name: layout for layout in (USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT, FIATTOKEN_LAYOUT, ERC20_LAYOUT)}
 
 
 @dataclass(frozen=True)
@@ -180,13 +200,19 @@ TOKENS = (
     # USD Coin on Ethereum (Circle's FiatTokenProxy), created in block 6,082,465 (README, Protocol facts)
     TokenSpec("ethereum", "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48", "USDC", 6, FIATTOKEN_LAYOUT,
               deployment_block=6_082_465),
+    # Arbitrum One (README, Protocol facts: addresses and decimals from token lists, layouts from the
+    # verified contracts' ABIs; deployment blocks not verified, so a first full sync starts at block 0).
+    # USD₮0, formerly Arbitrum's bridged USDT, at the same address.
+    TokenSpec("arbitrum", "0xfd086bc7cd5c481dcc9c85ebe478a1c0b69fcbb9", "USDT", 6, ERC20_LAYOUT),
+    # Circle's native USDC on Arbitrum (FiatToken; not USDC.e, the bridged 0xff970a61…)
+    TokenSpec("arbitrum", "0xaf88d065e77c8cc2239327c5edb3a432268e5831", "USDC", 6, FIATTOKEN_LAYOUT),
+    # BNB Smart Chain: Binance-Peg tokens with 18 decimals, Transfer-only BEP-20 contracts
+    TokenSpec("bsc", "0x55d398326f99059ff775485246999027b3197955", "USDT", 18, ERC20_LAYOUT),
+    TokenSpec("bsc", "0x8ac76a51cc950d9822d68b83fe1ad97b32cd580d", "USDC", 18, ERC20_LAYOUT),
 )
-# What `sync <chain>`, `verify` and `<chain>.token` use when no --token is given: USDT on every chain.
+# What `sync <chain>`, `verify` and `<chain>.token` use when no --token is given: USDT on every bundled chain
+# (a chain declared in tracker.toml: `default_token`).
 DEFAULT_TOKENS = {spec.chain: spec for spec in TOKENS if spec.symbol == "USDT"}
-# A token the registry does not know (a test token, a fork) is read with its chain's USDT layout.
-CHAIN_LAYOUTS = {"ethereum": USDT_ETHEREUM_LAYOUT, "tron": USDT_TRON_LAYOUT}
-# A token the registry does not know is read with its chain's USDT layout, at 6 decimals.
-STORED_DECIMALS = 6
 # The most decimals a token may have: amounts are stored and summed as DECIMAL(38,18) (migration 022).
 MAX_DECIMALS = 18
 # A symbol as `--token` and `[[tokens]]` take it; no address (0x + 40 hex, a 34-character base58) looks like one.
@@ -215,16 +241,36 @@ def known_tokens(chain: str) -> list[TokenSpec]:
     return mine + bundled
 
 
+def default_token(chain: str) -> TokenSpec | None:
+    """The token a chain syncs without --token: its USDT, else the first token declared for it, else None."""
+    known = known_tokens(chain)
+    return next((spec for spec in known if (spec.symbol or "").upper() == "USDT"), known[0] if known else None)
+
+
+def _undeclared(chain: str, address: str) -> TrackerError:
+    return TrackerError(
+        f"{chain} token {address} is not in the registry or tracker.toml: declare it as [[tokens]] (symbol, chain, "
+        f"address, decimals, layout) — README, Adding a stablecoin"
+    )
+
+
 def token_spec(chain: str, address: str) -> TokenSpec:
-    """The definition of `address` on `chain` (stored spelling): declared, else bundled, else the chain's USDT layout."""
+    """The definition of `address` on `chain` (stored spelling): declared, else bundled; an unknown address is
+    refused (its decimals and events would be guesses)."""
     for spec in (*_declared, *TOKENS):
         if spec.chain == chain and spec.address == address:
             return spec
-    return TokenSpec(chain, address, None, STORED_DECIMALS, CHAIN_LAYOUTS[chain])
+    raise _undeclared(chain, address)
 
 
-def resolve_token(chain: str, text: str, normalize: Callable[[str, str], str], where: str = "--token") -> str:
-    """The stored address a user means: a symbol (any case) of a known token on `chain`, or an address."""
+def resolve_token(chain: str, text: str, normalize: Callable[[str, str], str], where: str = "--token",
+                  declared_only: bool = True) -> str:
+    """The stored address a user means: a symbol (any case) of a known token on `chain`, or an address that the
+    registry or tracker.toml declares. `declared_only=False` also takes any well-formed address (verify: it
+    compares the node with rows already stored, which a file synced by an older version may hold)."""
+    if not text.strip():
+        raise TrackerError(f"{where}: no token given and {chain} declares none: add a [[tokens]] entry with "
+                           f"chain = \"{chain}\" to tracker.toml (README, Adding a chain)")
     if SYMBOL.match(text.strip()):
         wanted = text.strip().upper()
         known = known_tokens(chain)
@@ -234,7 +280,10 @@ def resolve_token(chain: str, text: str, normalize: Callable[[str, str], str], w
         symbols = ", ".join(sorted(spec.symbol for spec in known if spec.symbol)) or "none"
         raise TrackerError(f"{where}: unknown token {text.strip()!r} on {chain} (known: {symbols}); give its address "
                            f"or declare it in tracker.toml as [[tokens]] (README, Adding a stablecoin)")
-    return normalize(text, where)
+    address = normalize(text, where)
+    if declared_only and not any(spec.address == address for spec in (*_declared, *TOKENS) if spec.chain == chain):
+        raise TrackerError(f"{where}: {_undeclared(chain, address)}")
+    return address
 
 
 def check_storable(spec: TokenSpec) -> None:

@@ -7,6 +7,7 @@ contracts/TestFiatToken.sol, and web3.py sends real transactions.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NODE_BIN = ROOT / "node_modules" / ".bin"
 CONTRACT = ROOT / "contracts" / "TestTether.sol"
 FIAT_CONTRACT = ROOT / "contracts" / "TestFiatToken.sol"
+BEP20_CONTRACT = ROOT / "contracts" / "TestBep20.sol"
 
 
 class ToolMissing(RuntimeError):
@@ -51,7 +53,8 @@ class Compiled:
 
 
 # TokenChain layouts -> the contract in contracts/ that emits that token's events
-LAYOUT_CONTRACTS = {"ethereum": "TestTetherEthereum", "tron": "TestTetherTron", "fiattoken": "TestFiatToken"}
+LAYOUT_CONTRACTS = {"ethereum": "TestTetherEthereum", "tron": "TestTetherTron", "fiattoken": "TestFiatToken",
+                    "bep20": "TestBep20"}
 
 
 def compile_token() -> dict[str, Compiled]:
@@ -60,7 +63,8 @@ def compile_token() -> dict[str, Compiled]:
     compiled = {}
     with tempfile.TemporaryDirectory() as out:
         subprocess.run(
-            [solcjs, "--optimize", "--bin", "--abi", "--base-path", str(ROOT), "-o", out, str(CONTRACT), str(FIAT_CONTRACT)],
+            [solcjs, "--optimize", "--bin", "--abi", "--base-path", str(ROOT), "-o", out, str(CONTRACT), str(FIAT_CONTRACT),
+             str(BEP20_CONTRACT)],
             check=True,
             capture_output=True,
             cwd=ROOT,
@@ -132,14 +136,64 @@ class Tx:
     rows: list[tuple[int, str | None, str | None, int]] = field(default_factory=list)  # (log_index, from, to, raw)
 
 
+# Layout of TokenChain -> (the chain the tests sync it on, the tracker's layout name)
+TRACKER_LAYOUTS = {"ethereum": ("ethereum", "usdt-ethereum"), "tron": ("tron", "usdt-tron"),
+                   "fiattoken": ("ethereum", "fiattoken"), "bep20": ("ethereum", "erc20")}
+
+
+class DeclaredTokens:
+    """The test tokens deployed so far in this test, declared the way a user declares a token: [[tokens]]
+    entries in a tracker.toml that $TRACKER_CONFIG names. The tracker refuses an address nobody declared,
+    and CLI subprocesses inherit the variable; in-process syncs read the same file (`settings.configure`).
+    `forget` (conftest, after every test) restores the variable and the tracker's declarations."""
+
+    def __init__(self) -> None:
+        self.entries: list[str] = []
+        self.folder: tempfile.TemporaryDirectory | None = None
+        self.previous: str | None = None
+
+    def add(self, entry: str) -> None:
+        from tracker import settings  # the tracker, as tests import it
+
+        if self.folder is None:
+            self.folder = tempfile.TemporaryDirectory(prefix="tracker-test-tokens-")
+            self.previous = os.environ.get("TRACKER_CONFIG")
+        self.entries.append(entry)
+        path = Path(self.folder.name) / "tracker.toml"
+        path.write_text("\n".join(self.entries))
+        os.environ["TRACKER_CONFIG"] = str(path)
+        settings.configure(None)
+
+    def symbol(self) -> str:
+        return f"TEST{len(self.entries) + 1}"
+
+    def forget(self) -> None:
+        from tracker import settings
+
+        if self.folder is None:
+            return
+        if self.previous is None:
+            os.environ.pop("TRACKER_CONFIG", None)
+        else:
+            os.environ["TRACKER_CONFIG"] = self.previous
+        self.folder.cleanup()
+        self.entries, self.folder, self.previous = [], None, None
+        settings.configure(None)
+
+
+DECLARED = DeclaredTokens()
+
+
 class TokenChain:
     """A TestTether contract on an anvil node, with helpers that record the expected rows.
 
     `layout` "ethereum" deploys mainnet USDT's event layout, "tron" USDT-TRC20's
-    (supply Transfer legs, the blacklisted wallet indexed).
+    (supply Transfer legs, the blacklisted wallet indexed). The deployed token is declared
+    (`DECLARED`, symbol TEST1, TEST2, …) unless `declare=False`.
     """
 
-    def __init__(self, anvil: Anvil, compiled: dict[str, Compiled], initial_supply: int, layout: str = "ethereum") -> None:
+    def __init__(self, anvil: Anvil, compiled: dict[str, Compiled], initial_supply: int, layout: str = "ethereum",
+                 declare: bool = True) -> None:
         self.anvil = anvil
         self.w3 = anvil.w3
         self.owner = self.w3.eth.accounts[0]
@@ -152,6 +206,20 @@ class TokenChain:
         self.layout = layout
         self.transfer_legs = layout == "tron"
         self.txs: list[Tx] = []
+        self.symbol = DECLARED.symbol()
+        if declare:
+            DECLARED.add(self.declaration(self.symbol))
+
+    def declaration(self, symbol: str, chain: str | None = None, layout: str | None = None) -> str:
+        """This token as a tracker.toml [[tokens]] entry (on the chain and with the tracker layout its contract
+        belongs to, unless named)."""
+        from tracker.ingest.tron.address import base58_from_hex20
+
+        home, own_layout = TRACKER_LAYOUTS[self.layout]
+        chain, layout = chain or home, layout or own_layout
+        address = base58_from_hex20(self.address[2:]) if chain == "tron" else self.address
+        return (f'[[tokens]]\nsymbol = "{symbol}"\nchain = "{chain}"\naddress = "{address}"\n'
+                f'decimals = 6\nlayout = "{layout}"\n')
 
     def _constructor_args(self, initial_supply: int) -> tuple:
         return (initial_supply,)
@@ -263,8 +331,8 @@ class FiatTokenChain(TokenChain):
     """A TestFiatToken (Circle's FiatToken events) on an anvil node: no initial supply; the deployer (`owner`)
     is owner and minter. mint/burn record their Mint/Burn and the zero-address Transfer leg that follows."""
 
-    def __init__(self, anvil: Anvil, compiled: dict[str, Compiled]) -> None:
-        super().__init__(anvil, compiled, 0, layout="fiattoken")
+    def __init__(self, anvil: Anvil, compiled: dict[str, Compiled], declare: bool = True) -> None:
+        super().__init__(anvil, compiled, 0, layout="fiattoken", declare=declare)
         self.transfer_legs = True
 
     def _constructor_args(self, initial_supply: int) -> tuple:
@@ -282,3 +350,33 @@ class FiatTokenChain(TokenChain):
     def blacklist(self, user: str, timestamp: int | None = None) -> int:
         """Freeze `user` (Blacklisted only: nothing moves); the block it happened in."""
         return self._send(self.contract.functions.blacklist(Web3.to_checksum_address(user)), timestamp)["blockNumber"]
+
+
+class Bep20Chain(TokenChain):
+    """A TestBep20 (a Transfer-only token, the tracker's "erc20" layout) on an anvil node: no initial supply;
+    issue/redeem are the owner's mint/burn, each one Transfer leg from/to the zero address, which the tracker
+    reads as the supply event (same log) and as a transfer kept out of flows."""
+
+    def __init__(self, anvil: Anvil, compiled: dict[str, Compiled], declare: bool = True) -> None:
+        super().__init__(anvil, compiled, 0, layout="bep20", declare=declare)
+        self.transfer_legs = True
+
+    def _constructor_args(self, initial_supply: int) -> tuple:
+        return ()
+
+    def issue(self, raw: int, timestamp: int | None = None) -> Tx:
+        owner = self.owner.lower()
+        return self._record(self._send(self.contract.functions.mint(raw), timestamp), "issue", [(ZERO, owner, raw)])
+
+    def redeem(self, raw: int, timestamp: int | None = None) -> Tx:
+        owner = self.owner.lower()
+        return self._record(self._send(self.contract.functions.burn(raw), timestamp), "redeem", [(owner, ZERO, raw)])
+
+    def expected_supply(self) -> set[tuple]:
+        """The supply event of a mint (burn) is its Transfer leg: same log, the wallet credited (debited)."""
+        rows = set()
+        for tx in self.txs:
+            if tx.kind in ("issue", "redeem"):
+                log_index, sender, receiver, raw = tx.rows[0]
+                rows.add((tx.block_number, tx.tx_hash, log_index, tx.kind, receiver if tx.kind == "issue" else sender, raw))
+        return rows

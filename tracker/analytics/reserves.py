@@ -202,6 +202,7 @@ def verify(db_path: Path, spec: ChainSpec, rpc_url: str, token: str, block: int 
         derived = {row[0]: int(row[2]) for row in store.connection.execute(DERIVED_BALANCES, params).fetchall()}
         supply = store.connection.execute(DERIVED_SUPPLY, params).fetchall()
     node = Node(JsonRpcClient(rpc_url, http))
+    node.check_chain_id(spec.name, spec.chain_id)  # another network's balances would read as differences
     addresses = [w for w, _ in wallets]
     try:
         reading = read_chain(node, spec, token, at, addresses)

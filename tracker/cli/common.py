@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+from typer.core import TyperGroup
 
+from tracker import chains as chains_module
 from tracker import settings
 from tracker.days import parse_day
 from tracker.errors import TrackerError
+
+if TYPE_CHECKING:
+    import click
 
 
 class _Lazy:
@@ -75,7 +81,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-sync_app = typer.Typer(help="Index token events from a node into the database.", no_args_is_help=True)
+class ChainCommands(TyperGroup):
+    """`tracker sync <chain>`: the bundled chains' commands are registered at import (`cli.sync`); a chain
+    declared in tracker.toml gets its command when the command line names it. Click resolves `sync`'s
+    subcommand after the top-level callback has read the config file, so its chains are known by then."""
+
+    build: Callable[[str], click.Command | None] = staticmethod(lambda name: None)  # set by `cli.sync`
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *(spec.name for spec in chains_module.declared())]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or ChainCommands.build(cmd_name)
+
+
+sync_app = typer.Typer(help="Index token events from a node into the database.", no_args_is_help=True,
+                       cls=ChainCommands)
 app.add_typer(sync_app, name="sync")
 labels_app = typer.Typer(help="Wallet labels: which addresses belong to which exchange.", no_args_is_help=True)
 app.add_typer(labels_app, name="labels")
@@ -134,6 +155,6 @@ TO_BLOCK = typer.Option(None, "--to-block", help="Last block (default: confirmed
 SINCE = typer.Option(None, help="First UTC day, YYYY-MM-DD (instead of --from-block).")
 UNTIL = typer.Option(None, help="Last UTC day, YYYY-MM-DD, inclusive (instead of --to-block).")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
-CHAIN_FILTER = typer.Option(None, help="ethereum or tron (default: both).")
+CHAIN_FILTER = typer.Option(None, help="A chain: ethereum, tron, arbitrum, bsc or one tracker.toml declares (default: all).")
 WITH_DISCOVERED = typer.Option(False, "--with-discovered", help="Count discovered labels (deposit addresses, hot wallets).")
 DATE = typer.Option(None, "--date", help="UTC day, YYYY-MM-DD (default: yesterday).")

@@ -56,7 +56,7 @@ def labels_update(ctx: typer.Context) -> None:
 @labels_app.command("list")
 def labels_list(
     ctx: typer.Context,
-    chain: Optional[str] = typer.Option(None, help="ethereum or tron."),
+    chain: Optional[str] = typer.Option(None, help="A chain: ethereum, tron, arbitrum, bsc or one tracker.toml declares."),
     entity: Optional[str] = typer.Option(None, help="Entity name, e.g. Binance (case-insensitive)."),
     discovered: bool = typer.Option(False, "--discovered", help="Discovered deposit addresses and hot wallets, with evidence."),
     conflicts: bool = typer.Option(False, "--conflicts", help="Claims left unsettled (curated vs discovered, two exchanges)."),
@@ -71,7 +71,7 @@ def labels_list(
 @labels_app.command("discover")
 def labels_discover(
     ctx: typer.Context,
-    chain: Optional[str] = typer.Option(None, help="ethereum or tron (default: both)."),
+    chain: Optional[str] = typer.Option(None, help="A chain: ethereum, tron, arbitrum, bsc or one tracker.toml declares (default: all)."),
     since: Optional[str] = typer.Option(None, help="Only transfers from this UTC day on (YYYY-MM-DD)."),
     min_sweeps: int = typer.Option(1, "--min-sweeps", help="Sweeps to the exchange an address needs."),
     min_deposits: int = typer.Option(3, "--min-deposits", help="Distinct deposit addresses sweeping to a hot wallet."),

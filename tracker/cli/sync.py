@@ -3,13 +3,15 @@
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+import typer.main
 
 from tracker import settings
 from tracker.chains import CHAINS, ChainSpec
 from tracker.cli.common import (
+    ChainCommands,
     FROM_BLOCK,
     QUIET,
     SINCE,
@@ -22,7 +24,12 @@ from tracker.cli.common import (
     optional_day,
     sync_app,
 )
-from tracker.tokens import DEFAULT_TOKENS, resolve_token
+from tracker import tokens
+from tracker.tokens import resolve_token
+
+
+if TYPE_CHECKING:
+    import click
 
 
 class _ProgressBar:
@@ -129,12 +136,14 @@ def _sync_command(spec: ChainSpec) -> Callable[..., None]:
     helps = _help_for(spec)
     Source = Enum(f"{spec.title}Source", {source.name: source.name for source in spec.sources}, type=str)  # type: ignore[misc]
     first = list(Source)[0]
+    default = tokens.default_token(spec.name)
+    default_token = default.address if default else ""
 
     def command(
         ctx: typer.Context,
         source: Source = typer.Option(first, help=helps["source"], hidden=len(spec.sources) == 1),  # type: ignore[valid-type]
         rpc: Optional[str] = typer.Option(None, help=helps["rpc"]),
-        token: str = typer.Option(DEFAULT_TOKENS[spec.name].address, help=spec.token_help),
+        token: str = typer.Option(default_token, help=spec.token_help),
         from_block: Optional[int] = FROM_BLOCK,
         to_block: Optional[int] = TO_BLOCK,
         since: Optional[str] = SINCE,
@@ -163,5 +172,18 @@ def _sync_command(spec: ChainSpec) -> Callable[..., None]:
     return command
 
 
-for _spec in CHAINS.values():
+for _spec in CHAINS.values():  # the bundled chains (the config file is read later, in the app's callback)
     sync_app.command(_spec.name)(_sync_command(_spec))
+
+
+def _declared_command(name: str) -> "click.Command | None":
+    """The `sync` command of a chain tracker.toml declares, built like a bundled chain's."""
+    spec = CHAINS.get(name)
+    if spec is None:
+        return None
+    single = typer.Typer()
+    single.command(spec.name)(_sync_command(spec))
+    return typer.main.get_command(single)
+
+
+ChainCommands.build = staticmethod(_declared_command)

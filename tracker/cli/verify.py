@@ -10,13 +10,13 @@ from tracker import settings
 from tracker.chains import chain_spec
 from tracker.cli.common import anchors, app, output
 from tracker.errors import TrackerError
-from tracker.tokens import DEFAULT_TOKENS, resolve_token
+from tracker.tokens import default_token, resolve_token
 
 
 @app.command("verify")
 def verify(
     ctx: typer.Context,
-    chain: str = typer.Argument(..., help="ethereum or tron."),
+    chain: str = typer.Argument(..., help="ethereum, tron, arbitrum, bsc, or a chain tracker.toml declares."),
     rpc: Optional[str] = typer.Option(None, help="JSON-RPC URL (default: the chain's rpc_url setting, e.g. $TRACKER_ETH_RPC)."),
     token: Optional[str] = typer.Option(None, help="Token contract or symbol (default: USDT on that chain)."),
     block: Optional[int] = typer.Option(None, help="Block to check (default: the last synced block)."),
@@ -24,8 +24,10 @@ def verify(
     """Compare balanceOf of every labeled exchange wallet and totalSupply() with what the index derives."""
     spec = chain_spec(chain)
     url = settings.rpc_url(spec, rpc)
-    default_token = DEFAULT_TOKENS[chain].address
-    address = resolve_token(chain, token or default_token, spec.normalize_token)
+    default = default_token(chain)
+    # Any well-formed address: verify reads rows already stored (perhaps by an older version) and the node.
+    address = resolve_token(chain, token or (default.address if default else ""), spec.normalize_token,
+                            declared_only=False)
     at, checks = anchors.verify(ctx.obj["db"], spec, url, address, block)
     print(output.render(anchors.checks_result(checks), "table"), end="")
     wrong = [c for c in checks if c.difference != 0]

@@ -247,6 +247,9 @@ def all_events(layout: TokenLayout) -> list[list[Any]]:
     return [[layout.topics]]
 
 
+ZERO_WORD = "0x" + "00" * 32  # the zero address as a topic
+
+
 def labeled_topic_filters(layout: TokenLayout, address_words: list[str],
                           max_subtopics: int = MAX_SUBTOPICS) -> list[list[Any]]:
     """Topic filters for scope "labeled": all supply events (and deprecation), and Transfers from or to a labeled wallet.
@@ -255,7 +258,10 @@ def labeled_topic_filters(layout: TokenLayout, address_words: list[str],
     chunked so no request names more than `max_subtopics` of them.
     """
     transfer = layout.event("transfer").topic0
-    filters: list[list[Any]] = [[layout.topics_but_transfer]]
+    if layout.supply_from_legs:  # its supply is the Transfers from and to the zero address
+        filters: list[list[Any]] = [[[transfer], [ZERO_WORD]], [[transfer], None, [ZERO_WORD]]]
+    else:
+        filters = [[layout.topics_but_transfer]]
     for first in range(0, len(address_words), max_subtopics):
         chunk = address_words[first : first + max_subtopics]
         filters.append([[transfer], chunk])
@@ -537,6 +543,7 @@ def sync_chain(
     rpc = JsonRpcClient(options.rpc_url, http)
     node = Node(rpc)
     head = node.head()  # the first call: an unreachable node fails here, before the database is touched
+    node.check_chain_id(spec.name, spec.chain_id)
     _check_token(node, spec, token)
     end = _end_block(node, options, head)
     summary = SyncSummary(chain=spec.name, token=options.token)

@@ -288,6 +288,10 @@ def supply_leg(from_hex40: pl.Expr, to_hex40: pl.Expr, tx_hash: pl.Expr, supply:
     """
     if not layout.supply_transfer_legs:
         return pl.lit(None, dtype=pl.String)
+    if layout.supply_from_legs:  # no supply event to pair with: every zero-address leg is the mint or burn
+        return (pl.when(from_hex40 == ZERO_HEX40).then(pl.lit("mint"))
+                .when(to_hex40 == ZERO_HEX40).then(pl.lit("burn"))
+                .otherwise(pl.lit(None, dtype=pl.String)))
     issued = supply.filter(pl.col("kind") == "issue")["tx_hash"].unique().implode()
     redeemed = supply.filter(pl.col("kind") == "redeem")["tx_hash"].unique().implode()
     return (
@@ -299,10 +303,24 @@ def supply_leg(from_hex40: pl.Expr, to_hex40: pl.Expr, tx_hash: pl.Expr, supply:
     )
 
 
+def _supply_from_legs(events: pl.DataFrame) -> pl.DataFrame:
+    """A Transfer-only token's issues and redeems: one per zero-address Transfer leg, keyed like the leg
+    (same block, transaction and log index; a row of supply_events, not of transfers)."""
+    legs = events.filter((pl.col("kind") == "transfer")
+                         & ((pl.col("from_hex40") == ZERO_HEX40) | (pl.col("to_hex40") == ZERO_HEX40)))
+    minted = pl.col("from_hex40") == ZERO_HEX40
+    return legs.with_columns(
+        kind=pl.when(minted).then(pl.lit("issue")).otherwise(pl.lit("redeem")),
+        wallet_hex40=pl.when(minted).then(pl.col("to_hex40")).otherwise(pl.col("from_hex40")),
+    )
+
+
 def split_events(events: pl.DataFrame, layout: TokenLayout, address: Callable[[pl.Expr], pl.Expr],
                  keys: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(transfers, supply_events) rows from decoded events with `kind`, `from_hex40`, `to_hex40`,
     `wallet_hex40` and `amount_raw`: one function for the JSON-RPC and TronGrid paths."""
+    if layout.supply_from_legs:
+        events = pl.concat([events, _supply_from_legs(events)], how="diagonal_relaxed")
     supply_events = events.filter(pl.col("kind").is_in(SUPPLY_KINDS)).select(
         *keys,
         kind="kind",

@@ -63,6 +63,18 @@ class Node:
     def head(self) -> int:
         return parse_quantity(self.rpc.call("eth_blockNumber"), "eth_blockNumber")
 
+    def chain_id(self) -> int:
+        return parse_quantity(self.rpc.call("eth_chainId"), "eth_chainId")
+
+    def check_chain_id(self, chain: str, expected: int | None) -> None:
+        """Refuse a node of another network (a wrong URL) before anything is read from it or written."""
+        if expected is None:
+            return
+        got = self.chain_id()
+        if got != expected:
+            raise TrackerError(f"the {chain} node answers chain id {got}, not {expected}: check {chain}.rpc_url "
+                               f"(or --rpc); nothing was written")
+
     def finalized(self) -> int:
         """Number of the block the node calls `finalized` (java-tron: the solidified block)."""
         result = self.rpc.call("eth_getBlockByNumber", ["finalized", False])
