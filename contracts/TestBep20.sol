@@ -9,13 +9,13 @@ pragma solidity ^0.8.20;
 ///  - mint(amount) by the owner credits the owner and emits Transfer(0x0 -> owner, amount);
 ///  - burn(amount) debits the caller and emits Transfer(caller -> 0x0, amount).
 ///
-/// The real tokens have 18 decimals; this one has 6 (the tracker's storage today). There is no initial
+/// The real tokens have 18 decimals; this one has what the deployer asks for (6 or 18). There is no initial
 /// supply, so every unit comes from a mint the test records. Operator functions (owner only) move balances
 /// between arbitrary wallets, as TestTether's do, so tests need not fund every wallet.
 contract TestBep20 {
     string public constant name = "Test BEP20 USD";
     string public constant symbol = "USDT";
-    uint8 public constant decimals = 6;
+    uint8 public immutable decimals;
 
     address public owner;
     uint256 public totalSupply;
@@ -28,8 +28,9 @@ contract TestBep20 {
         _;
     }
 
-    constructor() {
+    constructor(uint8 decimals_) {
         owner = msg.sender;
+        decimals = decimals_;
     }
 
     function mint(uint256 amount) external onlyOwner {

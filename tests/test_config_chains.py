@@ -37,10 +37,11 @@ def devnet() -> Iterator[Anvil]:
         node.stop()
 
 
-def devnet_config(url: str, token: str, chain_id: int = DEVNET_ID) -> str:
+def devnet_config(url: str, token: str, chain_id: int = DEVNET_ID, decimals: int = 6) -> str:
     return (f'[[chains]]\nname = "devnet"\nchain_id = {chain_id}\nrpc_url = "{url}"\nconfirmations = 0\n'
             f'title = "Dev Net"\n\n'
-            f'[[tokens]]\nsymbol = "DUSD"\nchain = "devnet"\naddress = "{token}"\ndecimals = 6\nlayout = "erc20"\n')
+            f'[[tokens]]\nsymbol = "DUSD"\nchain = "devnet"\naddress = "{token}"\ndecimals = {decimals}\n'
+            f'layout = "erc20"\n')
 
 
 def scenario(token: Bep20Chain) -> None:
@@ -218,3 +219,30 @@ def test_bundled_arbitrum_and_bnb_chain_tokens_resolve_by_symbol() -> None:
         assert (spec.symbol, spec.decimals, spec.layout.name) == (symbol, decimals, layout)
     # Symbols of one chain do not leak into another: Arbitrum's USDT is not BNB Chain's.
     assert resolve_token("bsc", "USDT", normalize_eth_address) != resolve_token("arbitrum", "USDT", normalize_eth_address)
+
+
+def test_an_18_decimal_token_on_a_declared_chain_is_exact_to_the_last_unit(tmp_path: Path, devnet: Anvil,
+                                                                            compiled) -> None:
+    """BNB Chain's USDT has 18 decimals: one unit past a whole token must survive sync, flows, supply and verify."""
+    token = Bep20Chain(devnet, compiled, declare=False, decimals=18)
+    owner = token.owner.lower()
+    token.issue(10**24 + 1, timestamp=DAY0 + 100)  # 1,000,000.000000000000000001 minted to the owner
+    token.transfer(owner, EXA, 5 * 10**17 + 1, timestamp=DAY0 + 200)  # 0.500000000000000001 into the exchange
+    token.redeem(3, timestamp=DAY0 + 300)  # 0.000000000000000003 burned
+    config, db, labels = tmp_path / "tracker.toml", tmp_path / "dev.duckdb", tmp_path / "labels.csv"
+    config.write_text(devnet_config(devnet.url, token.address, decimals=18))
+    labels.write_text(f"chain,address,entity\ndevnet,{EXA},ExA\n")
+    assert run_cli("--db", str(db), "--config", str(config), "labels", "import", str(labels)).returncode == 0
+    done = run_cli("--db", str(db), "--config", str(config), "sync", "devnet", "--from-block", "0", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert {(f, t, format(amount, "f")) for f, t, amount in rows(db, "SELECT from_address, to_address, amount FROM transfers")} == {
+        (ZERO, owner, "1000000.000000000000000001"), (owner, EXA, "0.500000000000000001"),
+        (owner, ZERO, "0.000000000000000003")}
+    flows = run_cli("--db", str(db), "export", "daily_flows", "--format", "json")
+    assert [(row["entity"], row["inflow"], row["reserve_end"], row["token"]) for row in json.loads(flows.stdout)] == [
+        ("ExA", "0.500000000000000001", "0.500000000000000001", "DUSD")]
+    supply = run_cli("--db", str(db), "export", "daily_supply", "--format", "json")
+    assert [(row["minted"], row["redeemed"], row["total_supply_end"]) for row in json.loads(supply.stdout)] == [
+        ("1000000.000000000000000001", "0.000000000000000003", "999999.999999999999999998")]
+    verified = run_cli("--db", str(db), "--config", str(config), "verify", "devnet")
+    assert verified.returncode == 0 and "all 2 figures match the node" in verified.stdout, verified.stdout + verified.stderr

@@ -219,7 +219,7 @@ class TokenChain:
         chain, layout = chain or home, layout or own_layout
         address = base58_from_hex20(self.address[2:]) if chain == "tron" else self.address
         return (f'[[tokens]]\nsymbol = "{symbol}"\nchain = "{chain}"\naddress = "{address}"\n'
-                f'decimals = 6\nlayout = "{layout}"\n')
+                f'decimals = {getattr(self, "decimals", 6)}\nlayout = "{layout}"\n')
 
     def _constructor_args(self, initial_supply: int) -> tuple:
         return (initial_supply,)
@@ -357,12 +357,13 @@ class Bep20Chain(TokenChain):
     issue/redeem are the owner's mint/burn, each one Transfer leg from/to the zero address, which the tracker
     reads as the supply event (same log) and as a transfer kept out of flows."""
 
-    def __init__(self, anvil: Anvil, compiled: dict[str, Compiled], declare: bool = True) -> None:
+    def __init__(self, anvil: Anvil, compiled: dict[str, Compiled], declare: bool = True, decimals: int = 6) -> None:
+        self.decimals = decimals  # BNB Chain's USDT and USDC have 18
         super().__init__(anvil, compiled, 0, layout="bep20", declare=declare)
         self.transfer_legs = True
 
     def _constructor_args(self, initial_supply: int) -> tuple:
-        return ()
+        return (self.decimals,)
 
     def issue(self, raw: int, timestamp: int | None = None) -> Tx:
         owner = self.owner.lower()
