@@ -106,20 +106,19 @@ def synced(request, tmp_path: Path, anvil: Anvil, compiled):
     return request.param, db, chain, spell
 
 
-def daily(db: Path, chain_name: str, token: str) -> list[tuple]:
+def daily(db: Path, chain_name: str, token: str, symbol: str) -> list[tuple]:
     done = run_cli("--db", str(db), "export", "daily_flows", "--chain", chain_name, "--format", "csv")
     assert done.returncode == 0, done.stderr
     table = list(csv.reader(io.StringIO(done.stdout)))
     assert table[0] == ["chain", "day", "entity", "inflow", "outflow", "netflow", "cross_in", "cross_out", "transfers",
                         "reserve_end", "token", "token_address"]  # last: the export's promised columns come first
-    # a test token no registry names: its symbol column shows the address
-    assert {(row[0], row[10], row[11]) for row in table[1:]} == {(chain_name, token, token)}
+    assert {(row[0], row[10], row[11]) for row in table[1:]} == {(chain_name, symbol, token)}
     return [tuple(row[1:8]) + (int(row[8]),) for row in table[1:]]
 
 
 def test_daily_flows_are_exact_on_both_chains(synced) -> None:
     chain_name, db, chain, spell = synced
-    assert daily(db, chain_name, spell(chain.address)) == EXPECTED_DAILY
+    assert daily(db, chain_name, spell(chain.address), chain.symbol) == EXPECTED_DAILY
     # The destroyed funds left ExB's reserve without a flow: 7 received on 03-04 is all it holds.
     done = run_cli("--db", str(db), "export", "daily_flows", "--chain", chain_name, "--since", "2026-03-04")
     assert list(csv.reader(io.StringIO(done.stdout)))[1][2::7] == ["ExB", "7.000000"]
@@ -143,7 +142,7 @@ def test_queries_run_by_name_and_unchanged_in_duckdb(synced, tmp_path: Path) -> 
     matrix = run_cli("--db", str(db), "query", "cross_exchange_matrix", "--format", "json")
     assert json.loads(matrix.stdout) == [
         {"chain": chain_name, "from_entity": "ExA", "to_entity": "ExB", "amount": "300.000000", "transfers": 1,
-         "token": spell(synced[2].address), "token_address": spell(synced[2].address)}
+         "token": synced[2].symbol, "token_address": spell(synced[2].address)}
     ]
     top = run_cli("--db", str(db), "query", "top_exchange_transfers", "-p", "top", "2", "-p", "since", "2026-03-02",
                   "--format", "json")
@@ -221,7 +220,7 @@ def test_scope_labeled_fetches_only_labeled_transfers_and_same_flows(
     # Two transfers touch no labeled wallet (user3 -> user3, user1 -> user2): they are not fetched.
     assert summary.transfers == (17 if is_tron else 15)
     assert summary.supply_events == 4  # every supply event: Issue, Redeem, both DestroyedBlackFunds
-    assert daily(db, chain_name, spell(chain.address)) == EXPECTED_DAILY
+    assert daily(db, chain_name, spell(chain.address), chain.symbol) == EXPECTED_DAILY
     assert rows(db, "SELECT count(*) FROM transfers WHERE from_address = ? AND to_address = ?", [spell(USER3), spell(USER3)]) == [(0,)]
     assert rows(db, "SELECT DISTINCT scope FROM sync_state") == [("labeled",)]
     mixed = run_cli("--db", str(db), "sync", chain_name, "--rpc", anvil.url, "--token", spell(chain.address),

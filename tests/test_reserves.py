@@ -91,10 +91,10 @@ def test_reserves_start_from_balances_held_before_the_synced_range(world) -> Non
     token = spell(chain.address)
     assert [r for r in table if r[2] not in BUNDLED_ENTITIES] == [
         ["chain", "day", "entity", "reserve_end", "wallets", "anchored_wallets", "token", "token_address"],
-        [chain_name, "2026-03-02", "ExA", "6100.000000", "1", "1", token, token],  # no symbol: the address
-        [chain_name, "2026-03-02", "ExB", "0.000000", "1", "1", token, token],
-        [chain_name, "2026-03-03", "ExA", "6150.000000", "1", "1", token, token],
-        [chain_name, "2026-03-03", "ExB", "50.000000", "1", "1", token, token],
+        [chain_name, "2026-03-02", "ExA", "6100.000000", "1", "1", chain.symbol, token],
+        [chain_name, "2026-03-02", "ExB", "0.000000", "1", "1", chain.symbol, token],
+        [chain_name, "2026-03-03", "ExA", "6150.000000", "1", "1", chain.symbol, token],
+        [chain_name, "2026-03-03", "ExB", "50.000000", "1", "1", chain.symbol, token],
     ]
     # The bundled exchanges' wallets are anchored too (empty on this chain): a reserve of zero, never a guess.
     assert {r[3] for r in table[1:] if r[2] in BUNDLED_ENTITIES} == {"0.000000"}
@@ -113,9 +113,9 @@ def test_daily_supply_is_exact(world) -> None:
     assert csv_rows(done.stdout) == [
         ["chain", "day", "minted", "redeemed", "destroyed", "net_issuance", "total_supply_end", "token", "token_address"],
         [chain_name, "2026-03-02", "2000000.000000", "0.000000", "950.000000", "1999050.000000", "11999050.000000",
-         spell(chain.address), spell(chain.address)],
+         chain.symbol, spell(chain.address)],
         [chain_name, "2026-03-03", "0.000000", "500000.000000", "0.000000", "-500000.000000", "11499050.000000",
-         spell(chain.address), spell(chain.address)],
+         chain.symbol, spell(chain.address)],
     ]
     assert Decimal(chain.total_supply()).scaleb(-6) == Decimal("11499050")
     destroyed = rows(db, "SELECT address, amount FROM supply_events WHERE kind = 'destroyed_black_funds' ORDER BY 1")
