@@ -278,14 +278,20 @@ def _declared_chains(entries: Any, where: str) -> tuple[ChainSpec, ...]:
     return tuple(specs)
 
 
-def _chain_entry(entry: dict[str, Any], name: str) -> ChainSpec:
-    missing = [key for key in _CHAIN_KEYS if key not in entry]
+def _entry_values(entry: dict[str, Any], name: str, what: str, required: tuple[str, ...],
+                  optional: tuple[str, ...]) -> list[Any]:
+    """The required keys' values of a [[chains]] / [[tokens]] entry; a missing or unknown key is one line."""
+    missing = [key for key in required if key not in entry]
     if missing:
-        raise TrackerError(f"{name}: missing {', '.join(missing)} (each chain needs {', '.join(_CHAIN_KEYS)})")
-    unknown = [key for key in entry if key not in _CHAIN_KEYS + _CHAIN_OPTIONAL]
+        raise TrackerError(f"{name}: missing {', '.join(missing)} (each {what} needs {', '.join(required)})")
+    unknown = [key for key in entry if key not in required + optional]
     if unknown:
-        raise TrackerError(f"{name}: unknown key {unknown[0]!r} (expected {', '.join(_CHAIN_KEYS + _CHAIN_OPTIONAL)})")
-    chain, chain_id, rpc_url = (entry[key] for key in _CHAIN_KEYS)
+        raise TrackerError(f"{name}: unknown key {unknown[0]!r} (expected {', '.join(required + optional)})")
+    return [entry[key] for key in required]
+
+
+def _chain_entry(entry: dict[str, Any], name: str) -> ChainSpec:
+    chain, chain_id, rpc_url = _entry_values(entry, name, "chain", _CHAIN_KEYS, _CHAIN_OPTIONAL)
     if not isinstance(chain, str) or not CHAIN_NAME.match(chain):
         raise TrackerError(f"{name}: name {chain!r} must be a lower-case letter then up to 31 lower-case letters, "
                            f"digits or '_'")
@@ -334,13 +340,7 @@ def _declared_tokens(entries: Any, where: str) -> tuple[TokenSpec, ...]:
 
 
 def _token_entry(entry: dict[str, Any], name: str) -> TokenSpec:
-    missing = [key for key in _TOKEN_KEYS if key not in entry]
-    if missing:
-        raise TrackerError(f"{name}: missing {', '.join(missing)} (each token needs {', '.join(_TOKEN_KEYS)})")
-    unknown = [key for key in entry if key not in _TOKEN_KEYS + _TOKEN_OPTIONAL]
-    if unknown:
-        raise TrackerError(f"{name}: unknown key {unknown[0]!r} (expected {', '.join(_TOKEN_KEYS + _TOKEN_OPTIONAL)})")
-    symbol, chain, address, decimals, layout = (entry[key] for key in _TOKEN_KEYS)
+    symbol, chain, address, decimals, layout = _entry_values(entry, name, "token", _TOKEN_KEYS, _TOKEN_OPTIONAL)
     if not isinstance(symbol, str) or not SYMBOL.match(symbol):
         raise TrackerError(f"{name}: symbol {symbol!r} must be a letter then up to 15 letters, digits, '.', '_' or '-'")
     if chain not in CHAINS:

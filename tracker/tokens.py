@@ -109,15 +109,19 @@ class TokenLayout:
         return [event.topic0 for event in self.events if event.kind != "transfer"]
 
 
+# ERC-20's Transfer(address indexed from, address indexed to, uint256 value): the same in every layout.
+TRANSFER = EventSpec("Transfer", "transfer", (
+    EventField("from", "address", True, FROM),
+    EventField("to", "address", True, TO),
+    EventField("value", "uint256", False, AMOUNT),
+))
+
+
 def _usdt_layout(name: str, blacklisted_indexed: bool, legs: bool) -> TokenLayout:
     return TokenLayout(
         name=name,
         events=(
-            EventSpec("Transfer", "transfer", (
-                EventField("from", "address", True, FROM),
-                EventField("to", "address", True, TO),
-                EventField("value", "uint256", False, AMOUNT),
-            )),
+            TRANSFER,
             EventSpec("Issue", "issue", (EventField("amount", "uint256", False, AMOUNT),)),
             EventSpec("Redeem", "redeem", (EventField("amount", "uint256", False, AMOUNT),)),
             EventSpec("DestroyedBlackFunds", "destroyed_black_funds", (
@@ -143,11 +147,7 @@ USDT_TRON_LAYOUT = _usdt_layout("usdt-tron", blacklisted_indexed=True, legs=True
 FIATTOKEN_LAYOUT = TokenLayout(
     name="fiattoken",
     events=(
-        EventSpec("Transfer", "transfer", (
-            EventField("from", "address", True, FROM),
-            EventField("to", "address", True, TO),
-            EventField("value", "uint256", False, AMOUNT),
-        )),
+        TRANSFER,
         EventSpec("Mint", "issue", (
             EventField("minter", "address", True, MINTER),
             EventField("to", "address", True, WALLET),
@@ -169,11 +169,7 @@ FIATTOKEN_LAYOUT = TokenLayout(
 ERC20_LAYOUT = TokenLayout(
     name="erc20",
     events=(
-        EventSpec("Transfer", "transfer", (
-            EventField("from", "address", True, FROM),
-            EventField("to", "address", True, TO),
-            EventField("value", "uint256", False, AMOUNT),
-        )),
+        TRANSFER,
     ),
     supply_transfer_legs=True,
     supply_from_legs=True,
