@@ -42,6 +42,8 @@ class Report:
     regime: dict[str, Any] = field(default_factory=dict)
     # title -> sentences said under the section's table (or instead of it, when it has no rows)
     section_notes: dict[str, list[str]] = field(default_factory=dict)
+    # the stablecoins of the day's rows (symbols); the title names the one, or says "Stablecoin"
+    tokens: list[str] = field(default_factory=list)
 
 
 def table(columns: list[str], rows: list[tuple[Any, ...]]) -> Result:
@@ -89,7 +91,8 @@ def build_report(db_path: Path, day: date) -> Report:
                 for underlying in underlyings}
     report.sections["data status"] = found["status"]
     _notes(report, found["status"])
-    several = _several_tokens(found["supply"], found["flows"], found["cross"])
+    report.tokens = _tokens(found["supply"], found["flows"], found["cross"])
+    several = len(report.tokens) > 1
     _supply(report, found["supply"], several)
     _flows(report, found["flows"], several)
     _reserves(report, reserves)
@@ -156,15 +159,15 @@ def _notes(report: Report, status: Result) -> None:
         report.notes.append(f"market data missing for {report.day}: {', '.join(missing)}")
 
 
-def _several_tokens(*results: Result) -> bool:
-    """Does the day hold more than one stablecoin? Then the report names the token on each line and adds the
-    stablecoins' total; with one (USDT alone) its tables read as they always did."""
+def _tokens(*results: Result) -> list[str]:
+    """The stablecoins in the day's rows. With more than one, the report names the token on each line and adds
+    the stablecoins' total; with one (USDT alone) its tables read as they always did."""
     symbols: set[str] = set()
     for result in results:
         if "token" in result.columns:
             index = result.columns.index("token")
             symbols |= {row[index] for row in result.rows}
-    return len(symbols) > 1
+    return sorted(symbols)
 
 
 def _token_columns(result: Result, several: bool) -> Result:
@@ -550,12 +553,13 @@ def _table_section(result: Result) -> list[str]:
     return lines
 
 
-def report_title(day: date) -> str:
-    return f"USDT flows and risk report — {day} (UTC)"
+def report_title(report: Report) -> str:
+    coin = report.tokens[0] if len(report.tokens) == 1 else "USDT" if not report.tokens else "Stablecoin"
+    return f"{coin} flows and risk report — {report.day} (UTC)"
 
 
 def render_report(report: Report, file_format: str) -> str:
-    title = report_title(report.day)
+    title = report_title(report)
     if file_format == "json":
         document = {
             "date": report.day.isoformat(),

@@ -100,7 +100,7 @@ def write_report(out: str, text: str) -> None:
 # --- the page -------------------------------------------------------------------------------------------------
 
 def render_html(report: Report, history: History) -> str:
-    title = report_title(report.day)
+    title = report_title(report)
     shown = {name for _, _, names in PANELS for name in names}
     panels = [_banner(report), _netflow_chart(report, history)]
     for ident, heading, names in PANELS:
