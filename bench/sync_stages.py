@@ -3,7 +3,8 @@
     .venv/bin/python bench/sync_stages.py [--chain ethereum|tron] [--logs 137030] [--chunk-size 5]
 
 Emits Transfer logs on a fresh anvil chain (as bench/sync_bench.py does), then:
-  - times the imports of the sync path in a fresh interpreter (`import tracker.cli`, ten runs, median);
+  - times the imports of the sync path in a fresh interpreter (`tracker.cli` and the ingest modules a
+    sync loads, ten runs, median);
   - runs the real `tracker sync` command in this process with timers wrapped around the pipeline's
     functions (nothing else changes), and prints each stage's wall seconds and µs per log, with the
     thread it runs on. Stages on different threads overlap: the slowest thread bounds the wall time.
@@ -114,7 +115,7 @@ def timed_transaction(connection):
 def import_seconds() -> float:
     runs = []
     for _ in range(10):
-        done = subprocess.run([sys.executable, "-c", "import time; t = time.perf_counter(); import tracker.cli; "
+        done = subprocess.run([sys.executable, "-c", "import time; t = time.perf_counter(); import tracker.cli, tracker.ingest.sources; "
                                "print(time.perf_counter() - t)"], capture_output=True, text=True, cwd=ROOT, check=True)
         runs.append(float(done.stdout))
     return statistics.median(runs)
@@ -134,7 +135,6 @@ def main() -> None:
         emit(token, options.logs, options.per_tx)
         imports = import_seconds()
         started = time.perf_counter()
-        import tracker.cli  # noqa: F401 (already imported by the chain support; counted above in a fresh process)
         instrument()
         from tracker.cli import main as tracker_main
 
