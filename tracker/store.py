@@ -356,8 +356,8 @@ class Store:
         )
         done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
         pending = [(version, name, sql) for version, name, sql in migrations() if version not in done]
-        # Every pending migration in one transaction: a new file is created whole or not at all, and one commit
-        # instead of one per migration halves the cost of creating it.
+        # Every pending migration in one transaction: a new file is created whole or not at all, with one commit
+        # instead of one per migration (most of what creating a file cost).
         with transaction(con):
             for version, name, sql in pending:
                 if _COMMENT.sub("", sql).strip():  # a migration whose views moved out may hold only comments
