@@ -11,7 +11,9 @@ transaction a block), then measures, on the same node and block range:
   - the node's own eth_getLogs serving rate (raw HTTP, nothing decoded),
   - `tracker sync ethereum` end to end into a fresh DuckDB file (logs/s, peak RSS),
   - web3.py's `contract.events.Transfer().process_log` over the same logs (decode only),
-  - cryo's `collect('erc20_transfers')` if a Python with PyPI `cryo` is given or importable.
+  - cryo's `collect('erc20_transfers')` if a Python with PyPI `cryo` is given or importable: the rate inside
+    collect() (what cryo itself spends) and the rate of its whole process (start-up and imports too, as the
+    tracker's end-to-end figure is measured).
 Prints one line per figure; paste them into BENCHMARKS.md.
 """
 
@@ -85,21 +87,30 @@ def web3_process_log(token: TokenChain, head: int, chunk: int) -> tuple[float, i
 
 
 CRYO_SCRIPT = """
-import sys, time, cryo
+import os, sys, tempfile, time, cryo
 url, address, head = sys.argv[1], sys.argv[2], int(sys.argv[3])
 started = time.perf_counter()
 frame = cryo.collect("erc20_transfers", blocks=[f"0:{head + 1}"], rpc=url, contract=[address], output_format="polars")
-print(time.perf_counter() - started, len(frame))
+seconds = time.perf_counter() - started
+started = time.perf_counter()
+with tempfile.TemporaryDirectory() as folder:  # the same rows as cryo's own Parquet output, ZSTD
+    path = os.path.join(folder, "erc20_transfers.parquet")
+    frame.write_parquet(path, compression="zstd")
+    print(seconds, len(frame), os.path.getsize(path), time.perf_counter() - started)
 """
 
 
-def cryo_collect(python: str, url: str, address: str, head: int) -> tuple[float, int] | str:
+def cryo_collect(python: str, url: str, address: str, head: int) -> tuple[float, float, int, int] | str:
+    """Seconds inside collect(), seconds of the whole process (start-up and imports too, not the Parquet
+    file written after), rows, and the bytes of those rows as Parquet (ZSTD)."""
+    started = time.perf_counter()
     done = subprocess.run([python, "-c", CRYO_SCRIPT, url, address, str(head)], capture_output=True, text=True)
+    whole = time.perf_counter() - started
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["failed"])[-1]
         return f"cryo unavailable ({last[:120]})"
-    seconds, rows = done.stdout.split()
-    return float(seconds), int(rows)
+    seconds, rows, parquet_bytes, parquet_seconds = done.stdout.split()
+    return float(seconds), whole - float(parquet_seconds), int(rows), int(parquet_bytes)
 
 
 def main() -> None:
@@ -148,10 +159,15 @@ def main() -> None:
         if isinstance(cryo, str):
             print(cryo)
         else:
-            cryo_seconds, cryo_rows = cryo
+            cryo_seconds, cryo_whole, cryo_rows, parquet_bytes = cryo
             cryo_rate = cryo_rows / cryo_seconds
             print(f"cryo collect into memory:     {cryo_rate:>10,.0f} logs/s  ({cryo_rows:,} rows) -> "
                   f"tracker / cryo = {ours / cryo_rate:.2f}")
+            whole_rate = cryo_rows / cryo_whole
+            print(f"cryo whole process:           {whole_rate:>10,.0f} logs/s  ({cryo_whole:.2f}s wall incl. start-up "
+                  f"and imports) -> tracker / cryo = {ours / whole_rate:.2f}")
+            print(f"disk: tracker {size / options.logs:.1f} B/transfer (whole DuckDB file), cryo's rows as Parquet "
+                  f"(ZSTD) {parquet_bytes / cryo_rows:.1f} B/transfer -> {size / parquet_bytes:.1f}x")
         print(f"bench process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     finally:
         anvil.stop()

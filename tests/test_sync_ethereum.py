@@ -222,6 +222,58 @@ def test_block_range_limit_is_learned(tmp_path: Path, token: TokenChain, httpser
     assert stored_transfers(db) == token.expected_transfers()
 
 
+def test_requests_in_flight_are_written_in_block_order(tmp_path: Path, token: TokenChain) -> None:
+    """Two eth_getLogs run at once: the earlier range is answered after the later one, and a range past
+    block 20 is refused once; the rows and ranges written are those of a plain sync."""
+    import threading
+    import time
+
+    from pytest_httpserver import HTTPServer
+
+    scenario(token)
+    token.mine(30)
+    asked: list[int] = []  # fromBlock of each eth_getLogs, in the order they arrived
+    passed: list[int] = []  # the same, in the order they were let through to the node
+    refused: list[int] = []
+    lock = threading.Lock()
+
+    def intercept(body):
+        if not (isinstance(body, dict) and body.get("method") == "eth_getLogs"):
+            return None
+        low = int(body["params"][0]["fromBlock"], 16)
+        with lock:
+            turn = len(asked)
+            asked.append(low)
+            refuse = low >= 20 and not refused
+            if refuse:
+                refused.append(low)
+        if refuse:
+            error = {"code": -32005, "message": "query timeout exceeded"}
+            return Response(json.dumps({"jsonrpc": "2.0", "id": body["id"], "error": error}),
+                            content_type="application/json")
+        if turn == 1:
+            time.sleep(0.5)  # the first of the first pair in flight is answered last
+        with lock:
+            passed.append(low)
+        return None
+
+    server = HTTPServer(threaded=True)
+    server.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, intercept))
+    server.start()
+    try:
+        db = tmp_path / "inflight.duckdb"
+        summary = sync_chain(db, ETHEREUM, options(token, url=server.url_for("/"), chunk_size=2))
+    finally:
+        server.stop()
+    clean = tmp_path / "clean.duckdb"
+    sync_chain(clean, ETHEREUM, options(token))
+    assert all_contents(db) == all_contents(clean)
+    assert stored_transfers(db) == token.expected_transfers()
+    assert rows(db, "SELECT from_block, to_block FROM sync_ranges") == [(0, token.head())]
+    assert asked[0] == 0 and passed.index(asked[2]) < passed.index(asked[1])  # overlapped, answered out of order
+    assert summary.refusals == len(refused) == 1
+
+
 def test_retries_429_then_502_then_success(tmp_path: Path, token: TokenChain, httpserver, monkeypatch) -> None:
     scenario(token)
     waits: list[float] = []

@@ -49,9 +49,11 @@ class EventSpec:
 
     @cached_property
     def topic0(self) -> str:
-        from eth_utils import keccak  # only the log decoder needs the hash
+        # eth_hash is the Keccak eth_utils itself calls (a web3 dependency); importing it alone keeps
+        # eth_utils' ABI and pydantic modules out of `tracker sync`'s start-up.
+        from eth_hash.auto import keccak
 
-        return "0x" + keccak(text=self.signature).hex()
+        return "0x" + keccak(self.signature.encode()).hex()
 
     @property
     def topic_count(self) -> int:

@@ -9,10 +9,13 @@ so the node, the decoder and the database work at the same time.
 from __future__ import annotations
 
 import fcntl
+import functools
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -294,35 +297,70 @@ def _refusal_text(error: Exception) -> str | None:
     return None
 
 
+# eth_getLogs requests in flight over adjacent ranges: the node answers one while the previous answer
+# crosses the wire and is parsed (cryo does the same). Answers are still taken in block order.
+REQUESTS_IN_FLIGHT = 2
+
+
+def _in_background(work: Callable[[], Any]) -> Future:
+    """Run `work` on a daemon thread (an abandoned request never holds up the process's exit)."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # handed to whoever takes the answer
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="tracker-request", daemon=True).start()
+    return future
+
+
 def fetch_raw_steps(
     rpc: JsonRpcClient, spec: ChainSpec, token: TokenSpec, start: int, end: int, chunk_size: int,
     summary: SyncSummary, stop: threading.Event, topic_filters: list[list[Any]],
 ) -> Iterator[RawStep]:
-    """Answered eth_getLogs requests covering [start, end] in order, each sized by `ranges`."""
+    """Answered eth_getLogs requests covering [start, end] in order, each sized by `ranges`.
+
+    Up to REQUESTS_IN_FLIGHT requests for adjacent ranges run at once, but only once the node has answered
+    since its last refusal: a provider's limit is learned from one request, not from several refused at
+    once. A refusal drops the requests behind it (their ranges are asked again, sized anew).
+    """
     plan = ranges.first_plan(chunk_size)
-    cursor = start
+    cursor = start  # first block not yet answered
+    asked = start  # first block not yet asked for
+    in_flight: deque[tuple[LogFilter, Future]] = deque()
+    accepted = False  # has the node answered since its last refusal?
     single_block_refusals = 0
     while cursor <= end and not stop.is_set():
-        high = min(end, cursor + plan.size - 1)
-        log_filter = LogFilter(spec.name, spec.log_address(token.address), cursor, high, token.layout)
-        summary.requests += len(topic_filters)  # one eth_getLogs per topic filter
+        while asked <= end and len(in_flight) < (REQUESTS_IN_FLIGHT if accepted else 1):
+            high = min(end, asked + plan.size - 1)
+            log_filter = LogFilter(spec.name, spec.log_address(token.address), asked, high, token.layout)
+            summary.requests += len(topic_filters)  # one eth_getLogs per topic filter
+            in_flight.append((log_filter, _in_background(functools.partial(_get_logs, rpc, log_filter, topic_filters))))
+            asked = high + 1
+        log_filter, answer = in_flight.popleft()
         try:
-            raw_logs = _get_logs(rpc, log_filter, topic_filters)
+            raw_logs = answer.result()
         except (RpcTimeout, RpcError, HttpStatusError) as error:
             refusal = _refusal_text(error)
             if refusal is None:
                 raise
+            in_flight.clear()  # their ranges start after this one: asked again once it is answered
+            asked, accepted = cursor, False
             summary.refusals += 1
-            if high == cursor and single_block_refusals < SINGLE_BLOCK_RETRIES:
+            blocks = log_filter.to_block - cursor + 1
+            if blocks == 1 and single_block_refusals < SINGLE_BLOCK_RETRIES:
                 # One block cannot be split: a flaky node's timeout or refusal may pass on a later try.
                 single_block_refusals += 1
                 http_module.sleep(min(2.0**single_block_refusals, 30.0))
                 continue
-            plan = ranges.after_refusal(plan, high - cursor + 1, refusal)
+            plan = ranges.after_refusal(plan, blocks, refusal)
             continue
         single_block_refusals = 0
-        plan = ranges.after_success(plan, high - cursor + 1, raw_logs.height)
-        cursor = high + 1
+        plan = ranges.after_success(plan, log_filter.to_block - cursor + 1, raw_logs.height)
+        accepted = True
+        cursor = log_filter.to_block + 1
         yield RawStep(log_filter, raw_logs)
 
 
@@ -390,12 +428,14 @@ def run_pipeline(
     source: Callable[[threading.Event], Iterator[Any]],
     transform: Callable[[Any], Batch],
     sink: Callable[[Batch], None],
+    idle: Callable[[], None] | None = None,
 ) -> None:
     """source → transform → sink, each in its own thread (sink in the caller's), in order.
 
     The node serves step k+1 while step k is decoded and step k-1 written. The
     first error anywhere stops all three and is re-raised here; every step
-    written before it stays committed.
+    written before it stays committed. `idle` is called whenever the sink is
+    about to wait for its next batch.
     """
     stop = threading.Event()
     raw_steps: queue.Queue = queue.Queue(maxsize=2)
@@ -432,7 +472,12 @@ def run_pipeline(
         thread.start()
     try:
         while True:
-            item = batches.get()
+            try:
+                item = batches.get_nowait()
+            except queue.Empty:
+                if idle is not None:
+                    idle()
+                item = batches.get()
             if item is _DONE:
                 break
             if isinstance(item, BaseException):
@@ -487,6 +532,41 @@ def _sync_lock(db_path: Path, chain: str) -> IO[bytes]:
     return handle
 
 
+# The longest a sync keeps the file open across steps that arrive back to back (see _StepWriter).
+WRITER_HOLD = 1.0
+
+
+class _StepWriter:
+    """Writes steps, each in its own transaction, holding the file open only while steps keep coming.
+
+    Other processes can open the file only while no writer holds it. The file is released whenever the
+    writer would wait for the node (no step ready) and at least every WRITER_HOLD seconds, so readers get
+    in between steps as before; steps that are already waiting skip a close (a checkpoint) and an open each.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        self.store: Store | None = None
+        self.opened = 0.0
+
+    def write(self, batch: Batch) -> None:
+        if self.store is None:
+            self.store = Store.open(self.db_path, wait=WRITER_WAIT)
+            self.opened = time.monotonic()
+        try:
+            self.store.write_batch(batch)
+        except BaseException:
+            self.release()
+            raise
+        if time.monotonic() - self.opened >= WRITER_HOLD:
+            self.release()
+
+    def release(self) -> None:
+        if self.store is not None:
+            store, self.store = self.store, None
+            store.close()
+
+
 def run_sync(
     db_path: Path, summary: SyncSummary, plan: SyncPlan, on_progress: ProgressCallback | None
 ) -> SyncSummary:
@@ -500,19 +580,21 @@ def run_sync(
         if start <= end:
             summary.from_block, summary.to_block = start, end
             done = 0
+            writer = _StepWriter(db_path)
 
             def write(batch: Batch) -> None:
-                # The file is opened per step, so other processes can read between steps (see store.py).
                 nonlocal done
-                with Store.open(db_path, wait=WRITER_WAIT) as store:
-                    store.write_batch(batch)
+                writer.write(batch)
                 done += batch.to_block - batch.from_block + 1
                 summary.transfers += batch.transfers.num_rows
                 summary.supply_events += batch.supply_events.num_rows
                 if on_progress:
                     on_progress(Progress(done, end - start + 1, summary.logs))
 
-            run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write)
+            try:
+                run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write, idle=writer.release)
+            finally:
+                writer.release()
         with Store.open(db_path, read_only=True, wait=WRITER_WAIT) as store:
             covered = store.sync_ranges(summary.chain, summary.token)
         summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
