@@ -45,12 +45,16 @@ def _first_since(db_path: Path, chain: str, token: str, day: date) -> date | Non
     return day - timedelta(days=max(int(settings.get("run.first_sync_days")) - 1, 0))
 
 
+def _chain_token(spec: ChainSpec) -> str:
+    """`<chain>.token` as stored: the token a chain's sync takes when none is named."""
+    return resolve_token(spec.name, str(settings.get(f"{spec.name}.token")), spec.normalize_token, f"{spec.name}.token")
+
+
 def run_tokens(spec: ChainSpec) -> list[str]:
     """The tokens `tracker run` syncs on a chain (stored addresses): `<chain>.token` first, then every token
     tracker.toml declares there, then the run.tokens symbols the chain knows (a symbol it does not know is skipped:
     run.tokens = USDC covers Ethereum without failing Tron)."""
-    found = [resolve_token(spec.name, str(settings.get(f"{spec.name}.token")), spec.normalize_token,
-                           f"{spec.name}.token")]
+    found = [_chain_token(spec)]
     found += [declared.address for declared in tokens.declared() if declared.chain == spec.name]
     known = {(known.symbol or "").upper(): known.address for known in tokens.known_tokens(spec.name)}
     found += [known[symbol.upper()] for symbol in settings.csv_list("run.tokens") if symbol.upper() in known]
@@ -60,8 +64,7 @@ def run_tokens(spec: ChainSpec) -> list[str]:
 def run_options(db_path: Path, spec: ChainSpec, day: date, token: str | None = None) -> SyncOptions:
     """What `tracker run` syncs on a chain, from its settings (`<chain>.token`, `.source`, `.scope`, …): `token`,
     else `<chain>.token`."""
-    token = token or resolve_token(spec.name, str(settings.get(f"{spec.name}.token")), spec.normalize_token,
-                                   f"{spec.name}.token")
+    token = token or _chain_token(spec)
     sources = tuple(source.name for source in spec.sources)
     source = spec.source(_choice(f"{spec.name}.source", sources) if len(sources) > 1 else sources[0])
     confirmations = int(settings.get(f"{spec.name}.confirmations"))
@@ -85,7 +88,7 @@ def sync_chains(db_path: Path, day: date) -> list[SyncSummary]:
 def _sync_label(summary: SyncSummary) -> str:
     """A chain's `<chain>.token` is named by the chain alone (as before other tokens were synced), others by symbol."""
     spec = chain_spec(summary.chain)
-    if summary.token == run_tokens(spec)[0]:
+    if summary.token == _chain_token(spec):
         return summary.chain
     return f"{summary.chain} {tokens.token_spec(summary.chain, summary.token).symbol or summary.token}"
 

@@ -240,10 +240,10 @@ def fit_amount_type(connection: duckdb.DuckDBPyConnection) -> None:
     take the new scale at once."""
     scale = connection.execute("SELECT greatest(6, coalesce(max(decimals), 6)) FROM tokens").fetchall()[0][0]
     wanted = f"DECIMAL(38,{scale})"
-    exists = connection.execute(_AMOUNT_TYPE).fetchall()
-    if exists and connection.execute("SELECT typeof(CAST(NULL AS amount))").fetchall()[0][0] == wanted:
+    current = _amount_type(connection)
+    if current == wanted:
         return
-    if exists:
+    if current:
         # Finer places leave fewer whole digits: every stored amount must still fit (a node's 10^20-token lie).
         for chain, token, decimals in connection.execute(
                 "SELECT chain, token, decimals FROM tokens WHERE decimals < ?", [scale]).fetchall():
@@ -258,9 +258,17 @@ def fit_amount_type(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute(f"ALTER TABLE {table} ALTER {column} TYPE {wanted}")
 
 
+def _amount_type(connection: duckdb.DuckDBPyConnection) -> str | None:
+    """The `amount` type as DuckDB spells it (`DECIMAL(38,6)`), None before it exists. duckdb_types() gives only
+    "DECIMAL" for a user type, so the type of a cast is read."""
+    if not connection.execute(_AMOUNT_TYPE).fetchall():
+        return None
+    return connection.execute("SELECT typeof(CAST(NULL AS amount))").fetchall()[0][0]
+
+
 def amount_scale(connection: duckdb.DuckDBPyConnection) -> int:
     """The places of the `amount` type: 6, or the most decimals a synced token has."""
-    return int(connection.execute("SELECT typeof(CAST(NULL AS amount))").fetchall()[0][0].split(",")[1].rstrip(")"))
+    return int(str(_amount_type(connection)).split(",")[1].rstrip(")"))
 
 
 def check_fits(chain: str, token: str, decimals: int, scale: int, largest: Any) -> None:
