@@ -8,7 +8,7 @@ CREATE OR REPLACE TEMP TABLE discovery_sweepers AS
 WITH window_legs AS (
     -- each token at its own decimals (tokens.unit), so the sums below add like with like
     SELECT t.from_id, t.to_id, t.block_time, token_amount(t.amount_raw, k.unit) AS amount
-    FROM transfer_logs t JOIN tokens k ON k.chain = t.chain AND k.token = t.token
+    FROM transfer_logs t JOIN token_units k ON k.chain = t.chain AND k.token = t.token
     WHERE t.chain = $chain AND t.supply_leg IS NULL AND t.from_id <> t.to_id
       AND ($since IS NULL OR t.block_time >= CAST($since AS DATE))
 ),

@@ -18,7 +18,7 @@ SELECT
     from_label.method AS from_method,  -- how each side's label was made (bundled, imported, discovered:…)
     to_label.method AS to_method
 FROM transfer_logs t
-JOIN tokens k ON k.chain = t.chain AND k.token = t.token  -- each token at its own decimals
+JOIN token_units k ON k.chain = t.chain AND k.token = t.token  -- each token at its own decimals
 LEFT JOIN exchange_label_ids from_label
     ON from_label.chain = t.chain AND from_label.address_id = t.from_id
     AND (from_label.valid_from IS NULL OR t.block_time >= from_label.valid_from)

@@ -8,7 +8,7 @@ WITH labeled AS (
 )
 SELECT t.chain, t.token, t.block_time, t.from_id, t.to_id, token_amount(t.amount_raw, k.unit) AS amount, f.entity AS from_entity, r.entity AS to_entity
 FROM transfer_logs t
-JOIN tokens k ON k.chain = t.chain AND k.token = t.token  -- amounts at each token's decimals: tokens add up
+JOIN token_units k ON k.chain = t.chain AND k.token = t.token  -- amounts at each token's decimals: tokens add up
 LEFT JOIN labeled f ON f.chain = t.chain AND f.address_id = t.from_id
     AND (f.valid_from IS NULL OR t.block_time >= f.valid_from) AND (f.valid_to IS NULL OR t.block_time < f.valid_to)
 LEFT JOIN labeled r ON r.chain = t.chain AND r.address_id = t.to_id
