@@ -126,3 +126,83 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past: no wait
+
+
+class RawServer:
+    """A loopback HTTP/1.1 server that writes bytes as given, one script per connection: what a dropped
+    socket or a stalled body looks like on the wire (pytest-httpserver always sends whole responses)."""
+
+    def __init__(self, scripts: list[list[bytes | float]]) -> None:
+        import socket
+        import threading
+
+        self.scripts = scripts
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        for script in self.scripts:
+            connection, _ = self.listener.accept()
+            self.connections += 1
+            with connection:
+                connection.recv(65536)  # the request (small, one read)
+                for part in script:
+                    if isinstance(part, float):
+                        time.sleep(part)
+                    else:
+                        connection.sendall(part)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _head(length: int, extra: str = "") -> bytes:
+    return (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n{extra}"
+            "Connection: close\r\n\r\n").encode()
+
+
+def test_socket_dropped_mid_body_is_retried_then_reported(waits) -> None:
+    whole = json.dumps({"jsonrpc": "2.0", "id": 1, "result": "0x" + "ab" * 4000}).encode()
+    cut = [_head(len(whole)), whole[:3000]]  # the server closes the socket 3,000 bytes into the body
+    server = RawServer([cut, [_head(len(whole)), whole]])
+    try:
+        assert JsonRpcClient(server.url).call("eth_blockNumber") == "0x" + "ab" * 4000
+        assert server.connections == 2 and waits == [0.5]
+    finally:
+        server.close()
+    waits.clear()
+    server = RawServer([cut, cut])
+    try:
+        client = JsonRpcClient(server.url, HttpClient(RetryPolicy(attempts=2)))
+        with pytest.raises(TrackerError) as caught:
+            client.call("eth_blockNumber")
+        message = str(caught.value)
+        assert message.startswith(f"cannot reach {server.url}: ChunkedEncodingError (gave up after 2 attempts)")
+        assert "\n" not in message and server.connections == 2
+    finally:
+        server.close()
+
+
+def test_body_that_stalls_past_the_timeout_is_a_timeout(waits) -> None:
+    whole = json.dumps({"jsonrpc": "2.0", "id": 1, "result": "0x5"}).encode()
+    stalled = [_head(len(whole)), whole[:10], 0.6, whole[10:]]  # headers arrive, then the body stops
+    server = RawServer([stalled, stalled])
+    try:
+        client = JsonRpcClient(server.url, HttpClient(RetryPolicy(attempts=2, timeout=0.2)))
+        with pytest.raises(TrackerError, match=r"did not answer within 0.2s \(gave up after 2 attempts\)"):
+            client.call("eth_blockNumber")
+        assert waits == [0.5]
+    finally:
+        server.close()
+
+
+def test_compressed_body_is_decoded(httpserver) -> None:
+    import gzip
+
+    body = gzip.compress(json.dumps({"jsonrpc": "2.0", "id": 1, "result": "0x" + "cd" * 5000}).encode())
+    httpserver.expect_request("/").respond_with_response(
+        Response(body, content_type="application/json", headers={"Content-Encoding": "gzip"}))
+    assert JsonRpcClient(httpserver.url_for("/")).call("eth_blockNumber") == "0x" + "cd" * 5000
