@@ -324,12 +324,16 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path, read_only: bool = False, wait: float | None = None) -> Store:
-        """Open (and migrate, unless read-only); wait for a busy file up to `wait` s (default: see above)."""
+    def open(cls, path: Path, read_only: bool = False, wait: float | None = None, migrate: bool = True) -> Store:
+        """Open (and migrate, unless read-only); wait for a busy file up to `wait` s (default: see above).
+
+        `migrate=False`: the caller opened and migrated this file earlier in the same run and reopens it
+        to write rows that change neither schema nor labels (a sync's next steps, under its sync lock).
+        """
         if wait is None:
             wait = float(settings.get("database.busy_timeout"))
         store = cls(_connect(path, read_only, wait), path)
-        if not read_only:
+        if not read_only and migrate:
             store.migrate()
             store.watch_addresses()
         return store

@@ -542,19 +542,26 @@ class _StepWriter:
     Other processes can open the file only while no writer holds it. The file is released whenever the
     writer would wait for the node (no step ready) and at least every WRITER_HOLD seconds, so readers get
     in between steps as before; steps that are already waiting skip a close (a checkpoint) and an open each.
+    It starts with the store the sync prepared from (opened and migrated once per run) and reopens the file
+    without migrating it again.
     """
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, store: Store) -> None:
         self.db_path = db_path
-        self.store: Store | None = None
-        self.opened = 0.0
+        self.store: Store | None = store
+        self.opened = time.monotonic()
+
+    def take(self) -> Store:
+        """The open store, reopened if it was released."""
+        if self.store is None:
+            self.store = Store.open(self.db_path, wait=WRITER_WAIT, migrate=False)
+            self.opened = time.monotonic()
+        return self.store
 
     def write(self, batch: Batch) -> None:
-        if self.store is None:
-            self.store = Store.open(self.db_path, wait=WRITER_WAIT)
-            self.opened = time.monotonic()
+        store = self.take()
         try:
-            self.store.write_batch(batch)
+            store.write_batch(batch)
         except BaseException:
             self.release()
             raise
@@ -568,45 +575,52 @@ class _StepWriter:
 
 
 def run_sync(
-    db_path: Path, summary: SyncSummary, plan: SyncPlan, on_progress: ProgressCallback | None
+    db_path: Path, summary: SyncSummary, plan: SyncPlan, on_progress: ProgressCallback | None,
+    finish: Callable[[Store], None] | None = None,
 ) -> SyncSummary:
-    """Open the store, run fetch → build → write, keep the summary; a failed first run leaves no file."""
+    """Open the store, run fetch → build → write, keep the summary; a failed first run leaves no file.
+
+    `finish` runs last, on the store the last step was written with (balance anchors).
+    """
     started = time.perf_counter()
     created = not db_path.exists()
     lock = _sync_lock(db_path, summary.chain)
+    writer: _StepWriter | None = None
     try:
-        with Store.open(db_path) as store:
-            start, end = plan.prepare(store)
+        writer = _StepWriter(db_path, Store.open(db_path))
+        start, end = plan.prepare(writer.take())
         if start <= end:
             summary.from_block, summary.to_block = start, end
             done = 0
-            writer = _StepWriter(db_path)
 
             def write(batch: Batch) -> None:
                 nonlocal done
                 writer.write(batch)
                 done += batch.to_block - batch.from_block + 1
-                summary.transfers += batch.transfers.num_rows
-                summary.supply_events += batch.supply_events.num_rows
+                summary.transfers += len(batch.transfers)
+                summary.supply_events += len(batch.supply_events)
                 if on_progress:
                     on_progress(Progress(done, end - start + 1, summary.logs))
 
-            try:
-                run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write, idle=writer.release)
-            finally:
-                writer.release()
-        with Store.open(db_path, read_only=True, wait=WRITER_WAIT) as store:
-            covered = store.sync_ranges(summary.chain, summary.token)
+            run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write, idle=writer.release)
+        store = writer.take()
+        covered = store.sync_ranges(summary.chain, summary.token)
         summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
+        summary.seconds += time.perf_counter() - started
+        if finish is not None:
+            finish(store)
     except BaseException:
+        if writer is not None:
+            writer.release()
         if created and summary.logs == 0:
             # A run that failed before committing anything leaves no new file behind.
             for leftover in (db_path, Path(f"{db_path}.wal"), Path(lock.name)):
                 leftover.unlink(missing_ok=True)
         raise
     finally:
+        if writer is not None:
+            writer.release()
         lock.close()
-    summary.seconds += time.perf_counter() - started
     return summary
 
 
@@ -648,15 +662,14 @@ def sync_chain(
         build=lambda step: build_batch(rpc, node, spec, token, step, topic_filters, options.scope),
     )
     summary.seconds = time.perf_counter() - started
-    run_sync(db_path, summary, plan, on_progress)
-    anchor_after(db_path, node, spec, options.token, summary)
+    run_sync(db_path, summary, plan, on_progress,
+             finish=lambda store: anchor_after(store, node, spec, options.token, summary))
     return summary
 
 
-def anchor_after(db_path: Path, node: Node, spec: ChainSpec, token: str, summary: SyncSummary) -> None:
+def anchor_after(store: Store, node: Node, spec: ChainSpec, token: str, summary: SyncSummary) -> None:
     """Read balances and supply at the last synced block; the synced rows stay even if the node refuses."""
     try:
-        with Store.open(db_path) as store:
-            summary.anchor = anchor_after_sync(store, node, spec, token, progressed=not summary.up_to_date)
+        summary.anchor = anchor_after_sync(store, node, spec, token, progressed=not summary.up_to_date)
     except TrackerError as error:
         summary.anchor_warning = f"could not read balances at the last synced block: {error}"

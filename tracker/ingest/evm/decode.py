@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+import polars.selectors as cs
 import pyarrow as pa
 
 from tracker.chains import ETHEREUM_FORMAT, ChainFormat
@@ -117,14 +118,15 @@ def _amount_raw(word: pl.Expr) -> pl.Expr:
     return word.str.slice(32, 32).str.to_integer(base=16, dtype=pl.UInt128, strict=False)
 
 
-def _field_word(event: EventSpec, role: str, topics: pl.Expr, data: pl.Expr) -> pl.Expr | None:
-    """64 hex digits of the field with `role`, read where the event's declaration puts it."""
+def _field_word(event: EventSpec, role: str, data: pl.Expr) -> pl.Expr | None:
+    """64 hex digits of the field with `role`, read where the event's declaration puts it (topics are the
+    `_topic<i>` columns `classify_logs` adds)."""
     position = event.position(role)
     if position is None:
         return None
     place, index = position
     if place == "topic":
-        return topics.list.get(index, null_on_oob=True).str.to_lowercase().str.slice(2)
+        return pl.col(f"_topic{index}").str.slice(2)
     return _word(data, index)
 
 
@@ -146,27 +148,60 @@ def classify_logs(raw_logs: pl.DataFrame, log_filter: LogFilter) -> pl.DataFrame
 
     Each event's shape (topic count, data words, which of them hold addresses) comes from the
     token's declared layout: a log with another shape is refused, not guessed at.
+
+    Hashes, topics, data and quantities are lower-case hex in the JSON-RPC specification (ethereum/execution-apis,
+    base-types: bytes, hash32, uint); only an address may carry capitals (an EIP-55 checksum). The logs are
+    checked as they came, against lower-case patterns; only when a log fails are the hex fields lower-cased
+    and all of them checked again, so a node that writes capitals is still read (and stored lower-case)
+    without every answer paying for a lower-cased copy of every field.
     """
+    classified = _classify(raw_logs, log_filter)
+    if classified["problem"].is_not_null().any():
+        classified = _classify(_lower_hex(raw_logs), log_filter)
+    return classified
+
+
+def _lower_hex(raw_logs: pl.DataFrame) -> pl.DataFrame:
+    return raw_logs.with_columns(
+        pl.col("blockNumber", "blockHash", "transactionHash", "logIndex", "data").str.to_lowercase(),
+        pl.col("topics").list.eval(pl.element().str.to_lowercase()),
+    )
+
+
+def _classify(raw_logs: pl.DataFrame, log_filter: LogFilter) -> pl.DataFrame:
     layout = log_filter.layout
+    most_topics = max(event.topic_count for event in layout.events)
     topics = pl.col("topics")
-    topic_count = topics.list.len()
-    topic0 = topics.list.get(0, null_on_oob=True).str.to_lowercase()
-    data = pl.col("data").str.to_lowercase()
-    data_len = data.str.len_chars()
-    block_hex = pl.col("blockNumber").str.to_lowercase()
-    block_number = block_hex.str.slice(2).str.to_integer(base=16, strict=False)
+    # Pass 1: each topic pulled out of its list once, and every check that does not depend on the event.
+    checked = raw_logs.with_columns(
+        [topics.list.get(index, null_on_oob=True).alias(f"_topic{index}") for index in range(most_topics)],
+        _topic_count=topics.list.len(),
+        _data_len=pl.col("data").str.len_bytes(),
+        _data_hex=pl.col("data").str.contains(r"^0x(?:[0-9a-f]{64})*$").fill_null(False),
+        _block_ok=pl.col("blockNumber").str.contains(_QUANTITY).fill_null(False),
+        _block_hash_ok=pl.col("blockHash").str.contains(_HEX32).fill_null(False),
+        _tx_hash_ok=pl.col("transactionHash").str.contains(_HEX32).fill_null(False),
+        _log_index_ok=pl.col("logIndex").str.contains(_QUANTITY).fill_null(False),
+        _other_contract=(pl.col("address").str.to_lowercase() != log_filter.token).fill_null(True),
+    ).with_columns(
+        [pl.col(f"_topic{index}").str.contains(_HEX32).fill_null(False).alias(f"_topic{index}_ok")
+         for index in range(1, most_topics)]
+    )
+    topic0 = pl.col("_topic0")
+    data = pl.col("data")
+    block_number = pl.col("blockNumber").str.slice(2).str.to_integer(base=16, strict=False)
 
     def shape(event: EventSpec) -> pl.Expr:
-        ok = (topic_count == event.topic_count) & (data_len == 2 + 64 * event.data_words)
+        ok = (pl.col("_topic_count") == event.topic_count) & (pl.col("_data_len") == 2 + 64 * event.data_words)
         for index in range(1, event.topic_count):
-            ok = ok & topics.list.get(index, null_on_oob=True).str.to_lowercase().str.contains(_HEX32)
+            ok = ok & pl.col(f"_topic{index}_ok")
         for role in event.address_roles:  # an address is 20 bytes: the word's first 12 must be zero
-            ok = ok & _field_word(event, role, topics, data).str.starts_with(_ZERO_PAD)
+            ok = ok & _field_word(event, role, data).str.starts_with(_ZERO_PAD)
         return ok
 
     kinds = {event.topic0: event.kind for event in layout.events}
     kind = topic0.replace_strict(kinds, default=None, return_dtype=pl.String)
-    amount_word = _by_event(layout, topic0, lambda event: _field_word(event, AMOUNT, topics, data))
+    amount_word = _by_event(layout, topic0, lambda event: _field_word(event, AMOUNT, data))
     amount_high_zero = amount_word.str.slice(0, 32) == "0" * 32
     shape_ok = _by_event(layout, topic0, shape, pl.Boolean)
     declared = {
@@ -178,41 +213,41 @@ def classify_logs(raw_logs: pl.DataFrame, log_filter: LogFilter) -> pl.DataFrame
     problem = (
         pl.when(pl.col("removed").fill_null(False))
         .then(pl.lit("log is marked removed (reorged out)"))
-        .when((pl.col("address").str.to_lowercase() != log_filter.token).fill_null(True))
+        .when(pl.col("_other_contract"))
         .then(pl.lit("log from another contract ") + pl.col("address").fill_null("(none)"))
-        .when(~block_hex.str.contains(_QUANTITY).fill_null(False))
+        .when(~pl.col("_block_ok"))
         .then(pl.lit("malformed blockNumber"))
         .when((block_number < log_filter.from_block) | (block_number > log_filter.to_block))
         .then(pl.lit("log from block outside the requested range"))
-        .when(~pl.col("blockHash").str.to_lowercase().str.contains(_HEX32).fill_null(False))
+        .when(~pl.col("_block_hash_ok"))
         .then(pl.lit("malformed blockHash"))
-        .when(~pl.col("transactionHash").str.to_lowercase().str.contains(_HEX32).fill_null(False))
+        .when(~pl.col("_tx_hash_ok"))
         .then(pl.lit("malformed transactionHash"))
-        .when(~pl.col("logIndex").str.to_lowercase().str.contains(_QUANTITY).fill_null(False))
+        .when(~pl.col("_log_index_ok"))
         .then(pl.lit("malformed logIndex"))
         .when(kind.is_null())
         .then(pl.lit(f"event that is not {names}"))
-        .when(~data.str.contains(r"^0x(?:[0-9a-f]{64})*$").fill_null(False) | ~shape_ok.fill_null(False))
+        .when(~pl.col("_data_hex") | ~shape_ok.fill_null(False))
         .then(pl.lit("event fields do not match ") + topic0.replace_strict(declared, default="", return_dtype=pl.String))
         .when(~amount_high_zero)
         .then(pl.lit("amount does not fit DECIMAL(38,0)"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
-    return raw_logs.with_columns(
+    classified = checked.with_columns(
         kind=kind,
         problem=problem,
         block_number=block_number,
-        block_hash=pl.col("blockHash").str.to_lowercase(),
-        tx_hash=pl.col("transactionHash").str.to_lowercase(),
+        block_hash=pl.col("blockHash"),
+        tx_hash=pl.col("transactionHash"),
         log_index=pl.col("logIndex").str.slice(2).str.to_integer(base=16, strict=False),
         amount_raw_u128=_amount_raw(amount_word),
         # 40 hex digits of each address the event names (null where it names none)
-        from_hex40=_by_event(layout, topic0, lambda event: _field_word(event, FROM, topics, data)).str.slice(24),
-        to_hex40=_by_event(layout, topic0, lambda event: _field_word(event, TO, topics, data)).str.slice(24),
-        wallet_hex40=_by_event(layout, topic0, lambda event: _field_word(event, WALLET, topics, data)).str.slice(24),
-        successor_hex40=_by_event(layout, topic0,
-                                  lambda event: _field_word(event, SUCCESSOR, topics, data)).str.slice(24),
+        from_hex40=_by_event(layout, topic0, lambda event: _field_word(event, FROM, data)).str.slice(24),
+        to_hex40=_by_event(layout, topic0, lambda event: _field_word(event, TO, data)).str.slice(24),
+        wallet_hex40=_by_event(layout, topic0, lambda event: _field_word(event, WALLET, data)).str.slice(24),
+        successor_hex40=_by_event(layout, topic0, lambda event: _field_word(event, SUCCESSOR, data)).str.slice(24),
     )
+    return classified.drop(cs.starts_with("_"))
 
 
 def _raise_first_problem(classified: pl.DataFrame, log_filter: LogFilter) -> None:

@@ -241,10 +241,11 @@ def sync_trongrid(
         ),
         build=lambda step: build_window_batch(step, token),
     )
-    run_sync(db_path, summary, plan, on_progress)
     if anchor_rpc:
-        anchor_after(db_path, Node(JsonRpcClient(anchor_rpc, HttpClient(headers=settings.api_headers(TRON)))),
-                     TRON, options.token, summary)
+        node = Node(JsonRpcClient(anchor_rpc, HttpClient(headers=settings.api_headers(TRON))))
+        run_sync(db_path, summary, plan, on_progress,
+                 finish=lambda store: anchor_after(store, node, TRON, options.token, summary))
     else:
+        run_sync(db_path, summary, plan, on_progress)
         summary.anchor_warning = "no JSON-RPC endpoint given for balance anchors: reserves stay unknown"
     return summary
