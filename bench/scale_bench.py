@@ -292,29 +292,26 @@ def generated_address(n: int | str) -> str:
 def step_write(db: Path, rows: int = 50_000) -> tuple[float, float]:
     """Seconds one sync step's write takes (`rows` transfers, half of their addresses new) into a fresh file,
     and into one that already knows the generated file's wallets: the cost of looking addresses up."""
-    import pyarrow as pa
+    import polars as pl
 
-    from tracker.ingest.evm.decode import with_units
     from tracker.store import Batch
 
-    block_time = pa.array([datetime(2026, 11, 1, tzinfo=timezone.utc)] * rows, pa.timestamp("us", tz="UTC"))
-    transfers = with_units(pa.table({
+    when = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    transfers = pl.DataFrame({
         "chain": ["ethereum"] * rows, "token": [TOKEN] * rows, "block_number": [i // 20 for i in range(rows)],
         "tx_hash": [f"0x{i:064x}" for i in range(rows)], "log_index": [i % 20 for i in range(rows)],
         # known users (generated addresses) send to new wallets
         "from_address": [generated_address(EXCHANGE_WALLETS + i) for i in range(rows)],
         "to_address": [generated_address(f"new {i}") for i in range(rows)],
-        "amount_raw": pa.array([1_000_000 + i for i in range(rows)], pa.decimal128(38, 0)),
-        "block_time": block_time,
-    }), 6)
-    no_supply = with_units(pa.table({
-        "chain": pa.array([], pa.string()), "token": pa.array([], pa.string()), "block_number": pa.array([], pa.int64()),
-        "tx_hash": pa.array([], pa.string()), "log_index": pa.array([], pa.int64()), "kind": pa.array([], pa.string()),
-        "address": pa.array([], pa.string()), "amount_raw": pa.array([], pa.decimal128(38, 0)), "block_time": pa.array([], pa.timestamp("us", tz="UTC")),
-    }), 6)
+        "amount_raw": pl.Series([1_000_000 + i for i in range(rows)]).cast(pl.Decimal(38, 0)),
+        "block_time": [when] * rows,
+    })
+    no_supply = transfers.head(0).select(
+        "chain", "token", "block_number", "tx_hash", "log_index", kind=pl.lit("issue"), address=pl.lit(None, pl.String),
+        amount_raw="amount_raw", block_time="block_time")
     last = rows // 20
-    headers = pa.table({"chain": ["ethereum"], "block_number": [last], "block_hash": ["0x" + "ab" * 32],
-                        "block_time": pa.array([datetime(2026, 11, 1, tzinfo=timezone.utc)], pa.timestamp("us", tz="UTC"))})
+    headers = pl.DataFrame({"chain": ["ethereum"], "block_number": [last], "block_hash": ["0x" + "ab" * 32],
+                            "block_time": [when]})
     batch = Batch("ethereum", TOKEN, 0, last, "0x" + "ab" * 32, transfers, no_supply, headers)
     seconds = []
     for known in (False, True):

@@ -18,7 +18,6 @@ from tests.support.helpers import file_digest, run_cli
 from tracker.analytics.labels import read_labels, store_labels
 from tracker.analytics.signals import compute_signals
 from tracker.errors import TrackerError
-from tracker.ingest.evm.decode import with_units
 from tracker.queries import execute, resolve_sql
 from tracker.store import Batch, Store
 
@@ -48,8 +47,8 @@ def batch(token: str, symbol: str, decimals: int, transfers: list[tuple[int, int
         kind=pl.lit(None, dtype=pl.String), address=pl.lit(None, dtype=pl.String))
     blocks = pl.DataFrame({"chain": [CHAIN] * len(BLOCKS), "block_number": list(BLOCKS),
                            "block_hash": [tx(1000 + n) for n in BLOCKS], "block_time": list(BLOCKS.values())})
-    return Batch(CHAIN, token, first, last, tx(1000 + last), with_units(frame.to_arrow(), decimals),
-                 with_units(supply.to_arrow(), decimals), blocks.to_arrow(), symbol=symbol, decimals=decimals)
+    return Batch(CHAIN, token, first, last, tx(1000 + last), frame,
+                 supply, blocks, symbol=symbol, decimals=decimals)
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 import pytest
 
 from tests.support.helpers import all_contents, rows, run_cli
 from tracker.errors import TrackerError
-from tracker.ingest.evm.decode import with_units
 from tracker.store import Batch, Store, migrations, views
 
 WHEN = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
@@ -33,7 +31,7 @@ def transfer_table(entries: list[tuple[int, str, int, int]]):
             "block_time": [WHEN] * len(entries),
         }
     )
-    return with_units(frame.to_arrow(), 6)
+    return frame
 
 
 def empty_supply():
@@ -44,14 +42,14 @@ def empty_supply():
             "block_time": pl.Datetime("us", "UTC"),
         }
     )
-    return with_units(frame.to_arrow(), 6)
+    return frame
 
 
 def blocks_table(numbers: list[int]):
     return pl.DataFrame(
         {"chain": ["ethereum"] * len(numbers), "block_number": numbers,
          "block_hash": ["0x%064x" % n for n in numbers], "block_time": [WHEN] * len(numbers)}
-    ).to_arrow()
+    )
 
 
 def batch(low: int, high: int, transfers) -> Batch:
@@ -90,12 +88,31 @@ def test_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
         store.write_batch(batch(1, 10, transfer_table([(5, "0x%064x" % 1, 0, 7)])))
     before = all_contents(db)
     # The row of block 5 is deleted first, then the insert fails (block_time NULL): all of it rolls back.
-    broken = transfer_table([(6, "0x%064x" % 2, 0, 1)]).set_column(8, "block_time", pa.array([None], pa.timestamp("us", "UTC")))
+    broken = transfer_table([(6, "0x%064x" % 2, 0, 1)]).with_columns(block_time=pl.lit(None, dtype=pl.Datetime("us", "UTC")))
     with Store.open(db) as store:
         with pytest.raises(duckdb.ConstraintException):
             store.write_batch(batch(1, 10, broken))
     assert all_contents(db) == before
     assert rows(db, "SELECT last_block FROM sync_state") == [(10,)]
+
+
+def test_amounts_are_exact_at_the_extremes(tmp_path: Path) -> None:
+    """amount = amount_raw × 10^-6 to the last unit, for transfers (the view) and supply events (stored)."""
+    extremes = [0, 1, 999_999, 10**6, 2**64 - 1, 2**64, 10**38 - 1]
+    transfers = transfer_table([(5, "0x%064x" % (index + 1), 0, raw) for index, raw in enumerate(extremes)])
+    supply = empty_supply().vstack(transfers.select(
+        "chain", "token", "block_number", "tx_hash", "log_index", kind=pl.lit("issue"), address=pl.lit(None, pl.String),
+        amount_raw="amount_raw", block_time="block_time"))
+    db = tmp_path / "t.duckdb"
+    with Store.open(db) as store:
+        store.write_batch(Batch("ethereum", "0x" + "aa" * 20, 1, 10, "0x%064x" % 10, transfers, supply,
+                                blocks_table([5, 10])))
+    expected = ["0.000000", "0.000001", "0.999999", "1.000000", "18446744073709.551615", "18446744073709.551616",
+                "99999999999999999999999999999999.999999"]
+    for table in ("transfers", "supply_events"):
+        found = rows(db, f"SELECT amount_raw, amount FROM {table} ORDER BY amount_raw")
+        assert [raw for raw, _ in found] == [Decimal(v) for v in extremes]
+        assert [str(amount) for _, amount in found] == expected
 
 
 def test_a_log_listed_twice_in_one_batch_is_refused(tmp_path: Path) -> None:

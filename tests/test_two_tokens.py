@@ -16,7 +16,6 @@ import pytest
 
 from tracker.analytics.labels import read_labels, store_labels
 from tracker.analytics.reserves import Reading, store_reading
-from tracker.ingest.evm.decode import with_units
 from tracker.queries import execute, resolve_sql
 from tracker.store import Batch, Store
 
@@ -115,8 +114,8 @@ def batch(token: str, transfers: list[tuple], supply: list[tuple]) -> Batch:
     })
     blocks = pl.DataFrame({"chain": [CHAIN] * len(BLOCKS), "block_number": list(BLOCKS),
                            "block_hash": [tx(1000 + n) for n in BLOCKS], "block_time": list(BLOCKS.values())})
-    return Batch(CHAIN, token, 1, LAST, tx(1000 + LAST), with_units(transfer_frame.to_arrow(), 6),
-                 with_units(supply_frame.to_arrow(), 6), blocks.to_arrow(), symbol=SYMBOLS[token], decimals=6)
+    return Batch(CHAIN, token, 1, LAST, tx(1000 + LAST), transfer_frame,
+                 supply_frame, blocks, symbol=SYMBOLS[token], decimals=6)
 
 
 def sync_token(store: Store, token: str, transfers: list[tuple], supply: list[tuple], reading: Reading) -> None:

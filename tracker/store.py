@@ -25,7 +25,7 @@ from tracker.errors import TrackerError
 from tracker.tokens import MAX_DECIMALS
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    import polars as pl
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # Views and macros: one file each, `NN_name.sql`, applied in NN order (a view is bound when created, so
@@ -70,9 +70,9 @@ class Batch:
     from_block: int
     to_block: int
     to_block_hash: str
-    transfers: pa.Table
-    supply_events: pa.Table
-    blocks: pa.Table  # chain, block_number, block_hash, block_time
+    transfers: pl.DataFrame  # chain, token, block_number, block_time, tx_hash, log_index, from/to_address, amount_raw
+    supply_events: pl.DataFrame  # the same keys, kind, address, amount_raw (`amount` is derived on insert)
+    blocks: pl.DataFrame  # chain, block_number, block_hash, block_time
     source: str = "jsonrpc"
     scope: str = "all"
     # the token's registry facts, recorded in `tokens` with the first batch (the views scale amounts by them)
@@ -180,6 +180,25 @@ SELECT t.chain, t.token, t.block_number, t.block_time, tx_hash_bytes(t.chain, t.
 FROM {source} t JOIN step_addresses f ON f.address = t.from_address JOIN step_addresses r ON r.address = t.to_address
 ORDER BY t.chain, t.block_number, t.tx_hash, t.log_index
 """
+
+
+class _ArrowStream:
+    """A polars frame as DuckDB scans it: through the Arrow C stream interface, one fresh stream per scan.
+
+    `register` of the frame itself goes through pyarrow (and numpy), imports that cost a sync's start-up
+    more than its first step's writing; the stream interface needs neither.
+    """
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.frame.__arrow_c_stream__(requested_schema)
+
+
+def register_frame(connection: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Make a polars frame readable as view `name` on this connection (unregister it when done)."""
+    connection.register(name, _ArrowStream(frame))
 
 
 def intern_addresses(connection: duckdb.DuckDBPyConnection, source: str) -> None:
@@ -441,9 +460,9 @@ class Store:
     def write_batch(self, batch: Batch) -> None:
         """Replace rows of [from_block, to_block] and move the frontier, atomically."""
         con = self.connection
-        con.register("batch_transfers", batch.transfers)
-        con.register("batch_supply", batch.supply_events)
-        con.register("batch_blocks", batch.blocks)
+        register_frame(con, "batch_transfers", batch.transfers)
+        register_frame(con, "batch_supply", batch.supply_events)
+        register_frame(con, "batch_blocks", batch.blocks)
         try:
             self._refuse_unstorable_logs(batch)
             self._replace_range(batch)
@@ -465,7 +484,8 @@ class Store:
                                   " UNION ALL SELECT amount_raw FROM batch_supply)").fetchall()[0][0]
             check_fits(batch.chain, batch.token, batch.decimals, amount_scale(con), largest)
             insert_transfers(con, "batch_transfers")
-            con.execute("INSERT INTO supply_events BY NAME SELECT * FROM batch_supply")
+            con.execute("INSERT INTO supply_events BY NAME SELECT b.*, token_amount(b.amount_raw, u.unit) AS amount"
+                        " FROM batch_supply b JOIN token_units u USING (chain, token)")
             con.execute("INSERT OR REPLACE INTO blocks BY NAME SELECT * FROM batch_blocks")
             self._advance(batch)
             self._forget_old_block_hashes(batch.chain)

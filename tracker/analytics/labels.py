@@ -25,7 +25,7 @@ from tracker.chains import CHAINS, chain_spec
 from tracker.errors import TrackerError
 from tracker.http import HttpClient
 from tracker.queries import Result
-from tracker.store import Store, analytic_sql, transaction, watch_addresses
+from tracker.store import Store, analytic_sql, register_frame, transaction, watch_addresses
 
 CATEGORIES = ("exchange", "issuer", "bridge", "other")
 WALLET_TYPES = ("hot", "cold", "deposit", "treasury", "unknown")
@@ -197,7 +197,7 @@ def store_labels(store: Store, labels: list[Label], name: str, skip_conflicts: b
     `skip_conflicts` (public lists) just those rows are left out and counted.
     """
     con = store.connection
-    con.register("incoming_labels", _frame(labels).to_arrow())
+    register_frame(con, "incoming_labels", _frame(labels))
     skipped: list[str] = []
     try:
         conflicts = con.execute(
@@ -213,7 +213,7 @@ def store_labels(store: Store, labels: list[Label], name: str, skip_conflicts: b
             labels = [label for label in labels if (label.chain, label.address) not in clashing]
             skipped = described
             con.unregister("incoming_labels")
-            con.register("incoming_labels", _frame(labels).to_arrow())
+            register_frame(con, "incoming_labels", _frame(labels))
         unchanged = con.execute(
             "SELECT count(*) FROM incoming_labels i JOIN labels l USING (chain, address)"
             " WHERE l.entity = i.entity AND l.category = i.category AND l.wallet_type = i.wallet_type"
@@ -284,7 +284,7 @@ def ensure_bundled(store: Store) -> int:
     if bundled_current(con):
         return 0
     labels = bundled_labels()
-    con.register("incoming_labels", _frame(labels).to_arrow())
+    register_frame(con, "incoming_labels", _frame(labels))
     try:
         with transaction(con):
             con.execute("DELETE FROM labels WHERE method = 'bundled'")

@@ -36,7 +36,6 @@ from tracker.ingest.evm.decode import (
     LogFilter,
     decode_logs,
     parse_logs_response,
-    with_units,
 )
 from tracker.ingest.evm.node import Node
 from tracker.ingest.evm.rpc import JsonRpcClient
@@ -401,11 +400,9 @@ def _timestamped_batch(
         from_block=log_filter.from_block,
         to_block=high,
         to_block_hash=headers.filter(pl.col("block_number") == high)["block_hash"][0],
-        transfers=with_units(decoded.transfers.join(times, on="block_number", how="left").to_arrow(), token.decimals),
-        supply_events=with_units(
-            decoded.supply_events.join(times, on="block_number", how="left").to_arrow(), token.decimals
-        ),
-        blocks=headers.to_arrow(),
+        transfers=decoded.transfers.join(times, on="block_number", how="left"),
+        supply_events=decoded.supply_events.join(times, on="block_number", how="left"),
+        blocks=headers,
         source="jsonrpc",
         scope=scope,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tracker.days import day_after, day_start
 from tracker.errors import TrackerError
-from tracker.store import Store, transaction
+from tracker.store import Store, register_frame, transaction
 
 DEFAULT_BUCKET_PCT = 0.5
 # Assumed share of newly opened notional per leverage (an assumption: venues publish no leverage mix).
@@ -208,7 +208,7 @@ def _insert(con, table: str, columns: tuple[str, ...], rows: list[tuple]) -> Non
     if not rows:
         return
     frame = pl.DataFrame([dict(zip(columns, row)) for row in rows], infer_schema_length=None)
-    con.register("incoming_levels", frame.to_arrow())
+    register_frame(con, "incoming_levels", frame)
     try:
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_levels")
     finally:

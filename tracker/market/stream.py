@@ -30,7 +30,7 @@ from tracker.market.bybit import bybit_liquidation_feed
 from tracker.market.feeds import Feed
 from tracker.market.okx import OkxClient, okx_liquidation_feed
 from tracker.market.rows import LiquidationRow
-from tracker.store import Store, transaction
+from tracker.store import Store, register_frame, transaction
 
 STREAM_VENUES = ("binance", "bybit", "okx")
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0  # seconds before reconnecting: doubled per failed attempt, capped
@@ -159,7 +159,7 @@ def _write(store: Store, rows: list[LiquidationRow], coverage: Coverage
     with transaction(con):
         if unique:
             frame = pl.DataFrame([asdict(row) for row in unique], infer_schema_length=None)
-            con.register("incoming_liquidations", frame.to_arrow())
+            register_frame(con, "incoming_liquidations", frame)
             try:
                 found = con.execute(
                     "INSERT INTO liquidations BY NAME SELECT i.* FROM incoming_liquidations i "

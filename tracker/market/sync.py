@@ -22,7 +22,7 @@ from tracker.http import HttpClient
 from tracker.market import rows
 from tracker.market.paging import Series
 from tracker.market.venues import VENUES
-from tracker.store import Store, transaction
+from tracker.store import Store, register_frame, transaction
 
 DEFAULT_SYMBOLS = ("BTC", "ETH")
 # Without stored data or --since, a first sync fetches this many days back.
@@ -54,7 +54,7 @@ def upsert_rows(con: Any, table: str, key: tuple[str, ...], found: list[Any]) ->
         return 0
     unique = list({tuple(getattr(row, name) for name in key): row for row in found}.values())
     frame = pl.DataFrame([asdict(row) for row in unique], infer_schema_length=None)
-    con.register("incoming_market", frame.to_arrow())
+    register_frame(con, "incoming_market", frame)
     try:
         con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM incoming_market")
     finally:

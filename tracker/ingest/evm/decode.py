@@ -15,7 +15,6 @@ from typing import Any
 
 import polars as pl
 import polars.selectors as cs
-import pyarrow as pa
 
 from tracker.chains import ETHEREUM_FORMAT, ChainFormat
 from tracker.errors import BadResponse, TrackerError
@@ -372,16 +371,3 @@ def decode_logs(raw_logs: pl.DataFrame, log_filter: LogFilter, chain_format: Cha
             f"{log_filter.from_block}-{log_filter.to_block} (chain reorganized during the request)"
         )
     return DecodedLogs(transfers=transfers, supply_events=supply_events, block_hashes=block_hashes.sort("block_number"))
-
-
-def with_units(table: pa.Table, decimals: int) -> pa.Table:
-    """Append `amount` = amount_raw / 10^decimals, exactly.
-
-    An Arrow decimal is an unscaled integer plus a scale, so the amount is the
-    raw integer's own bytes read with scale `decimals`: no arithmetic, no rounding.
-    """
-    raw = table.column("amount_raw").combine_chunks()
-    if raw.type != pa.decimal128(38, 0):
-        raise TypeError(f"amount_raw must be decimal128(38, 0), got {raw.type}")
-    amount = pa.Array.from_buffers(pa.decimal128(38, decimals), len(raw), raw.buffers(), raw.null_count, raw.offset)
-    return table.append_column("amount", amount)

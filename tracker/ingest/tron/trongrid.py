@@ -24,7 +24,7 @@ from tracker.chains import TRON
 from tracker.days import day_after, day_start
 from tracker.errors import BadResponse, TrackerError
 from tracker.http import HttpClient
-from tracker.ingest.evm.decode import refuse_deprecation, with_units
+from tracker.ingest.evm.decode import refuse_deprecation
 from tracker.ingest.evm.node import Node, first_block_at_or_after
 from tracker.ingest.evm.rpc import JsonRpcClient
 from tracker.ingest.sync import (
@@ -178,9 +178,9 @@ def build_window_batch(step: WindowStep, token: TokenSpec) -> Batch:
         from_block=step.window_from,
         to_block=step.window_to,
         to_block_hash="0x" + last.block_id,
-        transfers=with_units(transfers.to_arrow(), token.decimals),
-        supply_events=with_units(supply.to_arrow(), token.decimals),
-        blocks=blocks.to_arrow(),
+        transfers=transfers,
+        supply_events=supply,
+        blocks=blocks,
         source="trongrid",
     )
 
