@@ -126,7 +126,7 @@ def _digest(sql: str) -> str:
 # database.busy_timeout seconds, then says "database is busy" in one line. A sync already under way
 # waits up to WRITER_WAIT for its next step (a reader's query may take a while on a big file).
 WRITER_WAIT = 120.0
-_RETRY_EVERY = 0.05
+READER_RETRY = 0.05
 
 
 def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
@@ -146,7 +146,7 @@ def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnect
             if time.monotonic() >= deadline:
                 raise TrackerError(f"database {path} is busy: another tracker process is using it "
                                    f"(waited {wait:g} s; try again when it is done)") from error
-            time.sleep(_RETRY_EVERY)
+            time.sleep(READER_RETRY)
         except duckdb.Error as error:
             raise TrackerError(f"cannot open database {path}: {str(error).splitlines()[0]}") from error
     configure_session(connection)

@@ -39,7 +39,7 @@ from tracker.ingest.evm.decode import (
 )
 from tracker.ingest.evm.node import Node
 from tracker.ingest.evm.rpc import JsonRpcClient
-from tracker.store import WRITER_WAIT, Batch, Store, hashed_blocks
+from tracker.store import READER_RETRY, WRITER_WAIT, Batch, Store, hashed_blocks
 from tracker.tokens import TokenLayout, TokenSpec, check_storable, token_spec
 
 # How often one step is re-fetched when the chain moves under it before giving up.
@@ -529,8 +529,10 @@ def _sync_lock(db_path: Path, chain: str) -> IO[bytes]:
     return handle
 
 
-# The longest a sync keeps the file open across steps that arrive back to back (see _StepWriter).
+# The longest a sync keeps the file open across steps that arrive back to back (see _StepWriter), and how long
+# it then stays away: readers retry every READER_RETRY seconds, so one that is waiting gets its turn.
 WRITER_HOLD = 1.0
+READER_TURN = 1.5 * READER_RETRY
 
 
 class _StepWriter:
@@ -547,10 +549,14 @@ class _StepWriter:
         self.db_path = db_path
         self.store: Store | None = store
         self.opened = time.monotonic()
+        self.turn_ends = 0.0  # a reader's turn after a long hold: the file is not taken again before this
 
     def take(self) -> Store:
         """The open store, reopened if it was released."""
         if self.store is None:
+            wait = self.turn_ends - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             self.store = Store.open(self.db_path, wait=WRITER_WAIT, migrate=False)
             self.opened = time.monotonic()
         return self.store
@@ -564,6 +570,7 @@ class _StepWriter:
             raise
         if time.monotonic() - self.opened >= WRITER_HOLD:
             self.release()
+            self.turn_ends = time.monotonic() + READER_TURN
 
     def release(self) -> None:
         if self.store is not None:
