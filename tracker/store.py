@@ -197,7 +197,16 @@ class _ArrowStream:
 
 
 def register_frame(connection: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
-    """Make a polars frame readable as view `name` on this connection (unregister it when done)."""
+    """Make a polars frame readable as view `name` on this connection (unregister it when done).
+
+    A column with no value at all (polars type Null, e.g. a venue that sends no mark price) is read as
+    VARCHAR NULLs: DuckDB's stream reader refuses Arrow's null type (its nulls have no validity bitmap), and
+    NULL VARCHAR inserts into a column of any type.
+    """
+    import polars as pl
+
+    if pl.Null in frame.schema.dtypes():
+        frame = frame.with_columns(pl.col(pl.Null).cast(pl.String))
     connection.register(name, _ArrowStream(frame))
 
 
