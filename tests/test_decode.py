@@ -108,6 +108,22 @@ def test_supply_events_and_case_normalization() -> None:
     assert decoded.block_hashes.height == 2
 
 
+def test_capitals_from_a_node_are_read_and_stored_lower_case() -> None:
+    """The specification spells hashes, topics, data and quantities in lower case; the decoder checks them as
+    they came and lower-cases a batch only when a log fails, so a node that writes capitals decodes the same."""
+    body = fixture_body()
+    expected = decode_body(body)
+    shouted = fixture_body()
+    for log in shouted["result"]:
+        for field in ("blockHash", "transactionHash", "data", "blockNumber", "logIndex"):
+            log[field] = "0x" + log[field][2:].upper()
+        log["topics"] = ["0x" + topic[2:].upper() for topic in log["topics"]]
+    decoded = decode_body(shouted)
+    for frame in ("transfers", "supply_events", "block_hashes"):
+        assert getattr(decoded, frame).to_dicts() == getattr(expected, frame).to_dicts()
+    assert decoded.transfers["tx_hash"][0] == "0xcd718a69d478340dc28fdf6bf8056374a52dc95841b44083163ced8dfe29310c"
+
+
 def test_amounts_decode_exactly_at_the_extremes() -> None:
     # (their amounts in token units are the store's: test_store.test_amounts_are_exact_at_the_extremes)
     body = fixture_body()
