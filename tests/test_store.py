@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.helpers import all_contents, rows, run_cli
 from tracker.errors import TrackerError
-from tracker.store import Batch, Store, joined_batch, migrations, views
+from tracker.store import Batch, Store, migrations, views
 
 WHEN = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
 
@@ -113,28 +113,6 @@ def test_amounts_are_exact_at_the_extremes(tmp_path: Path) -> None:
         found = rows(db, f"SELECT amount_raw, amount FROM {table} ORDER BY amount_raw")
         assert [raw for raw, _ in found] == [Decimal(v) for v in extremes]
         assert [str(amount) for _, amount in found] == expected
-
-
-def test_steps_joined_in_one_write_store_what_they_store_one_by_one(tmp_path: Path) -> None:
-    """The writer joins steps that queued up behind it (store.joined_batch): same rows, same frontier."""
-    steps = [
-        batch(1, 10, transfer_table([(5, "0x%064x" % 1, 0, 7), (9, "0x%064x" % 2, 3, 8)])),
-        batch(11, 20, transfer_table([])),
-        batch(21, 30, transfer_table([(21, "0x%064x" % 3, 0, 9)])),
-    ]
-    one_by_one, joined = tmp_path / "one.duckdb", tmp_path / "joined.duckdb"
-    with Store.open(one_by_one) as store:
-        for step in steps:
-            store.write_batch(step)
-    with Store.open(joined) as store:
-        store.write_batch(joined_batch(steps))
-    assert all_contents(joined) == all_contents(one_by_one)
-    assert rows(joined, "SELECT count(*) FROM transfers") == [(3,)]
-    for db in (one_by_one, joined):
-        assert rows(db, "SELECT last_block, last_block_hash FROM sync_state") == [(30, "0x%064x" % 30)]
-        assert rows(db, "SELECT from_block, to_block FROM sync_ranges") == [(1, 30)]
-    with pytest.raises(ValueError, match="adjacent"):
-        joined_batch([steps[0], steps[2]])
 
 
 def test_a_log_listed_twice_in_one_batch_is_refused(tmp_path: Path) -> None:

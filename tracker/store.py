@@ -80,40 +80,6 @@ class Batch:
     decimals: int = 6
 
 
-# DuckDB writes rows straight into the file when one transaction appends at least a row group (122,880
-# rows) to a table; smaller appends go to the write-ahead log first and are written again at the checkpoint.
-ROW_GROUP_ROWS = 122_880
-
-
-def joined_batch(batches: list[Batch]) -> Batch:
-    """Adjacent steps of one token as one batch: their rows, and the frontier of the last.
-
-    Written in one transaction, steps that queued up behind the writer commit once, and together reach
-    the size at which DuckDB skips the write-ahead log. Non-adjacent steps are refused.
-    """
-    import polars as pl
-
-    first, last = batches[0], batches[-1]
-    for before, after in zip(batches, batches[1:]):
-        if (after.chain, after.token, after.from_block) != (before.chain, before.token, before.to_block + 1):
-            raise ValueError("only adjacent steps of one token are joined")
-    if len(batches) == 1:
-        return first
-
-    def joined(frames: list[pl.DataFrame]) -> pl.DataFrame:
-        return pl.concat(frames, how="vertical_relaxed", rechunk=False)
-
-    return Batch(
-        chain=first.chain, token=first.token, from_block=first.from_block, to_block=last.to_block,
-        to_block_hash=last.to_block_hash,
-        transfers=joined([batch.transfers for batch in batches]),
-        supply_events=joined([batch.supply_events for batch in batches]),
-        blocks=joined([batch.blocks for batch in batches]).unique(subset=["chain", "block_number"], keep="last",
-                                                                  maintain_order=True),
-        source=last.source, scope=last.scope, symbol=last.symbol, decimals=last.decimals,
-    )
-
-
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every bundled migration, in order."""
     found = []

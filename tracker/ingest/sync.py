@@ -39,7 +39,7 @@ from tracker.ingest.evm.decode import (
 )
 from tracker.ingest.evm.node import Node
 from tracker.ingest.evm.rpc import JsonRpcClient
-from tracker.store import READER_RETRY, ROW_GROUP_ROWS, WRITER_WAIT, Batch, Store, hashed_blocks, joined_batch
+from tracker.store import READER_RETRY, WRITER_WAIT, Batch, Store, hashed_blocks
 from tracker.tokens import TokenLayout, TokenSpec, check_storable, token_spec
 
 # How often one step is re-fetched when the chain moves under it before giving up.
@@ -421,26 +421,18 @@ def _put(target: queue.Queue, item: object, stop: threading.Event) -> bool:
     return False
 
 
-# At most this many steps go in one write (they are in memory already: the queue holds two).
-COALESCE_STEPS = 3
-
-
-def batch_rows(batch: Batch) -> int:
-    return len(batch.transfers) + len(batch.supply_events)
-
-
 def run_pipeline(
     source: Callable[[threading.Event], Iterator[Any]],
     transform: Callable[[Any], Batch],
-    sink: Callable[[list[Batch]], None],
+    sink: Callable[[Batch], None],
     idle: Callable[[], None] | None = None,
 ) -> None:
     """source → transform → sink, each in its own thread (sink in the caller's), in order.
 
-    The node serves step k+1 while step k is decoded and step k-1 written. The sink gets every step that
-    is ready (up to COALESCE_STEPS, or a row group's worth): one write for steps that queued up while the
-    last write ran. The first error anywhere stops all three and is re-raised here; every step written
-    before it stays committed. `idle` is called whenever the sink is about to wait for its next batch.
+    The node serves step k+1 while step k is decoded and step k-1 written. The
+    first error anywhere stops all three and is re-raised here; every step
+    written before it stays committed. `idle` is called whenever the sink is
+    about to wait for its next batch.
     """
     stop = threading.Event()
     raw_steps: queue.Queue = queue.Queue(maxsize=2)
@@ -487,21 +479,7 @@ def run_pipeline(
                 break
             if isinstance(item, BaseException):
                 raise item
-            # Steps that queued up while the last write ran go in the same write.
-            ready = [item]
-            while len(ready) < COALESCE_STEPS and sum(batch_rows(batch) for batch in ready) < ROW_GROUP_ROWS:
-                try:
-                    following = batches.get_nowait()
-                except queue.Empty:
-                    break
-                if following is _DONE or isinstance(following, BaseException):
-                    sink(ready)
-                    ready = []
-                    if following is _DONE:
-                        return
-                    raise following
-                ready.append(following)
-            sink(ready)
+            sink(item)
     finally:
         stop.set()
         for thread in threads:
@@ -619,15 +597,14 @@ def run_sync(
             summary.from_block, summary.to_block = start, end
             done = 0
 
-            def write(ready: list[Batch]) -> None:
+            def write(batch: Batch) -> None:
                 nonlocal done
-                writer.write(joined_batch(ready))
-                for batch in ready:
-                    done += batch.to_block - batch.from_block + 1
-                    summary.transfers += len(batch.transfers)
-                    summary.supply_events += len(batch.supply_events)
-                    if on_progress:
-                        on_progress(Progress(done, end - start + 1, summary.logs))
+                writer.write(batch)
+                done += batch.to_block - batch.from_block + 1
+                summary.transfers += len(batch.transfers)
+                summary.supply_events += len(batch.supply_events)
+                if on_progress:
+                    on_progress(Progress(done, end - start + 1, summary.logs))
 
             run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write, idle=writer.release)
         store = writer.take()
