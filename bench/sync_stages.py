@@ -76,14 +76,14 @@ def instrument() -> None:
     timed(sync, "parse_logs_response", "JSON parse into columns")
     timed(sync, "decode_logs", "validation and decode")
     timed(node.Node, "headers_frame", "block headers (batched RPC)")
-    timed(sync, "_timestamped_batch", "timestamps join, Arrow, units")
+    timed(sync, "_timestamped_batch", "timestamps join")
     timed(store.Store, "open", "open file, migrations check")
     timed(store.Store, "close", "close file (checkpoint)")
     timed(store.Store, "_refuse_unstorable_logs", "write: hash and duplicate checks")
     timed(store, "intern_addresses", "write: address ids")
     timed(store, "insert_transfers", "write: insert transfer rows")
     timed(store.Store, "_replace_range", "write: delete range, token, supply, blocks, state")
-    timed(store.Store, "write_batch", "write: register Arrow")
+    timed(store.Store, "write_batch", "write: register the frames")
     store_transaction = store.transaction
     store.transaction = timed_transaction
     timed(sync, "anchor_after", "balance anchors after the sync")
