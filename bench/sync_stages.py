@@ -79,7 +79,7 @@ def instrument() -> None:
     timed(sync, "_timestamped_batch", "timestamps join")
     timed(store.Store, "open", "open file, migrations check")
     timed(store.Store, "close", "close file (checkpoint)")
-    timed(store.Store, "_refuse_unstorable_logs", "write: hash and duplicate checks")
+    timed(store, "_refuse_unstorable_logs", "batch checks: hash spelling, duplicates")
     timed(store, "intern_addresses", "write: address ids")
     timed(store, "insert_transfers", "write: insert transfer rows")
     timed(store.Store, "_replace_range", "write: delete range, token, supply, blocks, state")

@@ -147,6 +147,21 @@ def test_a_transaction_hash_that_would_not_read_back_is_refused(tmp_path: Path) 
     assert rows(db, "SELECT octet_length(tx_hash), from_id, to_id FROM transfer_logs") == [(32, 1, 2)]
 
 
+def test_a_batch_is_checked_where_it_is_built_with_its_chains_hash_spelling() -> None:
+    # Tron's hashes are 64 hex digits without 0x; an 0x-spelled one in a Tron batch would not read back as it came.
+    def tron_batch(tx_hash: str) -> Batch:
+        rows = transfer_table([(15, tx_hash, 0, 1)]).with_columns(chain=pl.lit("tron"))
+        return Batch("tron", "T" + "a" * 33, 11, 20, "0x%064x" % 20, rows, empty_supply(),
+                     blocks_table([20]).with_columns(chain=pl.lit("tron")))
+
+    assert tron_batch("ab" * 32).transfers.height == 1
+    for bad in ("0x" + "ab" * 32, "AB" * 32, "ab" * 31):
+        with pytest.raises(TrackerError, match=rf"^the tron source returned a malformed transaction hash '{bad}'"):
+            tron_batch(bad)
+    with pytest.raises(TrackerError, match=r"returned log 0 of transaction 0x0+9 twice in blocks 11-20"):
+        batch(11, 20, transfer_table([(15, "0x%064x" % 9, 0, 1), (16, "0x%064x" % 9, 0, 2)]))
+
+
 def test_migrations_011_and_012_keep_every_row_and_column(tmp_path: Path) -> None:
     db = tmp_path / "old.duckdb"
     con = duckdb.connect(str(db))

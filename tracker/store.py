@@ -79,6 +79,43 @@ class Batch:
     symbol: str | None = None
     decimals: int = 6
 
+    def __post_init__(self) -> None:
+        # Checked where the batch is built (a sync's decode thread), not in the writer, whose thread the
+        # others wait for: a Batch that exists can be stored as it came.
+        _refuse_unstorable_logs(self)
+
+
+def _refuse_unstorable_logs(batch: Batch) -> None:
+    """Refuse rows that could not be stored as they came, or would be stored twice."""
+    import polars as pl
+
+    # Transaction hashes are stored as bytes (migration 012): one that would not read back as it came is
+    # refused rather than stored changed. Those that read back are exactly those spelled as tx_hash_text spells
+    # 32 bytes (lower-case hex, 0x first except on Tron).
+    transfers = batch.transfers
+    if transfers.height:
+        tx_hash = pl.col("tx_hash").cast(pl.String)
+        spelled = (tx_hash.str.contains("^(?:0x)?[0-9a-f]{64}$")
+                   & (tx_hash.str.len_bytes() == pl.when(pl.col("chain") == "tron").then(64).otherwise(66)))
+        malformed = transfers.filter(~spelled.fill_null(False))
+        if malformed.height:
+            raise TrackerError(
+                f"the {batch.chain} source returned a malformed transaction hash {malformed['tx_hash'][0]!r} in "
+                f"blocks {batch.from_block:,}-{batch.to_block:,}; nothing was written"
+            )
+    # The event tables carry no unique index (it cost more disk than the rows, see migration 011): whole block
+    # ranges are replaced, so the one way to store a log twice is a source that lists it twice in one batch.
+    # `tracker verify` counts what is stored twice, should anything slip by.
+    for rows in (transfers, batch.supply_events):
+        if not rows.height:
+            continue
+        repeated = rows.filter(pl.struct("tx_hash", "log_index").is_duplicated())
+        if repeated.height:
+            raise TrackerError(
+                f"the {batch.chain} source returned log {repeated['log_index'][0]} of transaction "
+                f"{repeated['tx_hash'][0]} twice in blocks {batch.from_block:,}-{batch.to_block:,}; nothing was written"
+            )
+
 
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every bundled migration, in order."""
@@ -158,21 +195,16 @@ def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnect
 # 5M known wallets), the new ones numbered after the highest id, and the rows written by address id.
 _STEP_ADDRESSES = """
 CREATE OR REPLACE TEMP TABLE step_addresses AS
-SELECT arriving.address, known.address_id
+SELECT arriving.address,
+       coalesce(known.address_id,
+                CAST((SELECT coalesce(max(address_id), 0) FROM addresses)
+                     + row_number() OVER (PARTITION BY known.address_id IS NULL ORDER BY arriving.address)
+                     AS INTEGER)) AS address_id,
+       known.address_id IS NULL AS is_new
 FROM (SELECT from_address AS address FROM {source} UNION SELECT to_address FROM {source}) arriving
 LEFT JOIN addresses known USING (address)
 """
-_NUMBER_NEW_ADDRESSES = """
-UPDATE step_addresses SET address_id = numbered.address_id
-FROM (SELECT address, CAST((SELECT coalesce(max(address_id), 0) FROM addresses)
-                           + row_number() OVER (ORDER BY address) AS INTEGER) AS address_id
-      FROM step_addresses WHERE address_id IS NULL) numbered
-WHERE step_addresses.address = numbered.address
-"""
-_INSERT_NEW_ADDRESSES = """
-INSERT INTO addresses SELECT address_id, address FROM step_addresses
-WHERE address_id > (SELECT coalesce(max(address_id), 0) FROM addresses) ORDER BY address_id
-"""
+_INSERT_NEW_ADDRESSES = "INSERT INTO addresses SELECT address_id, address FROM step_addresses WHERE is_new ORDER BY address_id"
 _INSERT_TRANSFER_LOGS = """
 INSERT INTO transfer_logs
 SELECT t.chain, t.token, t.block_number, t.block_time, tx_hash_bytes(t.chain, t.tx_hash), t.log_index,
@@ -214,7 +246,6 @@ def intern_addresses(connection: duckdb.DuckDBPyConnection, source: str) -> None
     """Give every from/to address of relation `source` an id (new ones after the highest), leaving the
     mapping in temp table step_addresses. The caller holds the transaction."""
     connection.execute(_STEP_ADDRESSES.format(source=source))
-    connection.execute(_NUMBER_NEW_ADDRESSES)
     connection.execute(_INSERT_NEW_ADDRESSES)
 
 
@@ -473,7 +504,6 @@ class Store:
         register_frame(con, "batch_supply", batch.supply_events)
         register_frame(con, "batch_blocks", batch.blocks)
         try:
-            self._refuse_unstorable_logs(batch)
             self._replace_range(batch)
         finally:
             for name in ("batch_transfers", "batch_supply", "batch_blocks"):
@@ -498,35 +528,6 @@ class Store:
             con.execute("INSERT OR REPLACE INTO blocks BY NAME SELECT * FROM batch_blocks")
             self._advance(batch)
             self._forget_old_block_hashes(batch.chain)
-
-    def _refuse_unstorable_logs(self, batch: Batch) -> None:
-        # Transaction hashes are stored as bytes (migration 012): one that would not read back as it came
-        # is refused rather than stored changed.
-        # The hashes that read back as they came are exactly those spelled as tx_hash_text spells 32 bytes
-        # (lower-case hex, 0x first except on Tron): one regular expression instead of a round trip per row.
-        malformed = self.connection.execute(
-            "SELECT tx_hash FROM batch_transfers WHERE NOT coalesce(CASE WHEN chain = 'tron'"
-            " THEN regexp_full_match(tx_hash, '[0-9a-f]{64}') ELSE regexp_full_match(tx_hash, '0x[0-9a-f]{64}') END,"
-            " false) LIMIT 1"
-        ).fetchall()
-        if malformed:
-            raise TrackerError(
-                f"the {batch.chain} source returned a malformed transaction hash {malformed[0][0]!r} in blocks "
-                f"{batch.from_block:,}-{batch.to_block:,}; nothing was written"
-            )
-        # The event tables carry no unique index (it cost more disk than the rows, see migration 011):
-        # whole block ranges are replaced, so the one way to store a log twice is a source that lists it
-        # twice in one batch. `tracker verify` counts what is stored twice, should anything slip by.
-        repeated = self.connection.execute(
-            "SELECT tx_hash, log_index FROM batch_transfers GROUP BY ALL HAVING count(*) > 1 UNION ALL "
-            "SELECT tx_hash, log_index FROM batch_supply GROUP BY ALL HAVING count(*) > 1 LIMIT 1"
-        ).fetchall()
-        if repeated:
-            tx_hash, log_index = repeated[0]
-            raise TrackerError(
-                f"the {batch.chain} source returned log {log_index} of transaction {tx_hash} twice in blocks "
-                f"{batch.from_block:,}-{batch.to_block:,}; nothing was written"
-            )
 
     def _forget_old_block_hashes(self, chain: str) -> None:
         # Everything below the chain's frontier minus the window, not just what this step passed: a backfill

@@ -426,13 +426,14 @@ def run_pipeline(
     transform: Callable[[Any], Batch],
     sink: Callable[[Batch], None],
     idle: Callable[[], None] | None = None,
+    linger: Callable[[], float] | None = None,
 ) -> None:
     """source → transform → sink, each in its own thread (sink in the caller's), in order.
 
     The node serves step k+1 while step k is decoded and step k-1 written. The
     first error anywhere stops all three and is re-raised here; every step
     written before it stays committed. `idle` is called whenever the sink is
-    about to wait for its next batch.
+    about to wait for its next batch, after waiting `linger()` seconds for it.
     """
     stop = threading.Event()
     raw_steps: queue.Queue = queue.Queue(maxsize=2)
@@ -470,7 +471,7 @@ def run_pipeline(
     try:
         while True:
             try:
-                item = batches.get_nowait()
+                item = batches.get(timeout=linger()) if linger is not None else batches.get_nowait()
             except queue.Empty:
                 if idle is not None:
                     idle()
@@ -529,20 +530,20 @@ def _sync_lock(db_path: Path, chain: str) -> IO[bytes]:
     return handle
 
 
-# The longest a sync keeps the file open across steps that arrive back to back (see _StepWriter), and how long
+# The longest a sync keeps the file open across steps, writing or waiting for the node (see _StepWriter), and how long
 # it then stays away: readers retry every READER_RETRY seconds, so one that is waiting gets its turn.
 WRITER_HOLD = 1.0
 READER_TURN = 1.5 * READER_RETRY
 
 
 class _StepWriter:
-    """Writes steps, each in its own transaction, holding the file open only while steps keep coming.
+    """Writes steps, each in its own transaction, holding the file open across steps for up to WRITER_HOLD s.
 
-    Other processes can open the file only while no writer holds it. The file is released whenever the
-    writer would wait for the node (no step ready) and at least every WRITER_HOLD seconds, so readers get
-    in between steps as before; steps that are already waiting skip a close (a checkpoint) and an open each.
-    It starts with the store the sync prepared from (opened and migrated once per run) and reopens the file
-    without migrating it again.
+    Other processes can open the file only while no writer holds it. The writer lends it to them once it has
+    held it WRITER_HOLD seconds, whether it was writing or waiting for the node meanwhile, and then stays away
+    READER_TURN seconds, so a reader waits at most about WRITER_HOLD; steps within one hold skip a close (a
+    checkpoint) and an open each. It starts with the store the sync prepared from (opened and migrated once per
+    run) and reopens the file without migrating it again.
     """
 
     def __init__(self, db_path: Path, store: Store) -> None:
@@ -568,9 +569,19 @@ class _StepWriter:
         except BaseException:
             self.release()
             raise
-        if time.monotonic() - self.opened >= WRITER_HOLD:
-            self.release()
-            self.turn_ends = time.monotonic() + READER_TURN
+        if self.hold_left() == 0:
+            self.lend()
+
+    def hold_left(self) -> float:
+        """Seconds the file may still be held waiting for the next step (0 when it is not held)."""
+        if self.store is None:
+            return 0.0
+        return max(0.0, WRITER_HOLD - (time.monotonic() - self.opened))
+
+    def lend(self) -> None:
+        """Release the file and leave it to readers for READER_TURN."""
+        self.release()
+        self.turn_ends = time.monotonic() + READER_TURN
 
     def release(self) -> None:
         if self.store is not None:
@@ -606,7 +617,8 @@ def run_sync(
                 if on_progress:
                     on_progress(Progress(done, end - start + 1, summary.logs))
 
-            run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write, idle=writer.release)
+            run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write, idle=writer.lend,
+                         linger=writer.hold_left)
         store = writer.take()
         covered = store.sync_ranges(summary.chain, summary.token)
         summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
