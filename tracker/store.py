@@ -249,14 +249,17 @@ def intern_addresses(connection: duckdb.DuckDBPyConnection, source: str) -> None
     connection.execute(_INSERT_NEW_ADDRESSES)
 
 
-def insert_transfers(connection: duckdb.DuckDBPyConnection, source: str) -> None:
+def insert_transfers(connection: duckdb.DuckDBPyConnection, source: str, supply_leg: bool | None = None) -> None:
     """Store the transfers of relation `source` (a table or registered frame with the `transfers` columns;
-    `amount` is not read: it is derived from amount_raw). The caller holds the transaction."""
-    columns = {row[0] for row in connection.execute(f"DESCRIBE {source}").fetchall()}
-    # Only Tron's sources mark mint/burn legs; the others' rows have no supply_leg column (NULL).
-    supply_leg = "t.supply_leg" if "supply_leg" in columns else "CAST(NULL AS VARCHAR)"
+    `amount` is not read: it is derived from amount_raw). The caller holds the transaction.
+
+    Only Tron's sources mark mint/burn legs; the others' rows have no supply_leg column (stored NULL).
+    `supply_leg` says whether `source` has one; None: ask DuckDB."""
+    if supply_leg is None:
+        supply_leg = "supply_leg" in {row[0] for row in connection.execute(f"DESCRIBE {source}").fetchall()}
     intern_addresses(connection, source)
-    connection.execute(_INSERT_TRANSFER_LOGS.format(source=source, supply_leg=supply_leg))
+    connection.execute(_INSERT_TRANSFER_LOGS.format(
+        source=source, supply_leg="t.supply_leg" if supply_leg else "CAST(NULL AS VARCHAR)"))
 
 
 # The wallets flows and reserves watch (every labeled or anchored address), with their ids: those views
@@ -326,8 +329,10 @@ def _amount_type(connection: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def amount_scale(connection: duckdb.DuckDBPyConnection) -> int:
-    """The places of the `amount` type: 6, or the most decimals a synced token has."""
-    return int(str(_amount_type(connection)).split(",")[1].rstrip(")"))
+    """The places of the `amount` type: 6, or the most decimals a synced token has (of a migrated file, which
+    always has the type: the migrations create it)."""
+    spelled = connection.execute("SELECT typeof(CAST(NULL AS amount))").fetchall()[0][0]
+    return int(spelled.split(",")[1].rstrip(")"))
 
 
 def check_fits(chain: str, token: str, decimals: int, scale: int, largest: Any) -> None:
@@ -519,12 +524,17 @@ class Store:
                     f"DELETE FROM {table} WHERE chain = ? AND token = ? AND block_number BETWEEN ? AND ?", key
                 )
             register_token(con, batch.chain, batch.token, batch.symbol, batch.decimals)
-            largest = con.execute("SELECT max(amount_raw) FROM (SELECT amount_raw FROM batch_transfers"
-                                  " UNION ALL SELECT amount_raw FROM batch_supply)").fetchall()[0][0]
-            check_fits(batch.chain, batch.token, batch.decimals, amount_scale(con), largest)
-            insert_transfers(con, "batch_transfers")
-            con.execute("INSERT INTO supply_events BY NAME SELECT b.*, token_amount(b.amount_raw, u.unit) AS amount"
-                        " FROM batch_supply b JOIN token_units u USING (chain, token)")
+            # Per-step statements cost the writer (whose thread the others wait for) a few ms each, whatever the
+            # step's size: what polars knows already, or what has no rows, is not asked of DuckDB.
+            largest = max((rows["amount_raw"].max() for rows in (batch.transfers, batch.supply_events) if rows.height),
+                          default=None)
+            if largest is not None:
+                check_fits(batch.chain, batch.token, batch.decimals, amount_scale(con), largest)
+            if batch.transfers.height:
+                insert_transfers(con, "batch_transfers", supply_leg="supply_leg" in batch.transfers.columns)
+            if batch.supply_events.height:
+                con.execute("INSERT INTO supply_events BY NAME SELECT b.*, token_amount(b.amount_raw, u.unit) AS amount"
+                            " FROM batch_supply b JOIN token_units u USING (chain, token)")
             con.execute("INSERT OR REPLACE INTO blocks BY NAME SELECT * FROM batch_blocks")
             self._advance(batch)
             self._forget_old_block_hashes(batch.chain)
