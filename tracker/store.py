@@ -526,8 +526,8 @@ class Store:
             register_token(con, batch.chain, batch.token, batch.symbol, batch.decimals)
             # Per-step statements cost the writer (whose thread the others wait for) a few ms each, whatever the
             # step's size: what polars knows already, or what has no rows, is not asked of DuckDB.
-            largest = max((rows["amount_raw"].max() for rows in (batch.transfers, batch.supply_events) if rows.height),
-                          default=None)
+            largest = max((top for rows in (batch.transfers, batch.supply_events) if rows.height
+                           for top in [rows["amount_raw"].max()] if top is not None), default=None)
             if largest is not None:
                 check_fits(batch.chain, batch.token, batch.decimals, amount_scale(con), largest)
             if batch.transfers.height:
