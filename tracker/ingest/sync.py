@@ -579,9 +579,10 @@ class _StepWriter:
         return max(0.0, WRITER_HOLD - (time.monotonic() - self.opened))
 
     def lend(self) -> None:
-        """Release the file and leave it to readers for READER_TURN."""
-        self.release()
-        self.turn_ends = time.monotonic() + READER_TURN
+        """Release the file, if held, and leave it to readers for READER_TURN."""
+        if self.store is not None:
+            self.release()
+            self.turn_ends = time.monotonic() + READER_TURN
 
     def release(self) -> None:
         if self.store is not None:
