@@ -20,8 +20,10 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,7 +32,7 @@ import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 
 from tracker import store as store_module  # noqa: E402
-from tracker.store import Batch, Store  # noqa: E402
+from tracker.store import Batch, Store, register_frame  # noqa: E402
 
 TOKEN = "0xdac17f958d2ee523a2206206994597c13d831ec7"
 PER_BLOCK = 200
@@ -85,27 +87,35 @@ def batches(rows: pl.DataFrame, step_rows: int) -> list[Batch]:
     return steps
 
 
-def write_all(path: Path, steps: list[Batch], hold_steps: int) -> float:
+def held_writes(open_file: Callable[[], Any], steps: list[Any], hold_steps: int,
+                write: Callable[[Any, Any], None]) -> float:
+    """Seconds to write `steps` one at a time, the file opened by `open_file()` and closed (a checkpoint) every
+    `hold_steps` steps, as a sync's 1-second hold does."""
     started = time.perf_counter()
-    store = None
-    for index, batch in enumerate(steps):
-        if store is None:
-            store = Store.open(path, migrate=False)
-        store.write_batch(batch)
+    handle = None
+    for index, step in enumerate(steps):
+        if handle is None:
+            handle = open_file()
+        write(handle, step)
         if index % hold_steps == hold_steps - 1:
-            store.close()
-            store = None
-    if store is not None:
-        store.close()
+            handle.close()
+            handle = None
+    if handle is not None:
+        handle.close()
     return time.perf_counter() - started
 
 
-class _Stream:
-    def __init__(self, frame: pl.DataFrame) -> None:
-        self.frame = frame
+def write_all(path: Path, steps: list[Batch], hold_steps: int) -> float:
+    return held_writes(lambda: Store.open(path, migrate=False), steps, hold_steps,
+                       lambda store, batch: store.write_batch(batch))
 
-    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
-        return self.frame.__arrow_c_stream__(requested_schema)
+
+def _insert_stored(connection: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
+    register_frame(connection, "step", frame)
+    connection.begin()
+    connection.execute("INSERT INTO transfer_logs SELECT * FROM step")
+    connection.commit()
+    connection.unregister("step")
 
 
 def floor(path: Path, written: Path, steps: list[Batch], hold_steps: int) -> float:
@@ -118,22 +128,7 @@ def floor(path: Path, written: Path, steps: list[Batch], hold_steps: int) -> flo
     connection = duckdb.connect(str(path))
     connection.execute(create)
     connection.close()
-    started = time.perf_counter()
-    connection = None
-    for index, frame in enumerate(stored):
-        if connection is None:
-            connection = duckdb.connect(str(path))
-        connection.register("step", _Stream(frame))
-        connection.begin()
-        connection.execute("INSERT INTO transfer_logs SELECT * FROM step")
-        connection.commit()
-        connection.unregister("step")
-        if index % hold_steps == hold_steps - 1:
-            connection.close()
-            connection = None
-    if connection is not None:
-        connection.close()
-    return time.perf_counter() - started
+    return held_writes(lambda: duckdb.connect(str(path)), stored, hold_steps, _insert_stored)
 
 
 def count_statements(totals: dict[str, float]) -> None:

@@ -321,18 +321,21 @@ def fit_amount_type(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def _amount_type(connection: duckdb.DuckDBPyConnection) -> str | None:
-    """The `amount` type as DuckDB spells it (`DECIMAL(38,6)`), None before it exists. duckdb_types() gives only
-    "DECIMAL" for a user type, so the type of a cast is read."""
+    """The `amount` type as DuckDB spells it (`DECIMAL(38,6)`), None before it exists."""
     if not connection.execute(_AMOUNT_TYPE).fetchall():
         return None
+    return _spelled_amount_type(connection)
+
+
+def _spelled_amount_type(connection: duckdb.DuckDBPyConnection) -> str:
+    # duckdb_types() gives only "DECIMAL" for a user type, so the type of a cast is read.
     return connection.execute("SELECT typeof(CAST(NULL AS amount))").fetchall()[0][0]
 
 
 def amount_scale(connection: duckdb.DuckDBPyConnection) -> int:
     """The places of the `amount` type: 6, or the most decimals a synced token has (of a migrated file, which
     always has the type: the migrations create it)."""
-    spelled = connection.execute("SELECT typeof(CAST(NULL AS amount))").fetchall()[0][0]
-    return int(spelled.split(",")[1].rstrip(")"))
+    return int(_spelled_amount_type(connection).split(",")[1].rstrip(")"))
 
 
 def check_fits(chain: str, token: str, decimals: int, scale: int, largest: Any) -> None:
