@@ -13,10 +13,11 @@ from tracker.errors import BadResponse, RpcError
 from tracker.http import RetryableRpcError, TruncatedBody
 from tracker.ingest.evm.decode import (
     LogFilter,
-    decode_logs,
     parse_logs_response,
 )
 from tracker.tokens import USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT, TokenLayout
+
+from tests.support.both_paths import decode_both
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ethereum_getlogs_usdt.json"
 USDT = "0xdac17f958d2ee523a2206206994597c13d831ec7"
@@ -33,8 +34,9 @@ def fixture_body() -> dict:
 
 
 def decode_body(body: dict | bytes, low: int = BLOCK, high: int = BLOCK + 1, layout: TokenLayout = USDT_ETHEREUM_LAYOUT):
+    """The polars path's rows, checked against the native scan's wherever that takes the body."""
     raw = body if isinstance(body, bytes) else orjson.dumps(body)
-    return decode_logs(parse_logs_response(raw), LogFilter("ethereum", USDT, low, high, layout))
+    return decode_both(raw, LogFilter("ethereum", USDT, low, high, layout))[0]
 
 
 @pytest.mark.parametrize("layout", [USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT], ids=lambda layout: layout.name)
@@ -229,8 +231,7 @@ def test_zero_address_legs_follow_the_layout_and_tron_format_applies() -> None:
     ethereum = decode_body(body).transfers.sort("log_index")
     assert ethereum["supply_leg"].to_list() == [None, None, None, None]
 
-    tron = decode_logs(parse_logs_response(orjson.dumps(body)),
-                       LogFilter("tron", USDT, BLOCK, BLOCK, USDT_TRON_LAYOUT), TRON.format)
+    tron, _ = decode_both(orjson.dumps(body), LogFilter("tron", USDT, BLOCK, BLOCK, USDT_TRON_LAYOUT), TRON.format)
     rows = tron.transfers.sort("log_index").to_dicts()
     assert [(r["log_index"], r["supply_leg"]) for r in rows] == [(2, "mint"), (4, "burn"), (5, None), (0x24E, None)]
     rows = [next(r for r in rows if r["log_index"] == index) for index in (0x24E, 2)]

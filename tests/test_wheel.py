@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +37,7 @@ SOURCE_LABELS = ROOT / "tracker" / "data" / "labels"
 SOURCE_MIGRATIONS = ROOT / "tracker" / "migrations"
 # Not part of a build: virtualenvs, npm, VCS, build output, caches, databases.
 NOT_BUILT = shutil.ignore_patterns(".git", ".venv*", "node_modules", "build", "dist", "*.egg-info", "__pycache__",
-                                   ".pytest_cache", "*.duckdb", "*.duckdb.wal")
+                                   ".pytest_cache", "*.duckdb", "*.duckdb.wal", "*.so")
 
 
 def _missing_venv() -> None:
@@ -101,6 +102,9 @@ def test_wheel_ships_every_run_time_file(wheel: Path) -> None:
     for folder in ("views", "analytics"):  # every view/macro and analytic statement the store and anchors read
         source = sorted(f"tracker/sql/{folder}/{path.name}" for path in (ROOT / "tracker" / "sql" / folder).glob("*.sql"))
         assert source and sorted(n for n in names if n.startswith(f"tracker/sql/{folder}/")) == source
+    # The native log scan, compiled from its source when the wheel is built (not copied from the checkout).
+    assert [n for n in names if n.startswith("tracker/ingest/evm/_logscan")] == [
+        f"tracker/ingest/evm/_logscan{sysconfig.get_config_var('EXT_SUFFIX')}"]
     assert "tracker/cli/__init__.py" in names and not any(n.startswith(("tests/", "bench/", "queries/", "data/")) for n in names)
 
 
@@ -117,11 +121,12 @@ def test_installed_tracker_runs_from_anywhere(installed, computed: Path) -> None
 
     # The installed package is the one running, with its data inside .venv-wheel.
     probe = _run([str(WHEEL_VENV / "bin" / "python"), "-c",
-                  "import json, tracker, tracker.analytics.labels, tracker.queries; print(json.dumps({'module': tracker.__file__,"
+                  "import json, tracker, tracker.analytics.labels, tracker.queries, tracker.ingest.evm.native as native;"
+                  " print(json.dumps({'module': tracker.__file__, 'native': native._logscan.__file__,"
                   " 'queries': str(tracker.queries.QUERIES_DIR), 'labels': str(tracker.analytics.labels.BUNDLED_DIR),"
                   " 'names': tracker.queries.named_queries()}))"], cwd=elsewhere, env=env)
     found = json.loads(probe.stdout)
-    for key in ("module", "queries", "labels"):
+    for key in ("module", "queries", "labels", "native"):
         assert Path(found[key]).resolve().is_relative_to(WHEEL_VENV.resolve()), found
         assert not Path(found[key]).resolve().is_relative_to((ROOT / "tracker").resolve()), found
 

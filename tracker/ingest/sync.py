@@ -32,10 +32,12 @@ from tracker.errors import BadResponse, RpcError, RpcTimeout, TrackerError
 from tracker.http import HttpClient, HttpStatusError
 from tracker.ingest import ranges
 from tracker.ingest.evm.decode import (
+    CheckedEvents,
     DecodedLogs,
     LogFilter,
-    decode_logs,
+    decode_answer,
     parse_logs_response,
+    read_logs,
 )
 from tracker.ingest.evm.node import Node
 from tracker.ingest.evm.rpc import JsonRpcClient
@@ -238,10 +240,10 @@ class _ChainMoved(TrackerError):
 
 @dataclass(frozen=True)
 class RawStep:
-    """One answered eth_getLogs: the range asked for and the raw log columns."""
+    """One answered eth_getLogs: the range asked for and its logs (raw columns, or events the native scan checked)."""
 
     log_filter: LogFilter
-    raw_logs: pl.DataFrame
+    raw_logs: pl.DataFrame | CheckedEvents
 
 
 def all_events(layout: TokenLayout) -> list[list[Any]]:
@@ -271,8 +273,10 @@ def labeled_topic_filters(layout: TokenLayout, address_words: list[str],
     return filters
 
 
-def _get_logs(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[Any]]) -> pl.DataFrame:
+def _get_logs(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[Any]]) -> pl.DataFrame | CheckedEvents:
     frames = []
+    # One request's body may go to the native scan; several are merged as raw columns first.
+    parse = functools.partial(read_logs, log_filter=log_filter) if len(topic_filters) == 1 else parse_logs_response
     for topics in topic_filters:
         params = [{
             "address": log_filter.token,
@@ -280,7 +284,7 @@ def _get_logs(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[lis
             "toBlock": hex(log_filter.to_block),
             "topics": topics,
         }]
-        frames.append(rpc.call_parsed("eth_getLogs", params, parse_logs_response, retry_timeouts=False))
+        frames.append(rpc.call_parsed("eth_getLogs", params, parse, retry_timeouts=False))
     if len(frames) == 1:
         return frames[0]
     # A transfer between two labeled wallets answers both the "from" and the "to" filter: keep it once.
@@ -371,7 +375,7 @@ def build_batch(
     raw_logs = step.raw_logs
     for attempt in range(CHAIN_MOVED_RETRIES + 1):
         try:
-            decoded = decode_logs(raw_logs, step.log_filter, spec.format)
+            decoded = decode_answer(raw_logs, step.log_filter, spec.format)
             return _timestamped_batch(node, spec, token, step.log_filter, decoded, scope)
         except _ChainMoved:
             if attempt == CHAIN_MOVED_RETRIES:

@@ -19,6 +19,7 @@ import polars.selectors as cs
 from tracker.chains import ETHEREUM_FORMAT, ChainFormat
 from tracker.errors import BadResponse, TrackerError
 from tracker.http import TruncatedBody
+from tracker.ingest.evm import native
 from tracker.ingest.evm.rpc import rpc_error
 from tracker.tokens import (
     AMOUNT,
@@ -355,12 +356,46 @@ def decode_logs(raw_logs: pl.DataFrame, log_filter: LogFilter, chain_format: Cha
         _raise_first_problem(
             too_large.with_columns(problem=pl.lit("amount does not fit DECIMAL(38,0)")), log_filter
         )
+    return _split(classified.with_columns(amount_raw=pl.col("amount_raw_u128").cast(pl.Decimal(38, 0))),
+                  log_filter, chain_format)
+
+
+@dataclass(frozen=True)
+class CheckedEvents:
+    """An eth_getLogs answer the native scan took: its logs are already validated events (native.scan)."""
+
+    events: pl.DataFrame
+
+    @property
+    def height(self) -> int:
+        return self.events.height
+
+
+def read_logs(raw: bytes, log_filter: LogFilter) -> pl.DataFrame | CheckedEvents:
+    """An eth_getLogs body as validated events when the native scan takes it, else as raw log columns."""
+    events = native.scan(raw, log_filter)
+    if events is not None:
+        return CheckedEvents(events)
+    return parse_logs_response(raw)
+
+
+def decode_answer(answer: pl.DataFrame | CheckedEvents, log_filter: LogFilter,
+                  chain_format: ChainFormat = ETHEREUM_FORMAT) -> DecodedLogs:
+    """`decode_logs` for either form `read_logs` returns."""
+    if isinstance(answer, CheckedEvents):
+        refuse_deprecation(answer.events, log_filter.chain, log_filter.token[2:], chain_format.address)
+        return _split(answer.events, log_filter, chain_format)
+    return decode_logs(answer, log_filter, chain_format)
+
+
+def _split(events: pl.DataFrame, log_filter: LogFilter, chain_format: ChainFormat) -> DecodedLogs:
+    """Rows of validated events (block_number, block_hash, tx_hash, log_index, kind, the *_hex40 columns,
+    amount_raw), spelled as the chain stores them."""
     address = chain_format.address
-    base = classified.with_columns(
+    base = events.with_columns(
         chain=pl.lit(log_filter.chain),
         token=address(pl.lit(log_filter.token[2:])).first(),
         tx_hash=chain_format.tx_hash(pl.col("tx_hash")),
-        amount_raw=pl.col("amount_raw_u128").cast(pl.Decimal(38, 0)),
     )
     keys = ["chain", "token", "block_number", "tx_hash", "log_index"]
     transfers, supply_events = split_events(base, log_filter.layout, address, keys)
