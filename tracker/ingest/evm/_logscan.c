@@ -142,7 +142,8 @@ static int columns_reserve(columns *c, int64_t cap) {
 
 /* ------------------------------------------------------------------------------------------ JSON scan */
 
-static signed char hex_value[256]; /* a hex digit's value, -1 for any other byte */
+static signed char hex_value[256];        /* a hex digit's value, -1 for any other byte */
+static unsigned char not_lower_hex[256];   /* 0 for 0-9 and a-f, 1 for any other byte */
 
 typedef struct {
     const char *p, *end;
@@ -176,6 +177,20 @@ static inline int read_plain_string(cursor *c, slice *out) {
     out->s = start;
     out->n = (size_t)(c->p - start);
     c->p++;
+    return 1;
+}
+
+/* A field's value: up to the next quote; the field's own rule (hex digits) then refuses anything else, an
+ * escape included. */
+static inline int read_value_string(cursor *c, slice *out) {
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != '"') return 0;
+    const char *start = ++c->p;
+    const char *close = memchr(start, '"', (size_t)(c->end - start));
+    if (!close) return 0;
+    out->s = start;
+    out->n = (size_t)(close - start);
+    c->p = close + 1;
     return 1;
 }
 
@@ -270,9 +285,9 @@ static inline int key_is(slice key, const char *name) {
 /* ------------------------------------------------------------------------------------------ hex rules */
 
 static inline int lower_hex(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (hex_value[(unsigned char)s[i]] < 0 || (s[i] >= 'A' && s[i] <= 'F')) return 0;
-    return 1;
+    unsigned char bad = 0;
+    for (size_t i = 0; i < n; i++) bad |= not_lower_hex[(unsigned char)s[i]];
+    return !bad;
 }
 
 /* ^0x[0-9a-f]{64}$ */
@@ -325,13 +340,13 @@ static int read_log(cursor *c, raw_log *log) {
         if (bit & log->seen) return 0; /* a key given twice: left to the polars path */
         log->seen |= bit;
         if (target) {
-            if (!read_plain_string(c, target)) return 0;
+            if (!read_value_string(c, target)) return 0;
         } else if (bit == SEEN_TOPICS) {
             if (!expect(c, '[')) return 0;
             if (!expect(c, ']')) {
                 do {
                     if (log->topic_count == MAX_TOPICS) return 0;
-                    if (!read_plain_string(c, &log->topics[log->topic_count++])) return 0;
+                    if (!read_value_string(c, &log->topics[log->topic_count++])) return 0;
                 } while (expect(c, ','));
                 if (!expect(c, ']')) return 0;
             }
@@ -632,7 +647,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     columns c = {0};
     int accepted = 0;
     Py_BEGIN_ALLOW_THREADS
-    accepted = columns_reserve(&c, (int64_t)(body.len / 700) + 64)
+    accepted = columns_reserve(&c, (int64_t)(body.len / 500) + 64)
                && scan_body(body.buf, (size_t)body.len, token, from_block, to_block, events, event_count, &c);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&body);
@@ -660,6 +675,7 @@ PyMODINIT_FUNC PyInit__logscan(void) {
     memset(hex_value, -1, sizeof hex_value);
     for (int i = 0; i < 10; i++) hex_value['0' + i] = (signed char)i;
     for (int i = 0; i < 6; i++) hex_value['a' + i] = hex_value['A' + i] = (signed char)(10 + i);
+    for (int i = 0; i < 256; i++) not_lower_hex[i] = hex_value[i] < 0 || (i >= 'A' && i <= 'F');
     max_amount = 1;
     for (int i = 0; i < 38; i++) max_amount *= 10;
     max_amount -= 1;
