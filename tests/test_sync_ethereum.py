@@ -387,3 +387,29 @@ def test_a_deprecated_token_stops_with_one_line_naming_its_successor(tmp_path: P
     done = run_cli(*sync, "--to-block", str(deprecated_in - 1))
     assert done.returncode == 0, done.stderr
     assert stored_transfers(db) == token.expected_transfers()
+
+
+def test_the_native_scan_and_the_polars_path_store_the_same(tmp_path: Path, token: TokenChain, monkeypatch) -> None:
+    """anvil's answers go through the native scan; with TRACKER_NATIVE_SCAN=0 the polars path reads them: the
+    files hold the same rows."""
+    from tracker.ingest.evm import native
+
+    scenario(token)
+    taken: list[bool] = []
+    scan = native.scan
+
+    def watched_scan(raw: bytes, log_filter):  # the real scan, noting whether it took each answer
+        events = scan(raw, log_filter)
+        taken.append(events is not None)
+        return events
+
+    monkeypatch.setattr(native, "scan", watched_scan)
+    sync_chain(tmp_path / "native.duckdb", ETHEREUM, options(token, chunk_size=3))
+    assert taken and all(taken)
+    monkeypatch.setenv(native.SWITCH, "0")
+    taken.clear()
+    sync_chain(tmp_path / "polars.duckdb", ETHEREUM, options(token, chunk_size=3))
+    assert taken and not any(taken)
+    native_rows = all_contents(tmp_path / "native.duckdb")
+    assert native_rows == all_contents(tmp_path / "polars.duckdb")
+    assert len(native_rows["transfers"]) == 7 and len(native_rows["supply_events"]) == 3
