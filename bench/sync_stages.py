@@ -67,14 +67,17 @@ def instrument() -> None:
     global store_transaction
     import tracker.http as http
     import tracker.ingest.evm.decode as decode
+    import tracker.ingest.evm.native as native
     import tracker.ingest.evm.node as node
     import tracker.ingest.sync as sync
     import tracker.store as store
 
     timed(http.HttpClient, "request", "HTTP request and body")
-    timed(decode, "parse_logs_response", "JSON parse into columns")
-    timed(sync, "parse_logs_response", "JSON parse into columns")
-    timed(sync, "decode_logs", "validation and decode")
+    timed(native, "scan", "native scan into validated columns")
+    timed(decode, "parse_logs_response", "JSON parse into columns (polars path)")
+    timed(sync, "parse_logs_response", "JSON parse into columns (polars path)")
+    timed(decode, "decode_logs", "validation and decode (polars path)")
+    timed(sync, "decode_answer", "decode into rows")
     timed(node.Node, "headers_frame", "block headers (batched RPC)")
     timed(sync, "_timestamped_batch", "timestamps join")
     timed(store.Store, "open", "open file, migrations check")

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from importlib import resources
@@ -78,11 +78,35 @@ class Batch:
     # the token's registry facts, recorded in `tokens` with the first batch (the views scale amounts by them)
     symbol: str | None = None
     decimals: int = 6
+    # True only for a join of batches that were each checked (`joined`): their ranges adjoin, so no log repeats
+    checked: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Checked where the batch is built (a sync's decode thread), not in the writer, whose thread the
         # others wait for: a Batch that exists can be stored as it came.
-        _refuse_unstorable_logs(self)
+        if not self.checked:
+            _refuse_unstorable_logs(self)
+
+    @property
+    def log_count(self) -> int:
+        return self.transfers.height + self.supply_events.height
+
+
+def joined(batches: list[Batch]) -> Batch:
+    """Consecutive steps of one sync as one step (one transaction): the blocks of all, the frontier of the last."""
+    if len(batches) == 1:
+        return batches[0]
+    import polars as pl
+
+    for before, after in zip(batches, batches[1:]):
+        if (after.from_block != before.to_block + 1
+                or (after.chain, after.token, after.source, after.scope) != (before.chain, before.token, before.source, before.scope)):
+            raise TrackerError(f"internal: steps {before.from_block}-{before.to_block} and {after.from_block}-"
+                               f"{after.to_block} of {before.chain} {before.token} do not adjoin")
+    return replace(batches[-1], from_block=batches[0].from_block, checked=True,
+                   transfers=pl.concat([batch.transfers for batch in batches]),
+                   supply_events=pl.concat([batch.supply_events for batch in batches]),
+                   blocks=pl.concat([batch.blocks for batch in batches]))
 
 
 def _refuse_unstorable_logs(batch: Batch) -> None:

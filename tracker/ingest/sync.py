@@ -41,7 +41,7 @@ from tracker.ingest.evm.decode import (
 )
 from tracker.ingest.evm.node import Node
 from tracker.ingest.evm.rpc import JsonRpcClient
-from tracker.store import READER_RETRY, WRITER_WAIT, Batch, Store, hashed_blocks
+from tracker.store import READER_RETRY, WRITER_WAIT, Batch, Store, hashed_blocks, joined
 from tracker.tokens import TokenLayout, TokenSpec, check_storable, token_spec
 
 # How often one step is re-fetched when the chain moves under it before giving up.
@@ -425,6 +425,10 @@ def _put(target: queue.Queue, item: object, stop: threading.Event) -> bool:
     return False
 
 
+# The most logs one write takes when steps have queued up behind the writer (see run_pipeline).
+JOINED_LOGS = 100_000
+
+
 def run_pipeline(
     source: Callable[[threading.Event], Iterator[Any]],
     transform: Callable[[Any], Batch],
@@ -434,14 +438,16 @@ def run_pipeline(
 ) -> None:
     """source → transform → sink, each in its own thread (sink in the caller's), in order.
 
-    The node serves step k+1 while step k is decoded and step k-1 written. The
-    first error anywhere stops all three and is re-raised here; every step
-    written before it stays committed. `idle` is called whenever the sink is
-    about to wait for its next batch, after waiting `linger()` seconds for it.
+    The node serves step k+1 while step k is decoded and step k-1 written. Steps that are waiting when the
+    sink is free are joined into one write (up to JOINED_LOGS logs): a write's fixed costs are paid once for
+    them, so small answers (providers cap them at 10,000 logs) cost the writer little more than large ones.
+    The first error anywhere stops all three and is re-raised here, after the steps before it are written;
+    every step written stays committed. `idle` is called whenever the sink is about to wait for its next
+    batch, after waiting `linger()` seconds for it.
     """
     stop = threading.Event()
     raw_steps: queue.Queue = queue.Queue(maxsize=2)
-    batches: queue.Queue = queue.Queue(maxsize=2)
+    batches: queue.Queue = queue.Queue(maxsize=4)
 
     def fetching() -> None:
         try:
@@ -472,19 +478,33 @@ def run_pipeline(
     ]
     for thread in threads:
         thread.start()
+    held: object = None  # an end or an error taken while joining steps: handled after they are written
     try:
         while True:
-            try:
-                item = batches.get(timeout=linger()) if linger is not None else batches.get_nowait()
-            except queue.Empty:
-                if idle is not None:
-                    idle()
-                item = batches.get()
+            if held is not None:
+                item, held = held, None
+            else:
+                try:
+                    item = batches.get(timeout=linger()) if linger is not None else batches.get_nowait()
+                except queue.Empty:
+                    if idle is not None:
+                        idle()
+                    item = batches.get()
             if item is _DONE:
                 break
             if isinstance(item, BaseException):
                 raise item
-            sink(item)
+            ready = [item]
+            while sum(batch.log_count for batch in ready) < JOINED_LOGS:
+                try:
+                    following = batches.get_nowait()
+                except queue.Empty:
+                    break
+                if following is _DONE or isinstance(following, BaseException):
+                    held = following
+                    break
+                ready.append(following)
+            sink(joined(ready))
     finally:
         stop.set()
         for thread in threads:
