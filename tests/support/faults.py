@@ -20,23 +20,25 @@ HANG_SECONDS = 0.6  # longer than the clients' timeout in these tests (0.3 s)
 
 @dataclass
 class FaultPlan:
-    """Which fault (if any) the next request gets: seeded, never more than `max_in_a_row` in a row."""
+    """Which fault (if any) the next request gets: seeded, never more than `max_in_a_row` in a row for one
+    request (`key`: its body, which a retry repeats; with requests in flight at once, a run of faults across
+    all of them could otherwise land on one and exhaust its retries)."""
 
     seed: int
     kinds: tuple[str, ...]
     rate: float = 0.3
     max_in_a_row: int = 3
     injected: dict[str, int] = field(default_factory=dict)
-    _in_a_row: int = 0
+    _in_a_row: dict[object, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
 
-    def next(self) -> str | None:
-        if self._in_a_row >= self.max_in_a_row or self._random.random() >= self.rate:
-            self._in_a_row = 0
+    def next(self, key: object = None) -> str | None:
+        if self._in_a_row.get(key, 0) >= self.max_in_a_row or self._random.random() >= self.rate:
+            self._in_a_row[key] = 0
             return None
-        self._in_a_row += 1
+        self._in_a_row[key] = self._in_a_row.get(key, 0) + 1
         kind = self._random.choice(self.kinds)
         self.injected[kind] = self.injected.get(kind, 0) + 1
         return kind
@@ -67,7 +69,7 @@ def jsonrpc_proxy(upstream: str, plan_of: Callable[[], FaultPlan]) -> Callable[[
     """Forward JSON-RPC to `upstream`, injecting the current plan's faults."""
 
     def handler(request: Request) -> Response:
-        kind = plan_of().next()
+        kind = plan_of().next(request.get_data())
         body = request.get_json(silent=True)
         single = body if isinstance(body, dict) else {}
         if kind and (answer := common_fault(kind)):
