@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -101,3 +102,33 @@ def test_a_second_sync_of_the_same_chain_is_refused(tmp_path: Path, anvil: Anvil
     done = run_cli("--db", str(db), "sync", "ethereum", "--rpc", anvil.url, "--token", token.address,
                    "--from-block", "0", "--confirmations", "0", "-q")
     assert done.returncode == 0, done.stderr
+
+
+def test_a_waiting_tracker_process_is_seen_by_the_writer(tmp_path: Path) -> None:
+    """A command waiting for the file holds a shared lock on FILE.readers-waiting; the sync's writer sees it
+    (and lends the file after its step), and sees nobody once the command got in or gave up."""
+    import duckdb
+
+    from tracker.store import WaitingReaders, say_waiting
+
+    db = tmp_path / "w.duckdb"
+    readers = WaitingReaders(db)
+    assert not readers.any()
+    waiting = say_waiting(db)
+    assert waiting is not None and readers.any()
+    waiting.close()
+    assert not readers.any()
+    # A real wait: a reader that finds the file locked says so until it stops waiting.
+    holder = duckdb.connect(str(db))
+    try:
+        reader = subprocess.Popen([sys.executable, "-m", "tracker", "--db", str(db), "query", "SELECT 1"],
+                                  env={**os.environ, "TRACKER_BUSY_TIMEOUT": "3"}, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while not readers.any() and time.monotonic() < deadline and reader.poll() is None:
+            time.sleep(0.05)
+        assert readers.any()
+    finally:
+        holder.close()
+    reader.wait(timeout=30)
+    assert not readers.any()
+    readers.close()

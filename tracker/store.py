@@ -6,6 +6,7 @@ says they are there, so a crash leaves either both or neither.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import re
 import time
@@ -16,7 +17,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
@@ -190,26 +191,77 @@ WRITER_WAIT = 120.0
 READER_RETRY = 0.05
 
 
+def waiting_file(path: Path) -> Path:
+    """Where tracker processes say they are waiting for the file: each holds a shared lock on it meanwhile."""
+    return Path(f"{path}.readers-waiting")
+
+
+def say_waiting(path: Path) -> IO[bytes] | None:
+    """Hold a shared lock on the waiting file until the handle is closed; None if it cannot be had just now
+    (a folder this process cannot write, or a writer looking at that instant): the next retry asks again."""
+    try:
+        handle = waiting_file(path).open("ab")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+class WaitingReaders:
+    """A writer's view of the waiting file: is another tracker process waiting for the database?"""
+
+    def __init__(self, path: Path) -> None:
+        self.path = waiting_file(path)
+        self.handle: IO[bytes] | None = None
+
+    def any(self) -> bool:
+        try:
+            if self.handle is None:
+                self.handle = self.path.open("ab")
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:  # cannot create it here: nobody can be signalling either
+            return False
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        return False
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
 def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise TrackerError(f"database {path} does not exist (run `tracker sync` first)")
     if not read_only and not path.parent.exists():
         raise TrackerError(f"cannot create database {path}: folder {path.parent} does not exist")
     deadline = time.monotonic() + wait
-    while True:
-        try:
-            connection = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as error:
-            message = str(error).splitlines()[0]
-            if "lock" not in message.lower():
-                raise TrackerError(f"cannot open database {path}: {message}") from error
-            if time.monotonic() >= deadline:
-                raise TrackerError(f"database {path} is busy: another tracker process is using it "
-                                   f"(waited {wait:g} s; try again when it is done)") from error
-            time.sleep(READER_RETRY)
-        except duckdb.Error as error:
-            raise TrackerError(f"cannot open database {path}: {str(error).splitlines()[0]}") from error
+    waiting: IO[bytes] | None = None  # held while this process waits: a sync writing the file lends it at once
+    try:
+        while True:
+            try:
+                connection = duckdb.connect(str(path), read_only=read_only)
+                break
+            except duckdb.IOException as error:
+                message = str(error).splitlines()[0]
+                if "lock" not in message.lower():
+                    raise TrackerError(f"cannot open database {path}: {message}") from error
+                if time.monotonic() >= deadline:
+                    raise TrackerError(f"database {path} is busy: another tracker process is using it "
+                                       f"(waited {wait:g} s; try again when it is done)") from error
+                waiting = waiting or say_waiting(path)
+                time.sleep(READER_RETRY)
+            except duckdb.Error as error:
+                raise TrackerError(f"cannot open database {path}: {str(error).splitlines()[0]}") from error
+    finally:
+        if waiting is not None:
+            waiting.close()  # drops the lock
     configure_session(connection)
     return connection
 

@@ -41,7 +41,7 @@ from tracker.ingest.evm.decode import (
 )
 from tracker.ingest.evm.node import Node
 from tracker.ingest.evm.rpc import JsonRpcClient
-from tracker.store import READER_RETRY, WRITER_WAIT, Batch, Store, hashed_blocks, joined
+from tracker.store import READER_RETRY, WRITER_WAIT, Batch, Store, WaitingReaders, hashed_blocks, joined, waiting_file
 from tracker.tokens import TokenLayout, TokenSpec, check_storable, token_spec
 
 # How often one step is re-fetched when the chain moves under it before giving up.
@@ -425,6 +425,21 @@ def _put(target: queue.Queue, item: object, stop: threading.Event) -> bool:
     return False
 
 
+def _next_batch(batches: queue.Queue, idle: Callable[[], None] | None, linger: Callable[[], float] | None) -> Any:
+    """The next item, waiting `linger()` seconds at a time while it says to (0: stop lingering), then `idle()`."""
+    while linger is not None and (wait := linger()) > 0:
+        try:
+            return batches.get(timeout=wait)
+        except queue.Empty:
+            continue
+    try:
+        return batches.get_nowait()
+    except queue.Empty:
+        if idle is not None:
+            idle()
+        return batches.get()
+
+
 # The most logs one write takes when steps have queued up behind the writer (see run_pipeline).
 JOINED_LOGS = 100_000
 
@@ -484,12 +499,7 @@ def run_pipeline(
             if held is not None:
                 item, held = held, None
             else:
-                try:
-                    item = batches.get(timeout=linger()) if linger is not None else batches.get_nowait()
-                except queue.Empty:
-                    if idle is not None:
-                        idle()
-                    item = batches.get()
+                item = _next_batch(batches, idle, linger)
             if item is _DONE:
                 break
             if isinstance(item, BaseException):
@@ -554,27 +564,32 @@ def _sync_lock(db_path: Path, chain: str) -> IO[bytes]:
     return handle
 
 
-# The longest a sync keeps the file open across steps, writing or waiting for the node (see _StepWriter), and how long
-# it then stays away: readers retry every READER_RETRY seconds, so one that is waiting gets its turn.
-WRITER_HOLD = 1.0
+# How long a sync keeps the file open across steps, writing or waiting for the node (see _StepWriter), when no
+# tracker process is waiting for it, and how long it then stays away: readers retry every READER_RETRY
+# seconds, so one that does not say it is waiting (the duckdb CLI, a user's script) gets its turn. A tracker
+# command that is waiting says so (store.say_waiting) and gets the file after the step being written, or
+# within WAITING_CHECK seconds while the sync waits for the node.
+WRITER_HOLD = 2.0
 READER_TURN = 1.5 * READER_RETRY
+WAITING_CHECK = 0.2
 
 
 class _StepWriter:
-    """Writes steps, each in its own transaction, holding the file open across steps for up to WRITER_HOLD s.
+    """Writes steps, each in its own transaction, holding the file open across steps.
 
-    Other processes can open the file only while no writer holds it. The writer lends it to them once it has
-    held it WRITER_HOLD seconds, whether it was writing or waiting for the node meanwhile, and then stays away
-    READER_TURN seconds, so a reader waits at most about WRITER_HOLD; steps within one hold skip a close (a
-    checkpoint) and an open each. It starts with the store the sync prepared from (opened and migrated once per
-    run) and reopens the file without migrating it again.
+    Other processes can open the file only while no writer holds it. The writer lends it as soon as a tracker
+    process says it is waiting, and otherwise once it has held it WRITER_HOLD seconds, whether it was writing
+    or waiting for the node meanwhile; then it stays away READER_TURN seconds so the reader gets in. Steps
+    within one hold skip a close (a checkpoint) and an open each. It starts with the store the sync prepared
+    from (opened and migrated once per run) and reopens the file without migrating it again.
     """
 
     def __init__(self, db_path: Path, store: Store) -> None:
         self.db_path = db_path
         self.store: Store | None = store
         self.opened = time.monotonic()
-        self.turn_ends = 0.0  # a reader's turn after a long hold: the file is not taken again before this
+        self.turn_ends = 0.0  # a reader's turn after a hold: the file is not taken again before this
+        self.readers = WaitingReaders(db_path)
 
     def take(self) -> Store:
         """The open store, reopened if it was released."""
@@ -597,10 +612,14 @@ class _StepWriter:
             self.lend()
 
     def hold_left(self) -> float:
-        """Seconds the file may still be held waiting for the next step (0 when it is not held)."""
+        """Seconds to keep the file while waiting for the next step before looking again (0: lend it now, or
+        it is not held)."""
         if self.store is None:
             return 0.0
-        return max(0.0, WRITER_HOLD - (time.monotonic() - self.opened))
+        left = WRITER_HOLD - (time.monotonic() - self.opened)
+        if left <= 0 or self.readers.any():
+            return 0.0
+        return min(left, WAITING_CHECK)
 
     def lend(self) -> None:
         """Release the file, if held, and leave it to readers for READER_TURN."""
@@ -612,6 +631,10 @@ class _StepWriter:
         if self.store is not None:
             store, self.store = self.store, None
             store.close()
+
+    def close(self) -> None:
+        self.release()
+        self.readers.close()
 
 
 def run_sync(
@@ -652,15 +675,15 @@ def run_sync(
             finish(store)
     except BaseException:
         if writer is not None:
-            writer.release()
+            writer.close()
         if created and summary.logs == 0:
             # A run that failed before committing anything leaves no new file behind.
-            for leftover in (db_path, Path(f"{db_path}.wal"), Path(lock.name)):
+            for leftover in (db_path, Path(f"{db_path}.wal"), Path(lock.name), waiting_file(db_path)):
                 leftover.unlink(missing_ok=True)
         raise
     finally:
         if writer is not None:
-            writer.release()
+            writer.close()
         lock.close()
     return summary
 
