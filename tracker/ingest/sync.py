@@ -458,7 +458,7 @@ def run_pipeline(
     them, so small answers (providers cap them at 10,000 logs) cost the writer little more than large ones.
     The first error anywhere stops all three and is re-raised here, after the steps before it are written;
     every step written stays committed. `idle` is called whenever the sink is about to wait for its next
-    batch, after waiting `linger()` seconds for it.
+    batch, after waiting for it as long as `linger()` says (asked again after each wait).
     """
     stop = threading.Event()
     raw_steps: queue.Queue = queue.Queue(maxsize=2)
