@@ -51,6 +51,8 @@ struct ArrowArray {
 #define EVENT_RECORD 110
 #define KIND_BYTES 32
 #define MAX_DEPTH 64
+#define MAX_ROWS 16000000 /* Arrow's int32 offsets hold 66 bytes a row up to here; a larger answer (10 GB of JSON)
+                           * is left to the polars path */
 
 enum { ROLE_FROM, ROLE_TO, ROLE_AMOUNT, ROLE_WALLET, ROLE_SUCCESSOR, ROLES };
 enum { HEX40_FROM, HEX40_TO, HEX40_WALLET, HEX40_SUCCESSOR, HEX40_COLUMNS };
@@ -450,7 +452,7 @@ static int scan_body(const char *body, size_t length, const char *token, int64_t
             if (expect(&cur, ']')) continue;
             do {
                 raw_log log;
-                if (c->n == c->cap && !columns_reserve(c, c->cap * 2 + 64)) return 0;
+                if (c->n == MAX_ROWS || (c->n == c->cap && !columns_reserve(c, c->cap * 2 + 64))) return 0;
                 if (!read_log(&cur, &log)) return 0;
                 if (!accept_log(&log, token, from_block, to_block, events, event_count, c)) return 0;
             } while (expect(&cur, ','));
