@@ -127,7 +127,7 @@ def _help_for(spec: ChainSpec) -> dict[str, str]:
         "rpc": f"{rpc} (default: {envs} or a public endpoint).",
         "source": " or ".join(f"{source.name} ({source.help})" for source in spec.sources) + ".",
         "confirmations": f"Index up to head minus this (default: {finality}).",
-        "chunk_size": f"Blocks per request to start with (default: {chunks}).",
+        "chunk_size": f"Most blocks per request (default: {chunks}); eth_getLogs starts at one block and grows.",
     }
 
 

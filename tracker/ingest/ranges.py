@@ -95,9 +95,13 @@ def _result_limit(message: str) -> int | None:
 
 
 def first_plan(chunk_size: int) -> RangePlan:
+    """At most `chunk_size` blocks a request, starting with one: each answer at most doubles the range (see
+    after_success), so the chain's density is known before a request can bring all its logs at once (a dense
+    chain on a node with no result cap: one 630 MB answer for 1M logs), and the first answers come soon enough
+    for fetching, decoding and writing to overlap from the start."""
     if chunk_size < 1:
         raise TrackerError(f"--chunk-size must be at least 1, got {chunk_size}")
-    return RangePlan(size=chunk_size, max_size=chunk_size)
+    return RangePlan(size=1, max_size=chunk_size)
 
 
 def after_success(plan: RangePlan, blocks: int, logs: int) -> RangePlan:
