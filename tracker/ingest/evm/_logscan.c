@@ -602,6 +602,11 @@ static PyObject *export_columns(columns *data) {
 
 /* -------------------------------------------------------------------------------------- entry point */
 
+/* A field's position within the event: a topic after topic0, or one of its data words. */
+static int position_ok(const event_spec *ev, unsigned char position) {
+    return position >= DATA_WORD ? position - DATA_WORD < ev->data_words : position >= 1 && position < ev->topic_count;
+}
+
 static int read_layout(const char *blob, Py_ssize_t length, event_spec *events, int *count) {
     if (length % EVENT_RECORD != 0 || length / EVENT_RECORD > MAX_EVENTS || length == 0) return 0;
     *count = (int)(length / EVENT_RECORD);
@@ -618,14 +623,10 @@ static int read_layout(const char *blob, Py_ssize_t length, event_spec *events, 
         ev->kind[KIND_BYTES] = 0;
         ev->kind_len = (int)strlen(ev->kind);
         if (ev->topic_count < 1 || ev->topic_count > MAX_TOPICS || ev->address_count > 4) return 0;
-        for (int role = 0; role < ROLES + 4; role++) {
-            unsigned char position = role < ROLES ? ev->role[role] : ev->address_at[role - ROLES];
-            if (role >= ROLES && role - ROLES >= ev->address_count) break;
-            if (position == NO_FIELD) continue;
-            int ok = position >= DATA_WORD ? position - DATA_WORD < ev->data_words
-                                           : position >= 1 && position < ev->topic_count;
-            if (!ok) return 0;
-        }
+        for (int role = 0; role < ROLES; role++)
+            if (ev->role[role] != NO_FIELD && !position_ok(ev, ev->role[role])) return 0;
+        for (int a = 0; a < ev->address_count; a++)
+            if (!position_ok(ev, ev->address_at[a])) return 0;
     }
     return 1;
 }
