@@ -1,7 +1,8 @@
-"""The one compiled part: the native scan of eth_getLogs bodies (tracker/ingest/evm/_logscan.c).
+"""The compiled parts: the native scan of eth_getLogs bodies (tracker/ingest/evm/_logscan.c) and the sync's
+address book (tracker/_addressbook.c).
 
-Optional: without a C compiler the package still installs, and every body is read by the polars path
-(`tracker sync` is then slower, not different). Everything else is declared in pyproject.toml.
+Optional: without a C compiler the package still installs, every body is read by the polars path and every
+step's addresses are looked up in the file (`tracker sync` is then slower, not different). Everything else is declared in pyproject.toml.
 """
 
 from setuptools import Extension, setup
@@ -10,5 +11,6 @@ setup(
     ext_modules=[
         Extension("tracker.ingest.evm._logscan", ["tracker/ingest/evm/_logscan.c"], optional=True,
                   extra_compile_args=["-O2"]),
+        Extension("tracker._addressbook", ["tracker/_addressbook.c"], optional=True, extra_compile_args=["-O2"]),
     ]
 )

@@ -84,7 +84,7 @@ def instrument() -> None:
     timed(store.Store, "close", "close file (checkpoint)")
     timed(store, "_refuse_unstorable_logs", "batch checks: hash spelling, duplicates")
     timed(store, "intern_addresses", "write: address ids")
-    timed(store, "insert_transfers", "write: insert transfer rows")
+    timed(store, "insert_stored_transfers", "write: insert transfer rows")
     timed(store.Store, "_replace_range", "write: delete range, token, supply, blocks, state")
     timed(store.Store, "write_batch", "write: register the frames")
     store_transaction = store.transaction

@@ -14,11 +14,14 @@ from tracker.store import Batch, joined
 
 
 def step(low: int, high: int, logs: int = 3) -> Batch:
+    token = "0x" + "ab" * 20
     transfers = pl.DataFrame({
-        "chain": ["ethereum"] * logs, "block_number": [low] * logs,
-        "tx_hash": ["0x%064x" % (low * 1000 + i) for i in range(logs)], "log_index": list(range(logs)),
+        "chain": ["ethereum"] * logs, "token": [token] * logs, "block_number": [low] * logs,
+        "block_time": [None] * logs, "tx_hash": ["0x%064x" % (low * 1000 + i) for i in range(logs)],
+        "log_index": list(range(logs)), "from_address": ["0x" + "01" * 20] * logs,
+        "to_address": ["0x" + "02" * 20] * logs, "amount_raw": list(range(logs)),
     })
-    return Batch(chain="ethereum", token="0x" + "ab" * 20, from_block=low, to_block=high, to_block_hash="0x" + "00" * 32,
+    return Batch(chain="ethereum", token=token, from_block=low, to_block=high, to_block_hash="0x" + "00" * 32,
                  transfers=transfers, supply_events=transfers.head(0),
                  blocks=pl.DataFrame({"chain": ["ethereum"], "block_number": [high]}))
 

@@ -424,3 +424,34 @@ def test_the_native_scan_and_the_polars_path_store_the_same(tmp_path: Path, toke
     native_rows = all_contents(tmp_path / "native.duckdb")
     assert native_rows == all_contents(tmp_path / "polars.duckdb")
     assert len(native_rows["transfers"]) == 7 and len(native_rows["supply_events"]) == 3
+
+
+def test_the_address_book_and_the_file_lookup_store_the_same(tmp_path: Path, token: TokenChain, monkeypatch) -> None:
+    """Every step's addresses get their ids from the writer's address book (loaded at the first step here);
+    with TRACKER_ADDRESS_BOOK=0 they are looked up in the file: the files hold the same rows, in order."""
+    import tracker.store as store
+
+    scenario(token)
+    monkeypatch.setattr(store, "BOOK_FROM_ROWS", 1)
+    given: list[bool] = []
+    with_ids = store.AddressBook.with_ids
+
+    def watched(book, connection, stored):  # the real book, noting whether it gave each step's ids
+        found = with_ids(book, connection, stored)
+        given.append(found is not None)
+        return found
+
+    monkeypatch.setattr(store.AddressBook, "with_ids", watched)
+    sync_chain(tmp_path / "book.duckdb", ETHEREUM, options(token, chunk_size=2))
+    assert len(given) > 1 and all(given)
+    monkeypatch.setenv(store.ADDRESS_BOOK_SWITCH, "0")
+    given.clear()
+    sync_chain(tmp_path / "lookup.duckdb", ETHEREUM, options(token, chunk_size=2))
+    assert given and not any(given)
+    book_rows = all_contents(tmp_path / "book.duckdb")
+    assert book_rows == all_contents(tmp_path / "lookup.duckdb")
+    assert stored_transfers(tmp_path / "book.duckdb") == token.expected_transfers()
+    for db in ("book.duckdb", "lookup.duckdb"):
+        order = rows(tmp_path / db, "SELECT block_number, tx_hash, log_index FROM transfer_logs ORDER BY rowid")
+        assert order == sorted(order)
+        assert rows(tmp_path / db, "SELECT count(*) = max(address_id) FROM addresses") == [(True,)]

@@ -102,9 +102,11 @@ def test_wheel_ships_every_run_time_file(wheel: Path) -> None:
     for folder in ("views", "analytics"):  # every view/macro and analytic statement the store and anchors read
         source = sorted(f"tracker/sql/{folder}/{path.name}" for path in (ROOT / "tracker" / "sql" / folder).glob("*.sql"))
         assert source and sorted(n for n in names if n.startswith(f"tracker/sql/{folder}/")) == source
-    # The native log scan, compiled from its source when the wheel is built (not copied from the checkout).
-    assert [n for n in names if n.startswith("tracker/ingest/evm/_logscan")] == [
-        f"tracker/ingest/evm/_logscan{sysconfig.get_config_var('EXT_SUFFIX')}"]
+    # The native log scan and address book, compiled from their source when the wheel is built (not copied from
+    # the checkout).
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    assert [n for n in names if n.startswith("tracker/ingest/evm/_logscan")] == [f"tracker/ingest/evm/_logscan{suffix}"]
+    assert [n for n in names if n.startswith("tracker/_addressbook")] == [f"tracker/_addressbook{suffix}"]
     assert "tracker/cli/__init__.py" in names and not any(n.startswith(("tests/", "bench/", "queries/", "data/")) for n in names)
 
 
@@ -121,12 +123,14 @@ def test_installed_tracker_runs_from_anywhere(installed, computed: Path) -> None
 
     # The installed package is the one running, with its data inside .venv-wheel.
     probe = _run([str(WHEEL_VENV / "bin" / "python"), "-c",
-                  "import json, tracker, tracker.analytics.labels, tracker.queries, tracker.ingest.evm.native as native;"
+                  "import json, tracker, tracker.analytics.labels, tracker.queries, tracker.ingest.evm.native as native,"
+                  " tracker.store as store;"
                   " print(json.dumps({'module': tracker.__file__, 'native': native._logscan.__file__,"
+                  " 'book': store._addressbook.__file__,"
                   " 'queries': str(tracker.queries.QUERIES_DIR), 'labels': str(tracker.analytics.labels.BUNDLED_DIR),"
                   " 'names': tracker.queries.named_queries()}))"], cwd=elsewhere, env=env)
     found = json.loads(probe.stdout)
-    for key in ("module", "queries", "labels", "native"):
+    for key in ("module", "queries", "labels", "native", "book"):
         assert Path(found[key]).resolve().is_relative_to(WHEEL_VENV.resolve()), found
         assert not Path(found[key]).resolve().is_relative_to((ROOT / "tracker").resolve()), found
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -81,12 +82,16 @@ class Batch:
     decimals: int = 6
     # True only for a join of batches that were each checked (`joined`): their ranges adjoin, so no log repeats
     checked: bool = field(default=False, repr=False, compare=False)
+    # `transfers` as transfer_logs stores them, still by address (`stored_transfers`); made with the batch
+    stored: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Checked where the batch is built (a sync's decode thread), not in the writer, whose thread the
-        # others wait for: a Batch that exists can be stored as it came.
+        # Checked and put in stored form where the batch is built (a sync's decode thread), not in the writer,
+        # whose thread the others wait for: a Batch that exists can be stored as it came.
         if not self.checked:
             _refuse_unstorable_logs(self)
+        if self.stored is None:
+            object.__setattr__(self, "stored", stored_transfers(self.transfers))
 
     @property
     def log_count(self) -> int:
@@ -104,10 +109,28 @@ def joined(batches: list[Batch]) -> Batch:
                 or (after.chain, after.token, after.source, after.scope) != (before.chain, before.token, before.source, before.scope)):
             raise TrackerError(f"internal: steps {before.from_block}-{before.to_block} and {after.from_block}-"
                                f"{after.to_block} of {before.chain} {before.token} do not adjoin")
+    # Each one's stored rows are in order and their ranges adjoin, so the joined rows are in order too.
     return replace(batches[-1], from_block=batches[0].from_block, checked=True,
                    transfers=pl.concat([batch.transfers for batch in batches]),
+                   stored=pl.concat([batch.stored for batch in batches]),
                    supply_events=pl.concat([batch.supply_events for batch in batches]),
                    blocks=pl.concat([batch.blocks for batch in batches]))
+
+
+def stored_transfers(transfers: pl.DataFrame) -> pl.DataFrame:
+    """Transfers (the `transfers` columns) as transfer_logs holds them, in the order it holds them (by chain,
+    block, transaction hash, log index), but with their addresses still as text: the hash as its 32 bytes
+    (what tx_hash_bytes gives: hex order is byte order), and a supply_leg column whether or not the source
+    marks legs. The writer then only gives the addresses their ids."""
+    import polars as pl
+
+    tx_hash = pl.col("tx_hash").cast(pl.String)
+    hash_hex = pl.when(pl.col("chain") == "tron").then(tx_hash).otherwise(tx_hash.str.slice(2))
+    supply_leg = pl.col("supply_leg") if "supply_leg" in transfers.columns else pl.lit(None, pl.String)
+    return transfers.select(
+        "chain", "token", "block_number", "block_time", hash_hex.str.decode("hex").alias("tx_hash"), "log_index",
+        "from_address", "to_address", "amount_raw", supply_leg.cast(pl.String).alias("supply_leg"),
+    ).sort("chain", "block_number", "tx_hash", "log_index")
 
 
 def _refuse_unstorable_logs(batch: Batch) -> None:
@@ -267,7 +290,7 @@ def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnect
 
 
 # Transfers are stored with their addresses interned (migration 012): the addresses of a source relation
-# (with the columns of the `transfers` view) are looked up in `addresses` in one pass (a scan: ≈ 75 ms at
+# (with from_address and to_address columns) are looked up in `addresses` in one pass (a scan: ≈ 75 ms at
 # 5M known wallets), the new ones numbered after the highest id, and the rows written by address id.
 _STEP_ADDRESSES = """
 CREATE OR REPLACE TEMP TABLE step_addresses AS
@@ -281,13 +304,23 @@ FROM (SELECT from_address AS address FROM {source} UNION SELECT to_address FROM 
 LEFT JOIN addresses known USING (address)
 """
 _INSERT_NEW_ADDRESSES = "INSERT INTO addresses SELECT address_id, address FROM step_addresses WHERE is_new ORDER BY address_id"
+# From rows in stored form (`stored_transfers`). The joins do not keep the rows' order (parallel probes), so
+# they are sorted again; rows whose ids came from an AddressBook are only copied, in the order they came.
 _INSERT_TRANSFER_LOGS = """
 INSERT INTO transfer_logs
-SELECT t.chain, t.token, t.block_number, t.block_time, tx_hash_bytes(t.chain, t.tx_hash), t.log_index,
-       f.address_id, r.address_id, t.amount_raw, {supply_leg}
+SELECT t.chain, t.token, t.block_number, t.block_time, t.tx_hash, t.log_index,
+       f.address_id, r.address_id, t.amount_raw, t.supply_leg
 FROM {source} t JOIN step_addresses f ON f.address = t.from_address JOIN step_addresses r ON r.address = t.to_address
 ORDER BY t.chain, t.block_number, t.tx_hash, t.log_index
 """
+_COPY_TRANSFER_LOGS = """
+INSERT INTO transfer_logs
+SELECT chain, token, block_number, block_time, tx_hash, log_index, from_id, to_id, amount_raw, supply_leg FROM {source}
+"""
+# A relation with the `transfers` columns, in stored form (as stored_transfers makes it).
+_STORED_FORM = """(SELECT chain, token, block_number, block_time, tx_hash_bytes(chain, tx_hash) AS tx_hash, log_index,
+       from_address, to_address, amount_raw, {supply_leg} AS supply_leg
+FROM {source} ORDER BY chain, block_number, tx_hash, log_index)"""
 
 
 class _ArrowStream:
@@ -325,17 +358,107 @@ def intern_addresses(connection: duckdb.DuckDBPyConnection, source: str) -> None
     connection.execute(_INSERT_NEW_ADDRESSES)
 
 
-def insert_transfers(connection: duckdb.DuckDBPyConnection, source: str, supply_leg: bool | None = None) -> None:
-    """Store the transfers of relation `source` (a table or registered frame with the `transfers` columns;
-    `amount` is not read: it is derived from amount_raw). The caller holds the transaction.
+def insert_transfers(connection: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Store the transfers of relation `source` (a table with the `transfers` columns; `amount` is not read:
+    it is derived from amount_raw). The caller holds the transaction. A sync's steps come in stored form
+    instead (`insert_stored_transfers`)."""
+    supply_leg = "supply_leg" in {row[0] for row in connection.execute(f"DESCRIBE {source}").fetchall()}
+    insert_stored_transfers(connection, _STORED_FORM.format(
+        source=source, supply_leg="supply_leg" if supply_leg else "CAST(NULL AS VARCHAR)"))
 
-    Only Tron's sources mark mint/burn legs; the others' rows have no supply_leg column (stored NULL).
-    `supply_leg` says whether `source` has one; None: ask DuckDB."""
-    if supply_leg is None:
-        supply_leg = "supply_leg" in {row[0] for row in connection.execute(f"DESCRIBE {source}").fetchall()}
+
+def insert_stored_transfers(connection: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Store relation `source`, rows in stored form (`stored_transfers`). The caller holds the transaction."""
     intern_addresses(connection, source)
-    connection.execute(_INSERT_TRANSFER_LOGS.format(
-        source=source, supply_leg="t.supply_leg" if supply_leg else "CAST(NULL AS VARCHAR)"))
+    connection.execute(_INSERT_TRANSFER_LOGS.format(source=source))
+
+
+try:
+    from tracker import _addressbook
+except ImportError:  # installed without a C compiler: every step's addresses are looked up in the file
+    _addressbook = None
+
+ADDRESS_BOOK_SWITCH = "TRACKER_ADDRESS_BOOK"  # "0": look every step's addresses up in the file (to compare)
+BOOK_FROM_ROWS = 10_000  # a sync loads its book at the first step this large: a tail sync of a few logs never does
+BOOK_MOST_ADDRESSES = 4_000_000  # a file with more is not held in memory (≈ 70 bytes an address); steps scan it
+_BOOK_LOAD_ROWS = 500_000  # addresses read from the file per statement while loading
+
+
+class AddressBook:
+    """Every address of the file with its id, held in memory for the lifetime of a sync's writer, so a step's
+    addresses get their ids in time proportional to the step rather than by a scan of `addresses` per write.
+
+    The book is checked against the file at every write, in that write's transaction: ids are dense (1..n,
+    each new one after the highest), so the book is whole when it holds as many addresses as the file's
+    highest id. Addresses another process added while the file was lent are read in (those above the book's
+    highest id); a book ahead of the file (a write that failed after giving ids) is dropped and read again.
+    """
+
+    def __init__(self) -> None:
+        self.handle: object | None = None
+        self.highest = 0  # the highest id held (the book holds ids 1..highest)
+        self.unused = _addressbook is None or os.environ.get(ADDRESS_BOOK_SWITCH, "1") == "0"
+
+    def drop(self) -> None:
+        self.handle, self.highest = None, 0
+
+    def with_ids(self, connection: duckdb.DuckDBPyConnection, stored: pl.DataFrame) -> pl.DataFrame | None:
+        """`stored` (rows in stored form) with from_id and to_id, the new addresses inserted into `addresses`;
+        None when the book is not used for this step (the caller looks the addresses up in the file). The
+        caller holds the transaction."""
+        import polars as pl
+
+        if self.unused or (self.handle is None and stored.height < BOOK_FROM_ROWS) or not self._catch_up(connection):
+            return None
+        keys = pl.concat([stored["from_address"], stored["to_address"]]).cast(pl.String)
+        if keys.null_count():
+            return None
+        try:
+            ids, new = _addressbook.intern(self.handle, keys.str.join("\n").item().encode(), keys.len(),
+                                           self.highest + 1)
+        except ValueError:  # a key with a line break or an empty one: not an address the book can hold
+            return None
+        positions = pl.Series(memoryview(new).cast("i"), dtype=pl.Int32)
+        if positions.len():
+            first = self.highest + 1
+            self.highest += positions.len()
+            fresh = pl.DataFrame({"address_id": pl.int_range(first, self.highest + 1, dtype=pl.Int32, eager=True),
+                                  "address": keys.gather(positions)})
+            register_frame(connection, "book_new_addresses", fresh)
+            try:
+                connection.execute("INSERT INTO addresses SELECT address_id, address FROM book_new_addresses")
+            finally:
+                connection.unregister("book_new_addresses")
+        every_id = pl.Series(memoryview(ids).cast("i"), dtype=pl.Int32)
+        if self.highest > BOOK_MOST_ADDRESSES:  # grown past what it may hold: later steps scan the file
+            self.drop()
+            self.unused = True
+        return stored.with_columns(from_id=every_id.head(stored.height), to_id=every_id.tail(stored.height))
+
+    def _catch_up(self, connection: duckdb.DuckDBPyConnection) -> bool:
+        """Make the book hold exactly the file's addresses; False if it cannot (too many, ids not dense)."""
+        count, highest = connection.execute("SELECT count(*), coalesce(max(address_id), 0) FROM addresses").fetchall()[0]
+        if count != highest or count > BOOK_MOST_ADDRESSES:
+            self.drop()
+            self.unused = True  # for the rest of this sync
+            return False
+        if self.handle is None or highest < self.highest:
+            self.handle, self.highest = _addressbook.book(), 0
+        while self.highest < highest:
+            top = min(highest, self.highest + _BOOK_LOAD_ROWS)
+            text, rows = connection.execute(
+                "SELECT string_agg(address, chr(10) ORDER BY address_id), count(*) FROM addresses"
+                " WHERE address_id > ? AND address_id <= ?", [self.highest, top]).fetchall()[0]
+            try:
+                if rows != top - self.highest:
+                    raise ValueError("ids not dense")
+                _addressbook.add(self.handle, text.encode(), rows, self.highest + 1)
+            except ValueError:  # an id given twice, an address held twice, or one with a line break
+                self.drop()
+                self.unused = True
+                return False
+            self.highest = top
+        return True
 
 
 # The wallets flows and reserves watch (every labeled or anchored address), with their ids: those views
@@ -581,19 +704,33 @@ class Store:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def write_batch(self, batch: Batch) -> None:
-        """Replace rows of [from_block, to_block] and move the frontier, atomically."""
+    def write_batch(self, batch: Batch, book: AddressBook | None = None) -> None:
+        """Replace rows of [from_block, to_block] and move the frontier, atomically. A sync's writer passes
+        its address book (kept across its writes)."""
         con = self.connection
-        register_frame(con, "batch_transfers", batch.transfers)
         register_frame(con, "batch_supply", batch.supply_events)
         register_frame(con, "batch_blocks", batch.blocks)
         try:
-            self._replace_range(batch)
+            self._replace_range(batch, book)
+        except BaseException:
+            if book is not None:
+                book.drop()  # it may hold ids this write gave and did not commit
+            raise
         finally:
             for name in ("batch_transfers", "batch_supply", "batch_blocks"):
-                con.unregister(name)
+                con.unregister(name)  # a name never registered is no error
 
-    def _replace_range(self, batch: Batch) -> None:
+    def _insert_batch_transfers(self, batch: Batch, book: AddressBook | None) -> None:
+        con = self.connection
+        with_ids = book.with_ids(con, batch.stored) if book is not None else None
+        if with_ids is None:
+            register_frame(con, "batch_transfers", batch.stored)
+            insert_stored_transfers(con, "batch_transfers")
+        else:
+            register_frame(con, "batch_transfers", with_ids.drop("from_address", "to_address"))
+            con.execute(_COPY_TRANSFER_LOGS.format(source="batch_transfers"))
+
+    def _replace_range(self, batch: Batch, book: AddressBook | None = None) -> None:
         con = self.connection
         key = [batch.chain, batch.token, batch.from_block, batch.to_block]
         with transaction(con):
@@ -610,7 +747,7 @@ class Store:
             if largest is not None:
                 check_fits(batch.chain, batch.token, batch.decimals, amount_scale(con), largest)
             if batch.transfers.height:
-                insert_transfers(con, "batch_transfers", supply_leg="supply_leg" in batch.transfers.columns)
+                self._insert_batch_transfers(batch, book)
             if batch.supply_events.height:
                 con.execute("INSERT INTO supply_events BY NAME SELECT b.*, token_amount(b.amount_raw, u.unit) AS amount"
                             " FROM batch_supply b JOIN token_units u USING (chain, token)")

@@ -41,7 +41,7 @@ from tracker.ingest.evm.decode import (
 )
 from tracker.ingest.evm.node import Node
 from tracker.ingest.evm.rpc import JsonRpcClient
-from tracker.store import READER_RETRY, WRITER_WAIT, Batch, Store, WaitingReaders, hashed_blocks, joined, waiting_file
+from tracker.store import READER_RETRY, WRITER_WAIT, AddressBook, Batch, Store, WaitingReaders, hashed_blocks, joined, waiting_file
 from tracker.tokens import TokenLayout, TokenSpec, check_storable, token_spec
 
 # How often one step is re-fetched when the chain moves under it before giving up.
@@ -590,6 +590,7 @@ class _StepWriter:
         self.opened = time.monotonic()
         self.turn_ends = 0.0  # a reader's turn after a hold: the file is not taken again before this
         self.readers = WaitingReaders(db_path)
+        self.book = AddressBook()  # the file's addresses, kept across steps and holds
 
     def take(self) -> Store:
         """The open store, reopened if it was released."""
@@ -604,7 +605,7 @@ class _StepWriter:
     def write(self, batch: Batch) -> None:
         store = self.take()
         try:
-            store.write_batch(batch)
+            store.write_batch(batch, self.book)
         except BaseException:
             self.release()
             raise

@@ -1,0 +1,242 @@
+"""The sync writer's address book: the file's addresses with their ids in memory (tracker/_addressbook.c),
+kept equal to the `addresses` table across writes, lends of the file and failed writes."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import tracker.store as store
+from tests.support.helpers import rows
+from tracker.store import AddressBook, Batch, Store
+
+WHEN = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+TOKEN = "0x" + "aa" * 20
+native = store._addressbook
+
+
+def test_the_address_book_is_built() -> None:
+    # Installed without a C compiler, every step's addresses are looked up in the file; the tests need the book.
+    assert native is not None, "tracker._addressbook is not built (needs a C compiler at install)"
+
+
+def keys(*names: str) -> bytes:
+    return "\n".join(names).encode()
+
+
+def ids_of(raw: bytes) -> list[int]:
+    return list(memoryview(raw).cast("i"))
+
+
+def test_intern_gives_held_ids_and_numbers_new_keys_by_first_appearance() -> None:
+    book = native.book()
+    native.add(book, keys("a", "b", "c"), 3, 1)
+    ids, new = native.intern(book, keys("x", "b", "y", "x", "c", "zz"), 6, 4)
+    assert ids_of(ids) == [4, 2, 5, 4, 3, 6]
+    assert ids_of(new) == [0, 2, 5]  # positions of x, y, zz
+    assert native.size(book) == 6
+    ids, new = native.intern(book, keys("zz", "a"), 2, 7)
+    assert ids_of(ids) == [6, 1] and ids_of(new) == []
+
+
+def test_a_refused_call_leaves_the_book_as_it_was() -> None:
+    book = native.book()
+    native.add(book, keys("a", "b"), 2, 1)
+    with pytest.raises(ValueError, match="already held"):
+        native.add(book, keys("c", "d", "a"), 3, 3)  # c and d are undone with it
+    with pytest.raises(ValueError, match="empty key"):
+        native.intern(book, keys("e", "", "f"), 3, 3)
+    with pytest.raises(ValueError, match="lines"):
+        native.intern(book, keys("e", "f"), 3, 3)
+    with pytest.raises(ValueError, match="range"):
+        native.intern(book, keys("e"), 1, 2**31)
+    assert native.size(book) == 2
+    ids, new = native.intern(book, keys("d", "c", "a", "b"), 4, 3)
+    assert ids_of(ids) == [3, 4, 1, 2] and ids_of(new) == [0, 1]
+
+
+def test_a_large_random_book_agrees_with_a_dict() -> None:
+    rnd = random.Random(22)
+    book, reference = native.book(), {}
+    for round_ in range(30):
+        batch = ["0x%040x" % rnd.randrange(60_000) for _ in range(rnd.randrange(1, 9_000))]
+        if round_ % 7 == 3:  # other widths share the book (Tron's base58 beside Ethereum's hex)
+            batch = ["T%033d" % rnd.randrange(5_000) for _ in batch]
+        ids, new = native.intern(book, keys(*batch), len(batch), len(reference) + 1)
+        expected_new = []
+        for position, key in enumerate(batch):
+            if key not in reference:
+                reference[key] = len(reference) + 1
+                expected_new.append(position)
+        assert ids_of(ids) == [reference[key] for key in batch]
+        assert ids_of(new) == expected_new
+    assert native.size(book) == len(reference)
+
+
+# -- AddressBook against a real file ------------------------------------------------------------------------
+
+
+def transfers(block: int, pairs: list[tuple[str, str]]) -> pl.DataFrame:
+    n = len(pairs)
+    return pl.DataFrame({
+        "chain": ["ethereum"] * n, "token": [TOKEN] * n, "block_number": [block] * n, "block_time": [WHEN] * n,
+        "tx_hash": ["0x%064x" % (block * 1_000_000 + i // 3) for i in range(n)], "log_index": list(range(n)),
+        "from_address": [p[0] for p in pairs], "to_address": [p[1] for p in pairs],
+        "amount_raw": pl.Series(list(range(1, n + 1)), dtype=pl.Int128).cast(pl.Decimal(38, 0)),
+    })
+
+
+def batch(block: int, pairs: list[tuple[str, str]]) -> Batch:
+    supply = pl.DataFrame(schema={"chain": pl.String, "token": pl.String, "block_number": pl.Int64,
+                                  "tx_hash": pl.String, "log_index": pl.Int64, "kind": pl.String,
+                                  "address": pl.String, "amount_raw": pl.Decimal(38, 0),
+                                  "block_time": pl.Datetime("us", "UTC")})
+    blocks = pl.DataFrame({"chain": ["ethereum"], "block_number": [block], "block_hash": ["0x%064x" % block],
+                           "block_time": [WHEN]})
+    return Batch("ethereum", TOKEN, block, block, "0x%064x" % block, transfers(block, pairs), supply, blocks)
+
+
+def address(n: int) -> str:
+    return "0x%040x" % n
+
+
+def stored(db: Path) -> list[tuple]:
+    return rows(db, "SELECT block_number, log_index, from_address, to_address, amount_raw FROM transfers ORDER BY ALL")
+
+
+def expected(*batches: Batch) -> list[tuple]:
+    return sorted((b, i, f, t, a) for one in batches
+                  for b, i, f, t, a in one.transfers.select("block_number", "log_index", "from_address", "to_address",
+                                                            "amount_raw").iter_rows())
+
+
+def check_dense(db: Path) -> None:
+    count, distinct, highest = rows(db, "SELECT count(*), count(DISTINCT address), max(address_id) FROM addresses")[0]
+    assert count == distinct == highest
+
+
+@pytest.fixture
+def every_step(monkeypatch):
+    monkeypatch.setattr(store, "BOOK_FROM_ROWS", 1)
+
+
+def test_steps_get_their_ids_from_the_book_in_order(tmp_path: Path, every_step) -> None:
+    db = tmp_path / "t.duckdb"
+    book = AddressBook()
+    one = batch(10, [(address(1), address(100 + i)) for i in range(50)])
+    two = batch(11, [(address(100 + i), address(1 + (i % 3))) for i in range(40)])
+    with Store.open(db) as s:
+        s.write_batch(one, book)
+        s.write_batch(two, book)
+    assert book.handle is not None and book.highest == 53  # 0x…01-03 and the 50 receivers
+    assert stored(db) == expected(one, two)
+    check_dense(db)
+    # rows are stored in the order written: by block, transaction hash, log index
+    order = rows(db, "SELECT block_number, tx_hash, log_index FROM transfer_logs ORDER BY rowid")
+    assert order == sorted(order)
+
+
+def test_addresses_added_while_the_file_was_lent_are_read_in(tmp_path: Path, every_step) -> None:
+    db = tmp_path / "t.duckdb"
+    book = AddressBook()
+    one = batch(10, [(address(1), address(2))])
+    with Store.open(db) as s:
+        s.write_batch(one, book)
+    # Meanwhile another process labels two wallets: they get ids 3 and 4 in the file, not in the book.
+    with Store.open(db) as other:
+        other.connection.execute("INSERT INTO labels VALUES ('ethereum', ?, 'ExA', 'exchange', 'hot', 'test', NULL, NULL,"
+                                 " 'imported'), ('ethereum', ?, 'ExA', 'exchange', 'hot', 'test', NULL, NULL, 'imported')",
+                                 [address(7), address(8)])
+        other.watch_addresses()
+    assert rows(db, "SELECT max(address_id) FROM addresses") == [(4,)]
+    two = batch(11, [(address(8), address(2)), (address(9), address(7))])
+    with Store.open(db) as s:
+        s.write_batch(two, book)
+    assert book.highest == 5
+    assert stored(db) == expected(one, two)
+    check_dense(db)
+
+
+def test_a_failed_write_drops_the_ids_it_gave(tmp_path: Path, every_step, monkeypatch) -> None:
+    db = tmp_path / "t.duckdb"
+    book = AddressBook()
+    one = batch(10, [(address(1), address(2))])
+    with Store.open(db) as s:
+        s.write_batch(one, book)
+        broken = batch(11, [(address(3), address(4))])
+
+        def fail(*args, **kwargs):
+            raise RuntimeError("disk full")
+        monkeypatch.setattr(Store, "_advance", fail)
+        with pytest.raises(RuntimeError):
+            s.write_batch(broken, book)
+        monkeypatch.undo()
+        monkeypatch.setattr(store, "BOOK_FROM_ROWS", 1)
+        assert book.handle is None  # the book had given 3 and 4, which the file never got
+        three = batch(12, [(address(5), address(3))])
+        s.write_batch(three, book)
+    assert rows(db, "SELECT address_id, address FROM addresses ORDER BY 1") == [
+        (1, address(1)), (2, address(2)), (3, address(5)), (4, address(3))]
+    assert stored(db) == expected(one, three)
+
+
+def test_a_book_ahead_of_the_file_is_read_again(tmp_path: Path, every_step) -> None:
+    db = tmp_path / "t.duckdb"
+    book = AddressBook()
+    with Store.open(db) as s:
+        s.write_batch(batch(10, [(address(1), address(2))]), book)
+    book.highest += 5  # as if it had given ids that never reached the file
+    two = batch(11, [(address(2), address(3))])
+    with Store.open(db) as s:
+        s.write_batch(two, book)
+    assert book.highest == 3
+    assert rows(db, "SELECT address_id, address FROM addresses ORDER BY 1") == [
+        (1, address(1)), (2, address(2)), (3, address(3))]
+
+
+def test_a_file_the_book_cannot_hold_is_looked_up_as_before(tmp_path: Path, every_step, monkeypatch) -> None:
+    db = tmp_path / "t.duckdb"
+    monkeypatch.setattr(store, "BOOK_MOST_ADDRESSES", 3)
+    book = AddressBook()
+    one = batch(10, [(address(1), address(2))])
+    two = batch(11, [(address(3), address(4)), (address(1), address(5))])
+    three = batch(12, [(address(6), address(2)), (address(5), address(7))])
+    with Store.open(db) as s:
+        s.write_batch(one, book)
+        assert book.handle is not None
+        s.write_batch(two, book)  # 5 addresses after it: over the limit, the book is given up
+        assert book.unused and book.handle is None
+        s.write_batch(three, book)
+    assert book.unused and book.handle is None
+    assert stored(db) == expected(one, two, three)
+    check_dense(db)
+
+
+def test_small_steps_and_the_switch_leave_the_book_unloaded(tmp_path: Path, monkeypatch) -> None:
+    db = tmp_path / "t.duckdb"
+    monkeypatch.setattr(store, "BOOK_FROM_ROWS", 3)
+    book = AddressBook()
+    with Store.open(db) as s:
+        s.write_batch(batch(10, [(address(1), address(2))] * 2), book)
+        assert book.handle is None  # a tail sync's few logs: no book
+        s.write_batch(batch(11, [(address(1), address(3))] * 3), book)
+        assert book.highest == 3
+    monkeypatch.setenv(store.ADDRESS_BOOK_SWITCH, "0")
+    assert AddressBook().unused
+
+
+def test_a_file_whose_ids_are_not_dense_is_looked_up_as_before(tmp_path: Path, every_step) -> None:
+    db = tmp_path / "t.duckdb"
+    with Store.open(db) as s:
+        s.connection.execute("INSERT INTO addresses VALUES (1, ?), (5, ?)", [address(1), address(2)])
+    book = AddressBook()
+    one = batch(10, [(address(2), address(3))])
+    with Store.open(db) as s:
+        s.write_batch(one, book)
+    assert book.unused and book.handle is None
+    assert rows(db, "SELECT address_id, address FROM addresses ORDER BY 1") == [(1, address(1)), (5, address(2)), (6, address(3))]
+    assert stored(db) == expected(one)

@@ -1,0 +1,276 @@
+/* The sync's address book: every address of the file with its id, in memory, so a step's addresses get
+ * their ids by hash lookups (time in proportion to the step) instead of a scan of `addresses` per write.
+ *
+ * Python (store.AddressBook) keeps it equal to the file's `addresses` table; this module only maps keys.
+ * Keys are passed as one bytes object, separated by '\n' (addresses never hold one: a key count that does
+ * not match is refused). Ids are int32, as address_id is.
+ *
+ *   book()                                -> capsule
+ *   add(book, keys, count, first_id)      -> None    keys get first_id, first_id + 1, ...; a key already
+ *                                                    held is an error (the file's addresses are unique)
+ *   intern(book, keys, count, next_id)    -> (ids, new): ids (int32 per key, native order) for every key;
+ *                                                    keys not held get next_id, next_id + 1, ... in order
+ *                                                    of first appearance, and `new` holds their positions
+ *                                                    (int32 each) among the keys
+ *   size(book)                            -> number of keys held
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint64_t offset; /* in the arena */
+    uint32_t length;
+    int32_t id;
+} entry;
+
+typedef struct {
+    char *arena;
+    size_t arena_used, arena_size;
+    entry *entries;
+    size_t count, entries_size;
+    uint32_t *slots; /* entry index + 1; 0 is empty. A power of two, at most half full. */
+    size_t slot_mask;
+} book;
+
+static const char CAPSULE[] = "tracker.address_book";
+
+static uint64_t hash_key(const char *key, size_t length) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ length;
+    size_t i = 0;
+    for (; i + 8 <= length; i += 8) {
+        uint64_t word;
+        memcpy(&word, key + i, 8);
+        h = (h ^ word) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, key + i, length - i);
+    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 29;
+    return h;
+}
+
+static void book_free(book *b) {
+    free(b->arena);
+    free(b->entries);
+    free(b->slots);
+    free(b);
+}
+
+static void capsule_free(PyObject *capsule) {
+    book *b = PyCapsule_GetPointer(capsule, CAPSULE);
+    if (b) book_free(b);
+}
+
+static book *get_book(PyObject *capsule) { return PyCapsule_GetPointer(capsule, CAPSULE); }
+
+static int grow_slots(book *b, size_t wanted_count) {
+    size_t size = b->slot_mask + 1;
+    if (b->slots && wanted_count * 2 <= size) return 0;
+    while (wanted_count * 2 > size) size *= 2;
+    uint32_t *slots = calloc(size, sizeof *slots);
+    if (!slots) return -1;
+    size_t mask = size - 1;
+    for (size_t e = 0; e < b->count; e++) {
+        size_t s = hash_key(b->arena + b->entries[e].offset, b->entries[e].length) & mask;
+        while (slots[s]) s = (s + 1) & mask;
+        slots[s] = (uint32_t)(e + 1);
+    }
+    free(b->slots);
+    b->slots = slots;
+    b->slot_mask = mask;
+    return 0;
+}
+
+static int reserve(book *b, size_t more_keys, size_t more_bytes) {
+    if (b->count + more_keys > UINT32_MAX - 1) return -1;
+    if (b->count + more_keys > b->entries_size) {
+        size_t size = b->entries_size ? b->entries_size : 1024;
+        while (size < b->count + more_keys) size *= 2;
+        entry *entries = realloc(b->entries, size * sizeof *entries);
+        if (!entries) return -1;
+        b->entries = entries, b->entries_size = size;
+    }
+    if (b->arena_used + more_bytes > b->arena_size) {
+        size_t size = b->arena_size ? b->arena_size : 65536;
+        while (size < b->arena_used + more_bytes) size *= 2;
+        char *arena = realloc(b->arena, size);
+        if (!arena) return -1;
+        b->arena = arena, b->arena_size = size;
+    }
+    return grow_slots(b, b->count + more_keys);
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static size_t find(const book *b, const char *key, size_t length) {
+    size_t s = hash_key(key, length) & b->slot_mask;
+    for (;;) {
+        uint32_t e = b->slots[s];
+        if (!e) return s;
+        const entry *held = &b->entries[e - 1];
+        if (held->length == length && memcmp(b->arena + held->offset, key, length) == 0) return s;
+        s = (s + 1) & b->slot_mask;
+    }
+}
+
+static void put(book *b, size_t slot, const char *key, size_t length, int32_t id) {
+    memcpy(b->arena + b->arena_used, key, length);
+    b->entries[b->count] = (entry){.offset = b->arena_used, .length = (uint32_t)length, .id = id};
+    b->arena_used += length;
+    b->count++;
+    b->slots[slot] = (uint32_t)b->count;
+}
+
+/* Drops the keys added after the first `count` (a call that failed), so the book holds what it held. */
+static void truncate_book(book *b, size_t count, size_t arena_used) {
+    b->count = count, b->arena_used = arena_used;
+    memset(b->slots, 0, (b->slot_mask + 1) * sizeof *b->slots);
+    for (size_t e = 0; e < b->count; e++) {
+        size_t s = hash_key(b->arena + b->entries[e].offset, b->entries[e].length) & b->slot_mask;
+        while (b->slots[s]) s = (s + 1) & b->slot_mask;
+        b->slots[s] = (uint32_t)(e + 1);
+    }
+}
+
+/* Are keys exactly `count` lines? (Empty lines are refused where they are read.) */
+static int count_keys(const char *keys, Py_ssize_t length, Py_ssize_t count) {
+    if (count == 0) return length == 0 ? 0 : -1;
+    Py_ssize_t found = 1;
+    const char *p = keys, *end = keys + length;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) found++, p++;
+    return found == count ? 0 : -1;
+}
+
+static PyObject *py_book(PyObject *self, PyObject *args) {
+    (void)self, (void)args;
+    book *b = calloc(1, sizeof *b);
+    if (!b) return PyErr_NoMemory();
+    PyObject *capsule = PyCapsule_New(b, CAPSULE, capsule_free);
+    if (!capsule) book_free(b);
+    return capsule;
+}
+
+static PyObject *py_size(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *capsule;
+    if (!PyArg_ParseTuple(args, "O", &capsule)) return NULL;
+    book *b = get_book(capsule);
+    if (!b) return NULL;
+    return PyLong_FromSize_t(b->count);
+}
+
+static PyObject *py_add(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *capsule;
+    const char *keys;
+    Py_ssize_t length, count;
+    long long first_id;
+    if (!PyArg_ParseTuple(args, "Oy#nL", &capsule, &keys, &length, &count, &first_id)) return NULL;
+    book *b = get_book(capsule);
+    if (!b) return NULL;
+    if (count < 0 || count_keys(keys, length, count) != 0) {
+        PyErr_SetString(PyExc_ValueError, "the keys are not `count` lines");
+        return NULL;
+    }
+    if (first_id < 1 || first_id + count - 1 > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "ids out of range");
+        return NULL;
+    }
+    if (reserve(b, (size_t)count, (size_t)length) != 0) return PyErr_NoMemory();
+    size_t count_before = b->count, arena_before = b->arena_used;
+    const char *p = keys, *end = keys + length;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const char *stop = memchr(p, '\n', (size_t)(end - p));
+        if (!stop) stop = end;
+        size_t n = (size_t)(stop - p);
+        size_t slot = n ? find(b, p, n) : 0;
+        if (n == 0 || b->slots[slot]) {
+            truncate_book(b, count_before, arena_before);
+            PyErr_SetString(PyExc_ValueError, n ? "a key is already held" : "an empty key");
+            return NULL;
+        }
+        put(b, slot, p, n, (int32_t)(first_id + i));
+        p = stop + 1;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_intern(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *capsule;
+    const char *keys;
+    Py_ssize_t length, count;
+    long long next_id;
+    if (!PyArg_ParseTuple(args, "Oy#nL", &capsule, &keys, &length, &count, &next_id)) return NULL;
+    book *b = get_book(capsule);
+    if (!b) return NULL;
+    if (count < 0 || count_keys(keys, length, count) != 0) {
+        PyErr_SetString(PyExc_ValueError, "the keys are not `count` lines");
+        return NULL;
+    }
+    if (next_id < 1 || next_id + count - 1 > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "ids out of range");
+        return NULL;
+    }
+    PyObject *ids = PyBytes_FromStringAndSize(NULL, count * 4);
+    int32_t *positions = malloc((size_t)(count ? count : 1) * 4);
+    if (!ids || !positions || reserve(b, (size_t)count, (size_t)length) != 0) {
+        Py_XDECREF(ids);
+        free(positions);
+        return PyErr_NoMemory();
+    }
+    int32_t *out = (int32_t *)PyBytes_AS_STRING(ids);
+    Py_ssize_t fresh = 0;
+    int empty = 0;
+    size_t count_before = b->count, arena_before = b->arena_used;
+    Py_BEGIN_ALLOW_THREADS
+    const char *p = keys, *end = keys + length;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const char *stop = memchr(p, '\n', (size_t)(end - p));
+        if (!stop) stop = end;
+        size_t n = (size_t)(stop - p);
+        if (n == 0) {
+            empty = 1;
+            break;
+        }
+        size_t slot = find(b, p, n);
+        if (b->slots[slot]) {
+            out[i] = b->entries[b->slots[slot] - 1].id;
+        } else {
+            out[i] = (int32_t)(next_id + fresh);
+            put(b, slot, p, n, out[i]);
+            positions[fresh++] = (int32_t)i;
+        }
+        p = stop + 1;
+    }
+    if (empty) truncate_book(b, count_before, arena_before);
+    Py_END_ALLOW_THREADS
+    if (empty) {
+        Py_DECREF(ids);
+        free(positions);
+        PyErr_SetString(PyExc_ValueError, "an empty key");
+        return NULL;
+    }
+    PyObject *new = PyBytes_FromStringAndSize((const char *)positions, fresh * 4);
+    free(positions);
+    if (!new) {
+        Py_DECREF(ids);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", ids, new);
+}
+
+static PyMethodDef methods[] = {
+    {"book", py_book, METH_NOARGS, "A new, empty address book."},
+    {"size", py_size, METH_VARARGS, "How many keys the book holds."},
+    {"add", py_add, METH_VARARGS, "Add count keys with ids first_id, first_id + 1, ...; none may be held."},
+    {"intern", py_intern, METH_VARARGS, "The id of every key, new ones numbered from next_id: (ids, new positions)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_addressbook", .m_size = -1, .m_methods = methods};
+
+PyMODINIT_FUNC PyInit__addressbook(void) { return PyModule_Create(&module); }
