@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from tracker.errors import TrackerError
+import tracker.ingest.sync as sync
 from tracker.ingest.sync import JOINED_LOGS, run_pipeline
 from tracker.store import Batch, joined
 
@@ -26,7 +27,8 @@ def step(low: int, high: int, logs: int = 3) -> Batch:
                  blocks=pl.DataFrame({"chain": ["ethereum"], "block_number": [high]}))
 
 
-def test_steps_waiting_behind_a_slow_writer_are_joined_in_order() -> None:
+def test_steps_waiting_behind_a_slow_writer_are_joined_in_order(monkeypatch) -> None:
+    monkeypatch.setattr(sync, "WHOLE_WRITE_LOGS", 0)  # no waiting for more: only steps already queued join
     writes: list[Batch] = []
 
     def source(stop: threading.Event):
@@ -64,6 +66,65 @@ def test_a_join_stops_at_the_row_cap_and_an_error_comes_after_the_steps_before_i
     with pytest.raises(TrackerError, match="node went away"):
         run_pipeline(source, lambda r: step(*r, logs=per_step), sink)
     assert writes[-1][1] == 3 and all(high - low <= 1 for low, high in writes)
+
+
+def test_the_writer_gathers_steps_that_come_soon_up_to_a_whole_write(monkeypatch) -> None:
+    """Below WHOLE_WRITE_LOGS the writer waits for the next step (GATHER_SECONDS each, GATHER_MOST_SECONDS in
+    all): steps a little apart still make one write; a gap longer than the wait, or the bound, ends it."""
+    monkeypatch.setattr(sync, "GATHER_SECONDS", 0.3)
+    monkeypatch.setattr(sync, "GATHER_MOST_SECONDS", 1.0)
+    gaps = {3: 0.6}  # seconds the source pauses before step k
+    writes: list[tuple[int, int, int]] = []
+
+    def source(stop: threading.Event):
+        for k in range(20):
+            time.sleep(gaps.get(k, 0.1))
+            yield (10 * k, 10 * k + 9)
+
+    run_pipeline(source, lambda r: step(*r), lambda batch: writes.append(
+        (batch.from_block, batch.to_block, batch.transfers.height)))
+    spans = [(low, high) for low, high, _ in writes]
+    assert spans[0] == (0, 29)  # steps 0-2 came 0.1 s apart; step 3 came 0.6 s later
+    assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:])) and spans[-1][1] == 199
+    assert sum(rows for _, _, rows in writes) == 20 * 3
+    # From step 3 on, steps come every 0.1 s: each write gathers for at most 1 s (about 10 steps), not all 17.
+    assert len(writes) >= 3 and all(high - low + 1 <= 120 for low, high in spans[1:])
+
+
+def test_a_whole_write_is_not_held_back(monkeypatch) -> None:
+    monkeypatch.setattr(sync, "WHOLE_WRITE_LOGS", 4)  # two steps of 3 logs make a whole write
+    monkeypatch.setattr(sync, "GATHER_SECONDS", 5.0)
+    started = time.monotonic()
+    writes: list[tuple[int, float]] = []
+
+    def source(stop: threading.Event):
+        yield from ((10 * k, 10 * k + 9) for k in range(2))
+        time.sleep(1.5)
+        yield (20, 29)
+
+    run_pipeline(source, lambda r: step(*r), lambda batch: writes.append((batch.to_block, time.monotonic() - started)))
+    assert [block for block, _ in writes] == [19, 29]
+    assert writes[0][1] < 1.0  # written once it held 6 logs, not after waiting for step 3
+
+
+def test_a_waiting_reader_ends_the_gathering(monkeypatch) -> None:
+    monkeypatch.setattr(sync, "GATHER_SECONDS", 5.0)
+    monkeypatch.setattr(sync, "GATHER_MOST_SECONDS", 5.0)
+    started = time.monotonic()
+    writes: list[tuple[int, float]] = []
+    reader_waiting = threading.Event()
+
+    def source(stop: threading.Event):
+        yield (0, 9)
+        time.sleep(0.3)
+        reader_waiting.set()
+        time.sleep(1.5)
+        yield (10, 19)
+
+    run_pipeline(source, lambda r: step(*r), lambda batch: writes.append((batch.to_block, time.monotonic() - started)),
+                 hurry=reader_waiting.is_set)
+    assert [block for block, _ in writes] == [9, 19]
+    assert writes[0][1] < 1.0  # written once the reader waited, not after step 2
 
 
 def test_only_adjoining_steps_join() -> None:

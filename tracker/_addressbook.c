@@ -31,7 +31,9 @@ typedef struct {
     size_t arena_used, arena_size;
     entry *entries;
     size_t count, entries_size;
-    uint32_t *slots; /* entry index + 1; 0 is empty. A power of two, at most half full. */
+    /* Per slot: entry index + 1 in the low half (0: empty), the key's hash's high half above it, so a probe
+     * past other keys rarely reads their entries. A power of two, at most half full. */
+    uint64_t *slots;
     size_t slot_mask;
 } book;
 
@@ -67,21 +69,31 @@ static void capsule_free(PyObject *capsule) {
 
 static book *get_book(PyObject *capsule) { return PyCapsule_GetPointer(capsule, CAPSULE); }
 
+static inline uint64_t slot_value(uint64_t hash, size_t entry_index) {
+    return (hash & 0xffffffff00000000ULL) | (uint64_t)(entry_index + 1);
+}
+
+/* Puts every entry into empty slots (after a growth or an undo). */
+static void place_all(book *b) {
+    memset(b->slots, 0, (b->slot_mask + 1) * sizeof *b->slots);
+    for (size_t e = 0; e < b->count; e++) {
+        uint64_t h = hash_key(b->arena + b->entries[e].offset, b->entries[e].length);
+        size_t s = h & b->slot_mask;
+        while (b->slots[s]) s = (s + 1) & b->slot_mask;
+        b->slots[s] = slot_value(h, e);
+    }
+}
+
 static int grow_slots(book *b, size_t wanted_count) {
     size_t size = b->slot_mask + 1;
     if (b->slots && wanted_count * 2 <= size) return 0;
     while (wanted_count * 2 > size) size *= 2;
-    uint32_t *slots = calloc(size, sizeof *slots);
+    uint64_t *slots = malloc(size * sizeof *slots);
     if (!slots) return -1;
-    size_t mask = size - 1;
-    for (size_t e = 0; e < b->count; e++) {
-        size_t s = hash_key(b->arena + b->entries[e].offset, b->entries[e].length) & mask;
-        while (slots[s]) s = (s + 1) & mask;
-        slots[s] = (uint32_t)(e + 1);
-    }
     free(b->slots);
     b->slots = slots;
-    b->slot_mask = mask;
+    b->slot_mask = size - 1;
+    place_all(b);
     return 0;
 }
 
@@ -105,34 +117,36 @@ static int reserve(book *b, size_t more_keys, size_t more_bytes) {
 }
 
 /* The slot holding key, or the empty slot where it would go. */
-static size_t find(const book *b, const char *key, size_t length) {
-    size_t s = hash_key(key, length) & b->slot_mask;
+static size_t find(const book *b, const char *key, size_t length, uint64_t hash) {
+    size_t s = hash & b->slot_mask;
+    uint64_t high = hash & 0xffffffff00000000ULL;
     for (;;) {
-        uint32_t e = b->slots[s];
-        if (!e) return s;
-        const entry *held = &b->entries[e - 1];
-        if (held->length == length && memcmp(b->arena + held->offset, key, length) == 0) return s;
+        uint64_t value = b->slots[s];
+        if (!value) return s;
+        if ((value & 0xffffffff00000000ULL) == high) {
+            const entry *held = &b->entries[(uint32_t)value - 1];
+            if (held->length == length && memcmp(b->arena + held->offset, key, length) == 0) return s;
+        }
         s = (s + 1) & b->slot_mask;
     }
 }
 
-static void put(book *b, size_t slot, const char *key, size_t length, int32_t id) {
+static inline const entry *held_at(const book *b, size_t slot) {
+    return b->slots[slot] ? &b->entries[(uint32_t)b->slots[slot] - 1] : NULL;
+}
+
+static void put(book *b, size_t slot, const char *key, size_t length, int32_t id, uint64_t hash) {
     memcpy(b->arena + b->arena_used, key, length);
     b->entries[b->count] = (entry){.offset = b->arena_used, .length = (uint32_t)length, .id = id};
+    b->slots[slot] = slot_value(hash, b->count);
     b->arena_used += length;
     b->count++;
-    b->slots[slot] = (uint32_t)b->count;
 }
 
 /* Drops the keys added after the first `count` (a call that failed), so the book holds what it held. */
 static void truncate_book(book *b, size_t count, size_t arena_used) {
     b->count = count, b->arena_used = arena_used;
-    memset(b->slots, 0, (b->slot_mask + 1) * sizeof *b->slots);
-    for (size_t e = 0; e < b->count; e++) {
-        size_t s = hash_key(b->arena + b->entries[e].offset, b->entries[e].length) & b->slot_mask;
-        while (b->slots[s]) s = (s + 1) & b->slot_mask;
-        b->slots[s] = (uint32_t)(e + 1);
-    }
+    place_all(b);
 }
 
 /* Are keys exactly `count` lines? (Empty lines are refused where they are read.) */
@@ -186,13 +200,14 @@ static PyObject *py_add(PyObject *self, PyObject *args) {
         const char *stop = memchr(p, '\n', (size_t)(end - p));
         if (!stop) stop = end;
         size_t n = (size_t)(stop - p);
-        size_t slot = n ? find(b, p, n) : 0;
-        if (n == 0 || b->slots[slot]) {
+        uint64_t h = hash_key(p, n);
+        size_t slot = n ? find(b, p, n, h) : 0;
+        if (n == 0 || held_at(b, slot)) {
             truncate_book(b, count_before, arena_before);
             PyErr_SetString(PyExc_ValueError, n ? "a key is already held" : "an empty key");
             return NULL;
         }
-        put(b, slot, p, n, (int32_t)(first_id + i));
+        put(b, slot, p, n, (int32_t)(first_id + i), h);
         p = stop + 1;
     }
     Py_RETURN_NONE;
@@ -236,12 +251,14 @@ static PyObject *py_intern(PyObject *self, PyObject *args) {
             empty = 1;
             break;
         }
-        size_t slot = find(b, p, n);
-        if (b->slots[slot]) {
-            out[i] = b->entries[b->slots[slot] - 1].id;
+        uint64_t h = hash_key(p, n);
+        size_t slot = find(b, p, n, h);
+        const entry *held = held_at(b, slot);
+        if (held) {
+            out[i] = held->id;
         } else {
             out[i] = (int32_t)(next_id + fresh);
-            put(b, slot, p, n, out[i]);
+            put(b, slot, p, n, out[i], h);
             positions[fresh++] = (int32_t)i;
         }
         p = stop + 1;

@@ -640,9 +640,10 @@ class Store:
             for version, name, sql in pending:
                 if _COMMENT.sub("", sql).strip():  # a migration whose views moved out may hold only comments
                     con.execute(sql)
-                con.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, datetime.now(timezone.utc)]
-                )
+            if pending:  # recorded in one statement: one per row cost creating a file ≈ 2 ms a row
+                now = datetime.now(timezone.utc)
+                con.execute("INSERT INTO schema_migrations VALUES " + ", ".join(["(?, ?, ?)"] * len(pending)),
+                            [value for version, name, _ in pending for value in (version, name, now)])
             fit_amount_type(con)
         applied = [version for version, _, _ in pending]
         self.apply_views()
@@ -663,7 +664,8 @@ class Store:
         with transaction(con):
             for name, sql in wanted:
                 con.execute(sql)
-                con.execute("INSERT OR REPLACE INTO schema_views VALUES (?, ?)", [name, _digest(sql)])
+            con.execute("INSERT OR REPLACE INTO schema_views VALUES " + ", ".join(["(?, ?)"] * len(wanted)),
+                        [value for name, sql in wanted for value in (name, _digest(sql))])
         return [name for name, _ in wanted]
 
     def watch_addresses(self) -> None:

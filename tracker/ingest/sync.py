@@ -240,10 +240,12 @@ class _ChainMoved(TrackerError):
 
 @dataclass(frozen=True)
 class RawStep:
-    """One answered eth_getLogs: the range asked for and its logs (raw columns, or events the native scan checked)."""
+    """One answered eth_getLogs: the range asked for and its logs (raw columns, or events the native scan checked),
+    and, when the request's thread built it too, its batch or the error building it gave."""
 
     log_filter: LogFilter
     raw_logs: pl.DataFrame | CheckedEvents
+    built: Batch | BaseException | None = None
 
 
 def all_events(layout: TokenLayout) -> list[list[Any]]:
@@ -319,15 +321,29 @@ def _in_background(work: Callable[[], Any]) -> Future:
     return future
 
 
+def _answer(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[Any]],
+            build: Callable[[RawStep], Batch] | None) -> RawStep:
+    step = RawStep(log_filter, _get_logs(rpc, log_filter, topic_filters))
+    if build is None:
+        return step
+    try:
+        return RawStep(log_filter, step.raw_logs, build(step))
+    except BaseException as error:  # raised where the step is built, in block order, not taken for a refusal
+        return RawStep(log_filter, step.raw_logs, error)
+
+
 def fetch_raw_steps(
     rpc: JsonRpcClient, spec: ChainSpec, token: TokenSpec, start: int, end: int, chunk_size: int,
     summary: SyncSummary, stop: threading.Event, topic_filters: list[list[Any]],
+    build: Callable[[RawStep], Batch] | None = None,
 ) -> Iterator[RawStep]:
     """Answered eth_getLogs requests covering [start, end] in order, each sized by `ranges`.
 
     Up to REQUESTS_IN_FLIGHT requests for adjacent ranges run at once, but only once the node has answered
     since its last refusal: a provider's limit is learned from one request, not from several refused at
-    once. A refusal drops the requests behind it (their ranges are asked again, sized anew).
+    once. A refusal drops the requests behind it (their ranges are asked again, sized anew). With `build`,
+    each request's thread also builds its step's batch (decode, block headers, checks), so the headers'
+    round trip and the decoding of one answer overlap the next rather than waiting in line behind it.
     """
     plan = ranges.first_plan(chunk_size)
     cursor = start  # first block not yet answered
@@ -340,11 +356,11 @@ def fetch_raw_steps(
             high = min(end, asked + plan.size - 1)
             log_filter = LogFilter(spec.name, spec.log_address(token.address), asked, high, token.layout)
             summary.requests += len(topic_filters)  # one eth_getLogs per topic filter
-            in_flight.append((log_filter, _in_background(functools.partial(_get_logs, rpc, log_filter, topic_filters))))
+            in_flight.append((log_filter, _in_background(functools.partial(_answer, rpc, log_filter, topic_filters, build))))
             asked = high + 1
         log_filter, answer = in_flight.popleft()
         try:
-            raw_logs = answer.result()
+            step = answer.result()
         except (RpcTimeout, RpcError, HttpStatusError) as error:
             refusal = _refusal_text(error)
             if refusal is None:
@@ -361,17 +377,22 @@ def fetch_raw_steps(
             plan = ranges.after_refusal(plan, blocks, refusal)
             continue
         single_block_refusals = 0
-        plan = ranges.after_success(plan, log_filter.to_block - cursor + 1, raw_logs.height)
+        plan = ranges.after_success(plan, log_filter.to_block - cursor + 1, step.raw_logs.height)
         accepted = True
         cursor = log_filter.to_block + 1
-        yield RawStep(log_filter, raw_logs)
+        yield step
 
 
 def build_batch(
     rpc: JsonRpcClient, node: Node, spec: ChainSpec, token: TokenSpec, step: RawStep,
     topic_filters: list[list[Any]], scope: str = "all",
 ) -> Batch:
-    """Decode one step, timestamp it from block headers, and check the chain did not move under it."""
+    """Decode one step, timestamp it from block headers, and check the chain did not move under it (unless the
+    request's thread did: then its batch, or its error)."""
+    if isinstance(step.built, BaseException):
+        raise step.built
+    if step.built is not None:
+        return step.built
     raw_logs = step.raw_logs
     for attempt in range(CHAIN_MOVED_RETRIES + 1):
         try:
@@ -441,7 +462,32 @@ def _next_batch(batches: queue.Queue, idle: Callable[[], None] | None, linger: C
 
 
 # The most logs one write takes when steps have queued up behind the writer (see run_pipeline).
-JOINED_LOGS = 100_000
+JOINED_LOGS = 300_000
+# A write of at least two of DuckDB's row groups (122,880 rows each) goes straight into the file's blocks at
+# insert time, not through the WAL and again at the checkpoint (half the writer's CPU a log): while the steps
+# joined so far hold fewer logs than this, the writer waits up to GATHER_SECONDS for each next one, and up to
+# GATHER_MOST_SECONDS in all, so a backfill's writes reach it and a slow one still commits every few seconds.
+WHOLE_WRITE_LOGS = 2 * 122_880
+GATHER_SECONDS = 0.5
+GATHER_MOST_SECONDS = 2.0
+
+
+def _gather_next(batches: queue.Queue, wait: float, hurry: Callable[[], bool] | None) -> Any:
+    """The next item if it comes within `wait` seconds and `hurry()` stays false meanwhile (asked every
+    WAITING_CHECK seconds), else None."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return batches.get_nowait()
+        except queue.Empty:
+            pass
+        left = deadline - time.monotonic()
+        if left <= 0 or (hurry is not None and hurry()):
+            return None
+        try:
+            return batches.get(timeout=min(left, WAITING_CHECK))
+        except queue.Empty:
+            continue
 
 
 def run_pipeline(
@@ -450,19 +496,23 @@ def run_pipeline(
     sink: Callable[[Batch], None],
     idle: Callable[[], None] | None = None,
     linger: Callable[[], float] | None = None,
+    hurry: Callable[[], bool] | None = None,
 ) -> None:
     """source → transform → sink, each in its own thread (sink in the caller's), in order.
 
     The node serves step k+1 while step k is decoded and step k-1 written. Steps that are waiting when the
     sink is free are joined into one write (up to JOINED_LOGS logs): a write's fixed costs are paid once for
     them, so small answers (providers cap them at 10,000 logs) cost the writer little more than large ones.
+    While the steps joined so far hold fewer than WHOLE_WRITE_LOGS logs, the sink also waits for further
+    steps (GATHER_SECONDS each, GATHER_MOST_SECONDS in all; the end of the source ends the wait at once, and
+    so does `hurry()`: a reader waiting for the file).
     The first error anywhere stops all three and is re-raised here, after the steps before it are written;
     every step written stays committed. `idle` is called whenever the sink is about to wait for its next
     batch, after waiting for it as long as `linger()` says (asked again after each wait).
     """
     stop = threading.Event()
     raw_steps: queue.Queue = queue.Queue(maxsize=2)
-    batches: queue.Queue = queue.Queue(maxsize=4)
+    batches: queue.Queue = queue.Queue(maxsize=8)
 
     def fetching() -> None:
         try:
@@ -505,15 +555,18 @@ def run_pipeline(
             if isinstance(item, BaseException):
                 raise item
             ready = [item]
-            while sum(batch.log_count for batch in ready) < JOINED_LOGS:
-                try:
-                    following = batches.get_nowait()
-                except queue.Empty:
+            logs = item.log_count
+            gather_until = time.monotonic() + GATHER_MOST_SECONDS
+            while logs < JOINED_LOGS:
+                wait = min(GATHER_SECONDS, gather_until - time.monotonic()) if logs < WHOLE_WRITE_LOGS else 0
+                following = _gather_next(batches, wait, hurry)
+                if following is None:
                     break
                 if following is _DONE or isinstance(following, BaseException):
                     held = following
                     break
                 ready.append(following)
+                logs += following.log_count
             sink(joined(ready))
     finally:
         stop.set()
@@ -667,7 +720,7 @@ def run_sync(
                     on_progress(Progress(done, end - start + 1, summary.logs))
 
             run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write, idle=writer.lend,
-                         linger=writer.hold_left)
+                         linger=writer.hold_left, hurry=writer.readers.any)
         store = writer.take()
         covered = store.sync_ranges(summary.chain, summary.token)
         summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
@@ -719,12 +772,15 @@ def sync_chain(
         summary.reorg = heal_reorg(store, node, spec.name, options.token, head)
         return _start_block(node, spec, token, options, head, store), end
 
+    def build(step: RawStep) -> Batch:
+        return build_batch(rpc, node, spec, token, step, topic_filters, options.scope)
+
     plan = SyncPlan(
         prepare=prepare,
         fetch=lambda start, stop_at, stop: fetch_raw_steps(
-            rpc, spec, token, start, stop_at, options.chunk_size, summary, stop, topic_filters
+            rpc, spec, token, start, stop_at, options.chunk_size, summary, stop, topic_filters, build
         ),
-        build=lambda step: build_batch(rpc, node, spec, token, step, topic_filters, options.scope),
+        build=build,
     )
     summary.seconds = time.perf_counter() - started
     run_sync(db_path, summary, plan, on_progress,
