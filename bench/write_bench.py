@@ -8,7 +8,8 @@ step, the file held for `--hold-steps` steps and then closed (a checkpoint) and 
 mainnet's: 200 transfers a block, 1-3 logs a transaction, senders from a pool of known wallets, half the
 recipients new. Prints µs per row for the writer, and DuckDB's floor for the same rows: the stored form
 (address ids given, hash as bytes) inserted straight from an Arrow stream, committed and closed alike.
-`--statements` adds the time of each SQL statement the writer ran.
+`--statements` adds the time of each SQL statement the writer ran; `--no-book` gives every step's addresses
+their ids by a lookup in the file instead of the writer's address book.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 
 from tracker import store as store_module  # noqa: E402
-from tracker.store import Batch, Store, register_frame  # noqa: E402
+from tracker.store import AddressBook, Batch, Store, register_frame  # noqa: E402
 
 TOKEN = "0xdac17f958d2ee523a2206206994597c13d831ec7"
 PER_BLOCK = 200
@@ -105,9 +106,11 @@ def held_writes(open_file: Callable[[], Any], steps: list[Any], hold_steps: int,
     return time.perf_counter() - started
 
 
-def write_all(path: Path, steps: list[Batch], hold_steps: int) -> float:
+def write_all(path: Path, steps: list[Batch], hold_steps: int, book: bool = True) -> float:
+    """As a sync's writer: one address book kept across every write and hold (unless `book` is False)."""
+    kept = AddressBook() if book else None
     return held_writes(lambda: Store.open(path, migrate=False), steps, hold_steps,
-                       lambda store, batch: store.write_batch(batch))
+                       lambda store, batch: store.write_batch(batch, kept))
 
 
 def _insert_stored(connection: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> None:
@@ -166,6 +169,7 @@ def main() -> None:
     parser.add_argument("--step-rows", type=int, default=50_000)
     parser.add_argument("--hold-steps", type=int, default=3)
     parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--no-book", action="store_true", help="look every step's addresses up in the file instead")
     options = parser.parse_args()
 
     rows = transfer_rows(options.rows)
@@ -179,11 +183,12 @@ def main() -> None:
         written = Path(folder) / "write.duckdb"
         Store.open(written).close()  # a new file's migrations are not the writer's per-row cost
         totals.clear()
-        writer = write_all(written, steps, options.hold_steps)
+        writer = write_all(written, steps, options.hold_steps, book=not options.no_book)
         size = written.stat().st_size
         bare = floor(Path(folder) / "floor.duckdb", written, steps, options.hold_steps)
     count = rows.height
-    print(f"{count:,} rows in {len(steps)} steps of ≈ {options.step_rows:,}, file closed every {options.hold_steps} steps")
+    print(f"{count:,} rows in {len(steps)} steps of ≈ {options.step_rows:,}, file closed every {options.hold_steps} steps, "
+          f"addresses {'looked up in the file' if options.no_book else 'from the address book'}")
     print(f"  building the batches (their checks; a sync's decode thread): {checks:.2f} s "
           f"(includes slicing the generated rows)")
     print(f"  writer (Store.write_batch):   {writer:.2f} s = {writer / count * 1e6:.2f} µs a row, "

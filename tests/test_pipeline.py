@@ -131,5 +131,7 @@ def test_only_adjoining_steps_join() -> None:
     assert joined([step(0, 9)]).from_block == 0
     both = joined([step(0, 9), step(10, 19)])
     assert (both.from_block, both.to_block, both.transfers.height) == (0, 19, 6)
+    # the stored form is joined too (not made again on the writer's thread), still in order
+    assert both.stored["block_number"].to_list() == [0, 0, 0, 10, 10, 10]
     with pytest.raises(TrackerError, match="do not adjoin"):
         joined([step(0, 9), step(11, 19)])

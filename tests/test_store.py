@@ -129,6 +129,20 @@ def test_a_log_listed_twice_in_one_batch_is_refused(tmp_path: Path) -> None:
     assert rows(db, "SELECT block_number, log_index FROM transfers ORDER BY 1, 2") == [(5, 0), (15, 0), (15, 1)]
 
 
+def test_a_log_listed_twice_is_found_among_other_transactions() -> None:
+    """Rows come in any order: the check finds a repeat in the sorted rows, whether it lands next to its twin
+    (one block) or not (the same hash in two blocks)."""
+    a, b, c = ("0x" + digit * 64 for digit in "a3f")
+    within = transfer_table([(15, a, 3, 1), (15, b, 0, 1), (15, c, 7, 1), (15, a, 3, 2), (15, a, 4, 1)])
+    with pytest.raises(TrackerError, match=rf"returned log 3 of transaction {a} twice in blocks 11-20"):
+        batch(11, 20, within)
+    across = transfer_table([(15, b, 0, 1), (15, a, 5, 1), (17, c, 1, 1), (18, a, 5, 1)])
+    with pytest.raises(TrackerError, match=rf"returned log 5 of transaction {a} twice in blocks 11-20"):
+        batch(11, 20, across)
+    fine = batch(11, 20, transfer_table([(15, b, 0, 1), (15, a, 5, 1), (17, c, 1, 1), (18, a, 6, 1)]))
+    assert fine.stored["log_index"].to_list() == [0, 5, 1, 6]  # by block, then hash (0x33… before 0xaa…), then index
+
+
 def test_a_transaction_hash_that_would_not_read_back_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "t.duckdb"
     good = "0x" + "ab" * 32

@@ -89,9 +89,11 @@ class Batch:
         # Checked and put in stored form where the batch is built (a sync's decode thread), not in the writer,
         # whose thread the others wait for: a Batch that exists can be stored as it came.
         if not self.checked:
-            _refuse_unstorable_logs(self)
+            _refuse_malformed_hashes(self)
         if self.stored is None:
             object.__setattr__(self, "stored", stored_transfers(self.transfers))
+        if not self.checked:
+            _refuse_repeated_logs(self)
 
     @property
     def log_count(self) -> int:
@@ -133,8 +135,8 @@ def stored_transfers(transfers: pl.DataFrame) -> pl.DataFrame:
     ).sort("chain", "block_number", "tx_hash", "log_index")
 
 
-def _refuse_unstorable_logs(batch: Batch) -> None:
-    """Refuse rows that could not be stored as they came, or would be stored twice."""
+def _refuse_malformed_hashes(batch: Batch) -> None:
+    """Refuse transaction hashes that could not be stored as they came."""
     import polars as pl
 
     # Transaction hashes are stored as bytes (migration 012): one that would not read back as it came is
@@ -151,18 +153,39 @@ def _refuse_unstorable_logs(batch: Batch) -> None:
                 f"the {batch.chain} source returned a malformed transaction hash {malformed['tx_hash'][0]!r} in "
                 f"blocks {batch.from_block:,}-{batch.to_block:,}; nothing was written"
             )
+
+
+def _refuse_repeated_logs(batch: Batch) -> None:
+    """Refuse a log listed twice (the same transaction hash and log index)."""
+    import polars as pl
+
     # The event tables carry no unique index (it cost more disk than the rows, see migration 011): whole block
     # ranges are replaced, so the one way to store a log twice is a source that lists it twice in one batch.
     # `tracker verify` counts what is stored twice, should anything slip by.
-    for rows in (transfers, batch.supply_events):
-        if not rows.height:
-            continue
-        repeated = rows.filter(pl.struct("tx_hash", "log_index").is_duplicated())
+    def refuse(tx_hash: str, log_index: int) -> None:
+        raise TrackerError(f"the {batch.chain} source returned log {log_index} of transaction {tx_hash} twice in "
+                           f"blocks {batch.from_block:,}-{batch.to_block:,}; nothing was written")
+
+    stored = batch.stored
+    if stored.height:
+        # Stored rows are sorted by block, hash and index: a log listed twice in one block sits next to itself,
+        # and unless a hash comes back in another block (more runs of hashes than hashes), that is the only way.
+        tx_hash, log_index = pl.col("tx_hash"), pl.col("log_index")
+        check = stored.select(
+            repeated=((tx_hash == tx_hash.shift(1)) & (log_index == log_index.shift(1))).fill_null(False),
+            new_run=((tx_hash != tx_hash.shift(1)) | (pl.col("block_number") != pl.col("block_number").shift(1)))
+            .fill_null(True))
+        suspects = stored.filter(check["repeated"])
+        if not suspects.height and check["new_run"].sum() != stored["tx_hash"].n_unique():
+            suspects = stored.filter(pl.struct("tx_hash", "log_index").is_duplicated())
+        if suspects.height:
+            spelled = suspects["tx_hash"][0].hex()
+            refuse(spelled if batch.chain == "tron" else "0x" + spelled, suspects["log_index"][0])
+    supply = batch.supply_events
+    if supply.height:
+        repeated = supply.filter(pl.struct("tx_hash", "log_index").is_duplicated())
         if repeated.height:
-            raise TrackerError(
-                f"the {batch.chain} source returned log {repeated['log_index'][0]} of transaction "
-                f"{repeated['tx_hash'][0]} twice in blocks {batch.from_block:,}-{batch.to_block:,}; nothing was written"
-            )
+            refuse(repeated["tx_hash"][0], repeated["log_index"][0])
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -380,7 +403,7 @@ except ImportError:  # installed without a C compiler: every step's addresses ar
 
 ADDRESS_BOOK_SWITCH = "TRACKER_ADDRESS_BOOK"  # "0": look every step's addresses up in the file (to compare)
 BOOK_FROM_ROWS = 10_000  # a sync loads its book at the first step this large: a tail sync of a few logs never does
-BOOK_MOST_ADDRESSES = 4_000_000  # a file with more is not held in memory (≈ 70 bytes an address); steps scan it
+BOOK_MOST_ADDRESSES = 2_000_000  # a file with more is not held in memory (≈ 100 bytes an address); steps scan it
 _BOOK_LOAD_ROWS = 500_000  # addresses read from the file per statement while loading
 
 
