@@ -7,6 +7,7 @@ error to one line and an exit code, in one place.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 # A command is a short process that builds many long-lived objects once (imports, the command tree) and few
@@ -23,10 +24,20 @@ except ImportError:  # pragma: no cover - older typer on PyPI click
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
 from tracker.cli import config, labels, market, query, report, signals, sync, verify  # noqa: F401 (each registers its commands)
-from tracker.cli.common import app
+from tracker.cli.common import app, ends_at_once
 from tracker.errors import TrackerError
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]
+
+
+def run() -> None:
+    """The `tracker` executable: `main`, then, for a command that asked for it (`end_at_once_when_done`), the
+    end of the process without the interpreter's teardown, output flushed first."""
+    main()
+    if ends_at_once():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def main() -> None:

@@ -110,6 +110,21 @@ config_app = typer.Typer(help="Settings: tracker.toml, environment, defaults.", 
 app.add_typer(config_app, name="config")
 
 
+_ends_at_once = False
+
+
+def end_at_once_when_done() -> None:
+    """Called by a command that has closed every file it wrote and printed everything when it returns (a
+    sync): the process then ends without the interpreter's teardown, ≈ 0.2 s of freeing what it built
+    (`run`). Errors and other commands end as usual."""
+    global _ends_at_once
+    _ends_at_once = True
+
+
+def ends_at_once() -> bool:
+    return _ends_at_once
+
+
 def say(line: str) -> None:
     """A line for the person at the terminal, on stderr (stdout stays clean for pipes)."""
     print(line, file=sys.stderr, flush=True)

@@ -17,6 +17,7 @@ from tracker.cli.common import (
     SINCE,
     TO_BLOCK,
     UNTIL,
+    end_at_once_when_done,
     SCOPE,
     Scope,
     ingest,
@@ -113,6 +114,7 @@ def _run_sync(run: Callable[[Optional[_ProgressBar]], "ingest_sync.SyncSummary"]
             bar.close()
     for line in _summary_lines(summary):
         print(line)
+    end_at_once_when_done()  # the file is closed and committed: nothing is left for the teardown to do
 
 
 def _help_for(spec: ChainSpec) -> dict[str, str]:
