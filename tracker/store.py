@@ -86,7 +86,7 @@ class Batch:
     stored: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Checked and put in stored form where the batch is built (a sync's decode thread), not in the writer,
+        # Checked and put in stored form where the batch is built (a sync's request threads), not in the writer,
         # whose thread the others wait for: a Batch that exists can be stored as it came.
         if not self.checked:
             _refuse_malformed_hashes(self)
