@@ -400,61 +400,55 @@ def test_a_deprecated_token_stops_with_one_line_naming_its_successor(tmp_path: P
     assert stored_transfers(db) == token.expected_transfers()
 
 
+def sync_both_ways(tmp_path: Path, token: TokenChain, monkeypatch, owner: object, name: str, switch: str,
+                   chunk_size: int) -> tuple[list[bool], list[bool]]:
+    """Sync into first.duckdb with `owner.name` watched (whether each call gave a result), then with `switch`=0
+    into second.duckdb; what each run's calls gave."""
+    calls: list[bool] = []
+    real = getattr(owner, name)
+
+    def watched(*args):  # the real function, noting whether it gave a result
+        found = real(*args)
+        calls.append(found is not None)
+        return found
+
+    monkeypatch.setattr(owner, name, watched)
+    sync_chain(tmp_path / "first.duckdb", ETHEREUM, options(token, chunk_size=chunk_size))
+    first = list(calls)
+    monkeypatch.setenv(switch, "0")
+    calls.clear()
+    sync_chain(tmp_path / "second.duckdb", ETHEREUM, options(token, chunk_size=chunk_size))
+    return first, list(calls)
+
+
 def test_the_native_scan_and_the_polars_path_store_the_same(tmp_path: Path, token: TokenChain, monkeypatch) -> None:
     """anvil's answers go through the native scan; with TRACKER_NATIVE_SCAN=0 the polars path reads them: the
     files hold the same rows."""
     from tracker.ingest.evm import native
 
     scenario(token)
-    taken: list[bool] = []
-    scan = native.scan
-
-    def watched_scan(raw: bytes, log_filter):  # the real scan, noting whether it took each answer
-        events = scan(raw, log_filter)
-        taken.append(events is not None)
-        return events
-
-    monkeypatch.setattr(native, "scan", watched_scan)
-    sync_chain(tmp_path / "native.duckdb", ETHEREUM, options(token, chunk_size=3))
-    assert taken and all(taken)
-    monkeypatch.setenv(native.SWITCH, "0")
-    taken.clear()
-    sync_chain(tmp_path / "polars.duckdb", ETHEREUM, options(token, chunk_size=3))
-    assert taken and not any(taken)
-    native_rows = all_contents(tmp_path / "native.duckdb")
-    assert native_rows == all_contents(tmp_path / "polars.duckdb")
+    taken, not_taken = sync_both_ways(tmp_path, token, monkeypatch, native, "scan", native.SWITCH, chunk_size=3)
+    assert taken and all(taken) and not_taken and not any(not_taken)
+    native_rows = all_contents(tmp_path / "first.duckdb")
+    assert native_rows == all_contents(tmp_path / "second.duckdb")
     assert len(native_rows["transfers"]) == 7 and len(native_rows["supply_events"]) == 3
 
 
 def test_the_address_book_and_the_file_lookup_store_the_same(tmp_path: Path, token: TokenChain, monkeypatch) -> None:
     """Every step's addresses get their ids from the writer's address book (loaded at the first step here);
     with TRACKER_ADDRESS_BOOK=0 they are looked up in the file: the files hold the same rows, in order."""
-    import tracker.store as store
-
     import tracker.ingest.sync as sync
+    import tracker.store as store
 
     scenario(token)
     monkeypatch.setattr(store, "BOOK_FROM_ROWS", 1)
     monkeypatch.setattr(sync, "JOINED_LOGS", 1)  # a write per step: the book is kept across them
-    given: list[bool] = []
-    with_ids = store.AddressBook.with_ids
-
-    def watched(book, connection, stored):  # the real book, noting whether it gave each step's ids
-        found = with_ids(book, connection, stored)
-        given.append(found is not None)
-        return found
-
-    monkeypatch.setattr(store.AddressBook, "with_ids", watched)
-    sync_chain(tmp_path / "book.duckdb", ETHEREUM, options(token, chunk_size=2))
-    assert len(given) > 1 and all(given)
-    monkeypatch.setenv(store.ADDRESS_BOOK_SWITCH, "0")
-    given.clear()
-    sync_chain(tmp_path / "lookup.duckdb", ETHEREUM, options(token, chunk_size=2))
-    assert given and not any(given)
-    book_rows = all_contents(tmp_path / "book.duckdb")
-    assert book_rows == all_contents(tmp_path / "lookup.duckdb")
-    assert stored_transfers(tmp_path / "book.duckdb") == token.expected_transfers()
-    for db in ("book.duckdb", "lookup.duckdb"):
+    given, looked_up = sync_both_ways(tmp_path, token, monkeypatch, store.AddressBook, "with_ids",
+                                      store.ADDRESS_BOOK_SWITCH, chunk_size=2)
+    assert len(given) > 1 and all(given) and looked_up and not any(looked_up)
+    assert all_contents(tmp_path / "first.duckdb") == all_contents(tmp_path / "second.duckdb")
+    assert stored_transfers(tmp_path / "first.duckdb") == token.expected_transfers()
+    for db in ("first.duckdb", "second.duckdb"):
         order = rows(tmp_path / db, "SELECT block_number, tx_hash, log_index FROM transfer_logs ORDER BY rowid")
         assert order == sorted(order)
         assert rows(tmp_path / db, "SELECT count(*) = max(address_id) FROM addresses") == [(True,)]

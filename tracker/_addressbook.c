@@ -168,6 +168,31 @@ static int count_keys(const char *keys, Py_ssize_t length, Py_ssize_t count) {
     return found == count ? 0 : -1;
 }
 
+/* The arguments of add and intern: (book, keys, count, first id), checked. */
+typedef struct {
+    book *b;
+    const char *keys;
+    Py_ssize_t length, count;
+    long long first_id;
+} keys_call;
+
+static int read_call(PyObject *args, keys_call *call) {
+    PyObject *capsule;
+    if (!PyArg_ParseTuple(args, "Oy#nL", &capsule, &call->keys, &call->length, &call->count, &call->first_id))
+        return -1;
+    call->b = get_book(capsule);
+    if (!call->b) return -1;
+    if (call->count < 0 || count_keys(call->keys, call->length, call->count) != 0) {
+        PyErr_SetString(PyExc_ValueError, "the keys are not `count` lines");
+        return -1;
+    }
+    if (call->first_id < 1 || call->first_id + call->count - 1 > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "ids out of range");
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *py_book(PyObject *self, PyObject *args) {
     (void)self, (void)args;
     book *b = calloc(1, sizeof *b);
@@ -188,25 +213,13 @@ static PyObject *py_size(PyObject *self, PyObject *args) {
 
 static PyObject *py_add(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *capsule;
-    const char *keys;
-    Py_ssize_t length, count;
-    long long first_id;
-    if (!PyArg_ParseTuple(args, "Oy#nL", &capsule, &keys, &length, &count, &first_id)) return NULL;
-    book *b = get_book(capsule);
-    if (!b) return NULL;
-    if (count < 0 || count_keys(keys, length, count) != 0) {
-        PyErr_SetString(PyExc_ValueError, "the keys are not `count` lines");
-        return NULL;
-    }
-    if (first_id < 1 || first_id + count - 1 > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "ids out of range");
-        return NULL;
-    }
-    if (reserve(b, (size_t)count, (size_t)length) != 0) return PyErr_NoMemory();
+    keys_call call;
+    if (read_call(args, &call) != 0) return NULL;
+    book *b = call.b;
+    if (reserve(b, (size_t)call.count, (size_t)call.length) != 0) return PyErr_NoMemory();
     size_t count_before = b->count, arena_before = b->arena_used;
-    const char *p = keys, *end = keys + length;
-    for (Py_ssize_t i = 0; i < count; i++) {
+    const char *p = call.keys, *end = call.keys + call.length;
+    for (Py_ssize_t i = 0; i < call.count; i++) {
         const char *stop = memchr(p, '\n', (size_t)(end - p));
         if (!stop) stop = end;
         size_t n = (size_t)(stop - p);
@@ -217,7 +230,7 @@ static PyObject *py_add(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, n ? "a key is already held" : "an empty key");
             return NULL;
         }
-        put(b, slot, p, n, (int32_t)(first_id + i), h);
+        put(b, slot, p, n, (int32_t)(call.first_id + i), h);
         p = stop + 1;
     }
     Py_RETURN_NONE;
@@ -225,24 +238,12 @@ static PyObject *py_add(PyObject *self, PyObject *args) {
 
 static PyObject *py_intern(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *capsule;
-    const char *keys;
-    Py_ssize_t length, count;
-    long long next_id;
-    if (!PyArg_ParseTuple(args, "Oy#nL", &capsule, &keys, &length, &count, &next_id)) return NULL;
-    book *b = get_book(capsule);
-    if (!b) return NULL;
-    if (count < 0 || count_keys(keys, length, count) != 0) {
-        PyErr_SetString(PyExc_ValueError, "the keys are not `count` lines");
-        return NULL;
-    }
-    if (next_id < 1 || next_id + count - 1 > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "ids out of range");
-        return NULL;
-    }
-    PyObject *ids = PyBytes_FromStringAndSize(NULL, count * 4);
-    int32_t *positions = malloc((size_t)(count ? count : 1) * 4);
-    if (!ids || !positions || reserve(b, (size_t)count, (size_t)length) != 0) {
+    keys_call call;
+    if (read_call(args, &call) != 0) return NULL;
+    book *b = call.b;
+    PyObject *ids = PyBytes_FromStringAndSize(NULL, call.count * 4);
+    int32_t *positions = malloc((size_t)(call.count ? call.count : 1) * 4);
+    if (!ids || !positions || reserve(b, (size_t)call.count, (size_t)call.length) != 0) {
         Py_XDECREF(ids);
         free(positions);
         return PyErr_NoMemory();
@@ -250,7 +251,7 @@ static PyObject *py_intern(PyObject *self, PyObject *args) {
     int32_t *out = (int32_t *)PyBytes_AS_STRING(ids);
     Py_ssize_t fresh = 0;
     int empty = 0;
-    key_ref *refs = malloc((size_t)(count ? count : 1) * sizeof *refs);
+    key_ref *refs = malloc((size_t)(call.count ? call.count : 1) * sizeof *refs);
     if (!refs) {
         Py_DECREF(ids);
         free(positions);
@@ -259,24 +260,24 @@ static PyObject *py_intern(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     /* First every key's place and hash (sequential reads), so the lookups can ask for their slots ahead:
      * the slots are far apart in memory, and waiting for each in turn was most of a lookup's time. */
-    const char *p = keys, *end = keys + length;
-    for (Py_ssize_t i = 0; i < count && !empty; i++) {
+    const char *p = call.keys, *end = call.keys + call.length;
+    for (Py_ssize_t i = 0; i < call.count && !empty; i++) {
         const char *stop = memchr(p, '\n', (size_t)(end - p));
         if (!stop) stop = end;
-        refs[i] = (key_ref){.offset = (size_t)(p - keys), .length = (size_t)(stop - p)};
+        refs[i] = (key_ref){.offset = (size_t)(p - call.keys), .length = (size_t)(stop - p)};
         refs[i].hash = hash_key(p, refs[i].length);
         empty = refs[i].length == 0;
         p = stop + 1;
     }
-    for (Py_ssize_t i = 0; i < count && !empty; i++) {
-        if (i + PREFETCH_AHEAD < count) __builtin_prefetch(&b->slots[refs[i + PREFETCH_AHEAD].hash & b->slot_mask]);
-        const char *key = keys + refs[i].offset;
+    for (Py_ssize_t i = 0; i < call.count && !empty; i++) {
+        if (i + PREFETCH_AHEAD < call.count) __builtin_prefetch(&b->slots[refs[i + PREFETCH_AHEAD].hash & b->slot_mask]);
+        const char *key = call.keys + refs[i].offset;
         size_t slot = find(b, key, refs[i].length, refs[i].hash);
         const entry *held = held_at(b, slot);
         if (held) {
             out[i] = held->id;
         } else {
-            out[i] = (int32_t)(next_id + fresh);
+            out[i] = (int32_t)(call.first_id + fresh);
             put(b, slot, key, refs[i].length, out[i], refs[i].hash);
             positions[fresh++] = (int32_t)i;
         }
