@@ -305,6 +305,9 @@ def _refusal_text(error: Exception) -> str | None:
 # eth_getLogs requests in flight over adjacent ranges: the node answers one while the previous answer
 # crosses the wire and is parsed (cryo does the same). Answers are still taken in block order.
 REQUESTS_IN_FLIGHT = 2
+# Requests asked for beyond those at the node: each waits for a node slot, so a slot whose answer is being
+# built (decoded, timestamped, checked) is handed to the next range at once.
+BUILDS_AHEAD = 2
 
 
 def _in_background(work: Callable[[], Any]) -> Future:
@@ -321,9 +324,23 @@ def _in_background(work: Callable[[], Any]) -> Future:
     return future
 
 
+class _Dropped(Exception):
+    """A request dropped behind a refusal before it reached the node."""
+
+
 def _answer(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[Any]],
-            build: Callable[[RawStep], Batch] | None) -> RawStep:
-    step = RawStep(log_filter, _get_logs(rpc, log_filter, topic_filters))
+            build: Callable[[RawStep], Batch] | None, node_slots: threading.Semaphore,
+            dropped: threading.Event, asking: Callable[[], None]) -> RawStep:
+    with node_slots:  # at most REQUESTS_IN_FLIGHT at the node; building does not hold a slot
+        if dropped.is_set():
+            raise _Dropped
+        asking()
+        try:
+            step = RawStep(log_filter, _get_logs(rpc, log_filter, topic_filters))
+        except (RpcTimeout, RpcError, HttpStatusError) as error:
+            if _refusal_text(error) is not None:
+                dropped.set()  # before the slot is free: no request waiting behind it asks at the old size
+            raise
     if build is None:
         return step
     try:
@@ -351,36 +368,54 @@ def fetch_raw_steps(
     in_flight: deque[tuple[LogFilter, Future]] = deque()
     accepted = False  # has the node answered since its last refusal?
     single_block_refusals = 0
-    while cursor <= end and not stop.is_set():
-        while asked <= end and len(in_flight) < (REQUESTS_IN_FLIGHT if accepted else 1):
-            high = min(end, asked + plan.size - 1)
-            log_filter = LogFilter(spec.name, spec.log_address(token.address), asked, high, token.layout)
+    node_slots = threading.Semaphore(REQUESTS_IN_FLIGHT)
+    dropped = threading.Event()  # set for the requests a refusal drops; a new one for those after
+    ahead = REQUESTS_IN_FLIGHT + (BUILDS_AHEAD if build is not None else 0)
+    counting = threading.Lock()
+
+    def asking() -> None:  # counted as they reach the node: a dropped request never does
+        with counting:
             summary.requests += len(topic_filters)  # one eth_getLogs per topic filter
-            in_flight.append((log_filter, _in_background(functools.partial(_answer, rpc, log_filter, topic_filters, build))))
-            asked = high + 1
-        log_filter, answer = in_flight.popleft()
-        try:
-            step = answer.result()
-        except (RpcTimeout, RpcError, HttpStatusError) as error:
-            refusal = _refusal_text(error)
-            if refusal is None:
-                raise
-            in_flight.clear()  # their ranges start after this one: asked again once it is answered
-            asked, accepted = cursor, False
-            summary.refusals += 1
-            blocks = log_filter.to_block - cursor + 1
-            if blocks == 1 and single_block_refusals < SINGLE_BLOCK_RETRIES:
-                # One block cannot be split: a flaky node's timeout or refusal may pass on a later try.
-                single_block_refusals += 1
-                http_module.sleep(min(2.0**single_block_refusals, 30.0))
+    try:
+        while cursor <= end and not stop.is_set():
+            while asked <= end and len(in_flight) < (ahead if accepted else 1):
+                high = min(end, asked + plan.size - 1)
+                log_filter = LogFilter(spec.name, spec.log_address(token.address), asked, high, token.layout)
+                in_flight.append((log_filter, _in_background(functools.partial(
+                    _answer, rpc, log_filter, topic_filters, build, node_slots, dropped, asking))))
+                asked = high + 1
+            log_filter, answer = in_flight.popleft()
+            try:
+                step = answer.result()
+            except _Dropped:  # a later request was refused first: ask again from here, one at a time
+                in_flight.clear()
+                dropped = threading.Event()
+                asked, accepted = cursor, False
                 continue
-            plan = ranges.after_refusal(plan, blocks, refusal)
-            continue
-        single_block_refusals = 0
-        plan = ranges.after_success(plan, log_filter.to_block - cursor + 1, step.raw_logs.height)
-        accepted = True
-        cursor = log_filter.to_block + 1
-        yield step
+            except (RpcTimeout, RpcError, HttpStatusError) as error:
+                refusal = _refusal_text(error)
+                if refusal is None:
+                    raise
+                in_flight.clear()  # their ranges start after this one: asked again once it is answered
+                dropped.set()  # those still waiting for a node slot never reach the node
+                dropped = threading.Event()
+                asked, accepted = cursor, False
+                summary.refusals += 1
+                blocks = log_filter.to_block - cursor + 1
+                if blocks == 1 and single_block_refusals < SINGLE_BLOCK_RETRIES:
+                    # One block cannot be split: a flaky node's timeout or refusal may pass on a later try.
+                    single_block_refusals += 1
+                    http_module.sleep(min(2.0**single_block_refusals, 30.0))
+                    continue
+                plan = ranges.after_refusal(plan, blocks, refusal)
+                continue
+            single_block_refusals = 0
+            plan = ranges.after_success(plan, log_filter.to_block - cursor + 1, step.raw_logs.height)
+            accepted = True
+            cursor = log_filter.to_block + 1
+            yield step
+    finally:
+        dropped.set()  # the sync is over or failed: requests still waiting for a slot never start
 
 
 def build_batch(
