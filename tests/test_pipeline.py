@@ -135,3 +135,44 @@ def test_only_adjoining_steps_join() -> None:
     assert both.stored["block_number"].to_list() == [0, 0, 0, 10, 10, 10]
     with pytest.raises(TrackerError, match="do not adjoin"):
         joined([step(0, 9), step(11, 19)])
+
+
+def test_a_request_slot_is_handed_on_while_its_answer_is_built(httpserver) -> None:
+    """At most REQUESTS_IN_FLIGHT requests are at the node, but a request whose answer is being built no longer
+    holds its slot: the node serves the next ranges meanwhile (BUILDS_AHEAD more are asked for)."""
+    from werkzeug import Response
+
+    from tracker.chains import ETHEREUM
+    from tracker.ingest.evm.rpc import JsonRpcClient
+    from tracker.ingest.sync import REQUESTS_IN_FLIGHT, SyncSummary, all_events, fetch_raw_steps
+    from tracker.tokens import token_spec
+
+    token = token_spec("ethereum", "0xdac17f958d2ee523a2206206994597c13d831ec7")
+    lock = threading.Lock()
+    building = 0
+    seen_while_building: list[int] = []  # builds running whenever the node starts serving a request
+
+    def node(request) -> Response:
+        body = request.get_json()
+        with lock:
+            seen_while_building.append(building)
+        time.sleep(0.02)
+        return Response(f'{{"jsonrpc":"2.0","id":{body["id"]},"result":[]}}', content_type="application/json")
+
+    def build(step):
+        nonlocal building
+        with lock:
+            building += 1
+        time.sleep(0.2)
+        with lock:
+            building -= 1
+        return step.log_filter.from_block
+
+    httpserver.expect_request("/").respond_with_handler(node)
+    steps = list(fetch_raw_steps(JsonRpcClient(httpserver.url_for("/")), ETHEREUM, token, 0, 11, 1,
+                                 SyncSummary("ethereum", token.address), threading.Event(), all_events(token.layout),
+                                 build))
+    assert [step.built for step in steps] == list(range(12))  # every block once, in order
+    # With the slot held while building, a request could reach the node only while at most
+    # REQUESTS_IN_FLIGHT - 1 answers were being built.
+    assert max(seen_while_building) >= REQUESTS_IN_FLIGHT
