@@ -244,8 +244,9 @@ class RawStep:
     and, when the request's thread built it too, its batch or the error building it gave."""
 
     log_filter: LogFilter
-    raw_logs: pl.DataFrame | CheckedEvents
+    raw_logs: pl.DataFrame | CheckedEvents | None  # None once built: the batch holds what is kept of them
     built: Batch | BaseException | None = None
+    answered: int = 0  # logs in the node's answer (what sizes the next request)
 
 
 def all_events(layout: TokenLayout) -> list[list[Any]]:
@@ -336,17 +337,18 @@ def _answer(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[
             raise _Dropped
         asking()
         try:
-            step = RawStep(log_filter, _get_logs(rpc, log_filter, topic_filters))
+            raw_logs = _get_logs(rpc, log_filter, topic_filters)
         except (RpcTimeout, RpcError, HttpStatusError) as error:
             if _refusal_text(error) is not None:
                 dropped.set()  # before the slot is free: no request waiting behind it asks at the old size
             raise
+    step = RawStep(log_filter, raw_logs, answered=raw_logs.height)
     if build is None:
         return step
     try:
-        return RawStep(log_filter, step.raw_logs, build(step))
+        return RawStep(log_filter, None, build(step), step.answered)
     except BaseException as error:  # raised where the step is built, in block order, not taken for a refusal
-        return RawStep(log_filter, step.raw_logs, error)
+        return RawStep(log_filter, None, error, step.answered)
 
 
 def fetch_raw_steps(
@@ -410,7 +412,7 @@ def fetch_raw_steps(
                 plan = ranges.after_refusal(plan, blocks, refusal)
                 continue
             single_block_refusals = 0
-            plan = ranges.after_success(plan, log_filter.to_block - cursor + 1, step.raw_logs.height)
+            plan = ranges.after_success(plan, log_filter.to_block - cursor + 1, step.answered)
             accepted = True
             cursor = log_filter.to_block + 1
             yield step
