@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from tracker.errors import TrackerError
+from tracker.keccak import keccak256
 
 # What a field stands for in the rows the tracker writes (WALLET: the supply event's `address`; SUCCESSOR: the
 # contract a deprecated token moved to; MINTER: who minted, checked for shape but not stored).
@@ -49,11 +50,7 @@ class EventSpec:
 
     @cached_property
     def topic0(self) -> str:
-        # eth_hash is the Keccak eth_utils itself calls (a web3 dependency); importing it alone keeps
-        # eth_utils' ABI and pydantic modules out of `tracker sync`'s start-up.
-        from eth_hash.auto import keccak
-
-        return "0x" + keccak(self.signature.encode()).hex()
+        return "0x" + keccak256(self.signature.encode()).hex()
 
     @property
     def topic_count(self) -> int:

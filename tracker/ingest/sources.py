@@ -9,7 +9,6 @@ from tracker import settings
 from tracker.chains import ChainSpec
 from tracker.http import HttpClient
 from tracker.ingest.sync import ProgressCallback, SyncOptions, SyncSummary, sync_chain
-from tracker.ingest.tron.trongrid import sync_trongrid
 
 
 def _jsonrpc(db_path: Path, spec: ChainSpec, options: SyncOptions, on_progress: ProgressCallback | None) -> SyncSummary:
@@ -18,6 +17,8 @@ def _jsonrpc(db_path: Path, spec: ChainSpec, options: SyncOptions, on_progress: 
 
 
 def _trongrid(db_path: Path, spec: ChainSpec, options: SyncOptions, on_progress: ProgressCallback | None) -> SyncSummary:
+    from tracker.ingest.tron.trongrid import sync_trongrid  # only TronGrid syncs load its paging and decoder
+
     # Balances are anchored over the chain's JSON-RPC endpoint (TronGrid's /jsonrpc unless set otherwise).
     return sync_trongrid(db_path, options, on_progress=on_progress, anchor_rpc=settings.rpc_url(spec))
 

@@ -163,7 +163,9 @@ def _end_block(node: Node, options: SyncOptions, head: int) -> int:
     return safe_head
 
 
-def _start_block(node: Node, spec: ChainSpec, token: TokenSpec, options: SyncOptions, head: int, store: Store) -> int:
+def _start_block(node: Node, spec: ChainSpec, token: TokenSpec, options: SyncOptions, head: int,
+                 store: Store | None) -> int:
+    """Where the sync starts; `store` None: a file not created yet, so nothing synced before."""
     if options.from_block is not None:
         return options.from_block
     if options.since is not None:
@@ -171,7 +173,7 @@ def _start_block(node: Node, spec: ChainSpec, token: TokenSpec, options: SyncOpt
         if first is None:
             raise TrackerError(f"--since {options.since}: the node has no block on or after that day yet")
         return first
-    state = store.sync_state(spec.name, options.token)
+    state = store.sync_state(spec.name, options.token) if store is not None else None
     if state is not None:
         return state.last_block + 1
     if token.deployment_block is not None:
@@ -534,6 +536,7 @@ def run_pipeline(
     idle: Callable[[], None] | None = None,
     linger: Callable[[], float] | None = None,
     hurry: Callable[[], bool] | None = None,
+    ready: Callable[[], None] | None = None,
 ) -> None:
     """source → transform → sink, each in its own thread (sink in the caller's), in order.
 
@@ -545,7 +548,8 @@ def run_pipeline(
     so does `hurry()`: a reader waiting for the file).
     The first error anywhere stops all three and is re-raised here, after the steps before it are written;
     every step written stays committed. `idle` is called whenever the sink is about to wait for its next
-    batch, after waiting for it as long as `linger()` says (asked again after each wait).
+    batch, after waiting for it as long as `linger()` says (asked again after each wait). `ready` runs in the
+    caller's thread once the other two have started, before the first batch is taken (the sink's set-up).
     """
     stop = threading.Event()
     raw_steps: queue.Queue = queue.Queue(maxsize=2)
@@ -582,6 +586,8 @@ def run_pipeline(
         thread.start()
     held: object = None  # an end or an error taken while joining steps: handled after they are written
     try:
+        if ready is not None:
+            ready()
         while True:
             if held is not None:
                 item, held = held, None
@@ -621,6 +627,9 @@ class SyncPlan:
     fetch: Callable[[int, int, threading.Event], Iterator[Any]]
     # fetched step -> Batch ready to write
     build: Callable[[Any], Batch]
+    # () -> (start, end) of a first sync into a file that does not exist yet (nothing stored, nothing to heal),
+    # so the node serves the first steps while the file is created; None when the range needs the file.
+    prepare_new: Callable[[], tuple[int, int]] | None = None
 
 
 def _labeled_words(store: Store, spec: ChainSpec) -> list[str]:
@@ -671,12 +680,14 @@ class _StepWriter:
     process says it is waiting, and otherwise once it has held it WRITER_HOLD seconds, whether it was writing
     or waiting for the node meanwhile; then it stays away READER_TURN seconds so the reader gets in. Steps
     within one hold skip a close (a checkpoint) and an open each. It starts with the store the sync prepared
-    from (opened and migrated once per run) and reopens the file without migrating it again.
+    from (opened and migrated once per run) and reopens the file without migrating it again; without one (a
+    file to create), its first open creates and migrates the file.
     """
 
-    def __init__(self, db_path: Path, store: Store) -> None:
+    def __init__(self, db_path: Path, store: Store | None) -> None:
         self.db_path = db_path
-        self.store: Store | None = store
+        self.store = store
+        self.migrated = store is not None
         self.opened = time.monotonic()
         self.turn_ends = 0.0  # a reader's turn after a hold: the file is not taken again before this
         self.readers = WaitingReaders(db_path)
@@ -688,7 +699,8 @@ class _StepWriter:
             wait = self.turn_ends - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            self.store = Store.open(self.db_path, wait=WRITER_WAIT, migrate=False)
+            self.store = Store.open(self.db_path, wait=WRITER_WAIT, migrate=not self.migrated)
+            self.migrated = True
             self.opened = time.monotonic()
         return self.store
 
@@ -741,8 +753,14 @@ def run_sync(
     lock = _sync_lock(db_path, summary.chain)
     writer: _StepWriter | None = None
     try:
-        writer = _StepWriter(db_path, Store.open(db_path))
-        start, end = plan.prepare(writer.take())
+        if created and plan.prepare_new is not None:
+            # A new file: its range needs nothing stored, so the node serves the first steps while the writer
+            # creates the file (`ready`, on this thread, once the fetch has started).
+            writer = _StepWriter(db_path, None)
+            start, end = plan.prepare_new()
+        else:
+            writer = _StepWriter(db_path, Store.open(db_path))
+            start, end = plan.prepare(writer.take())
         if start <= end:
             summary.from_block, summary.to_block = start, end
             done = 0
@@ -757,7 +775,7 @@ def run_sync(
                     on_progress(Progress(done, end - start + 1, summary.logs))
 
             run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write, idle=writer.lend,
-                         linger=writer.hold_left, hurry=writer.readers.any)
+                         linger=writer.hold_left, hurry=writer.readers.any, ready=writer.take)
         store = writer.take()
         covered = store.sync_ranges(summary.chain, summary.token)
         summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
@@ -809,6 +827,9 @@ def sync_chain(
         summary.reorg = heal_reorg(store, node, spec.name, options.token, head)
         return _start_block(node, spec, token, options, head, store), end
 
+    def prepare_new() -> tuple[int, int]:
+        return _start_block(node, spec, token, options, head, None), end
+
     def build(step: RawStep) -> Batch:
         return build_batch(rpc, node, spec, token, step, topic_filters, options.scope)
 
@@ -818,6 +839,7 @@ def sync_chain(
             rpc, spec, token, start, stop_at, options.chunk_size, summary, stop, topic_filters, build
         ),
         build=build,
+        prepare_new=prepare_new if options.scope == "all" else None,  # labeled: the words come from the file
     )
     summary.seconds = time.perf_counter() - started
     run_sync(db_path, summary, plan, on_progress,
