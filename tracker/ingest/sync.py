@@ -673,6 +673,19 @@ READER_TURN = 1.5 * READER_RETRY
 WAITING_CHECK = 0.2
 
 
+def _appending(store: Store) -> Store:
+    """The sync's writer: no vacuum at its checkpoints.
+
+    A sync appends (a range synced again is deleted whole first, which frees whole row groups). Each write
+    leaves its last row group part-filled, and DuckDB's checkpoint vacuum merged those into their neighbours
+    at every close: rows rewritten for nothing, and into new blocks, the old ones left as free space. The
+    setting's scope is this process's DuckDB instance, so other commands' checkpoints still vacuum; rows a
+    reorg removed stay marked deleted in their row group until one does.
+    """
+    store.connection.execute("SET max_vacuum_tasks = 0")
+    return store
+
+
 class _StepWriter:
     """Writes steps, each in its own transaction, holding the file open across steps.
 
@@ -686,7 +699,7 @@ class _StepWriter:
 
     def __init__(self, db_path: Path, store: Store | None) -> None:
         self.db_path = db_path
-        self.store = store
+        self.store = _appending(store) if store is not None else None
         self.migrated = store is not None
         self.opened = time.monotonic()
         self.turn_ends = 0.0  # a reader's turn after a hold: the file is not taken again before this
@@ -699,7 +712,7 @@ class _StepWriter:
             wait = self.turn_ends - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            self.store = Store.open(self.db_path, wait=WRITER_WAIT, migrate=not self.migrated)
+            self.store = _appending(Store.open(self.db_path, wait=WRITER_WAIT, migrate=not self.migrated))
             self.migrated = True
             self.opened = time.monotonic()
         return self.store
