@@ -12,6 +12,8 @@ def test_known_digests():
     assert keccak256(b"").hex() == "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
     assert keccak256(b"Transfer(address,address,uint256)").hex() == (
         "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef")
+    # Solidity's keccak256("testing"), published beside NIST SHA3-256's different 7f5979fb… for the same input.
+    assert keccak256(b"testing").hex() == "5f16f4c7f149ac4f9510d9cf8cf384038ad348b3bcdc01915f95de12df9d1b02"
 
 
 def test_matches_eth_utils_on_every_length_around_the_rate():
