@@ -119,6 +119,22 @@ def joined(batches: list[Batch]) -> Batch:
                    blocks=pl.concat([batch.blocks for batch in batches]))
 
 
+# A transaction hash as text is 0x + 64 lower-case hex digits, except on Tron: the digits alone. It is stored as its
+# 32 bytes (migration 012). The SQL side of the rule is the tx_hash_bytes and tx_hash_text macros
+# (sql/views/20_tx_hash_bytes.sql, 02_tx_hash_text.sql); these two are its Python side, for the sync's writes.
+_HASH_WITHOUT_PREFIX = "tron"
+
+
+def _hash_prefix(chain: str) -> str:
+    return "" if chain == _HASH_WITHOUT_PREFIX else "0x"
+
+
+def _hash_prefix_length(chain: pl.Expr) -> pl.Expr:
+    import polars as pl
+
+    return pl.when(chain == _HASH_WITHOUT_PREFIX).then(0).otherwise(2)
+
+
 def stored_transfers(transfers: pl.DataFrame) -> pl.DataFrame:
     """Transfers (the `transfers` columns) as transfer_logs holds them, in the order it holds them (by chain,
     block, transaction hash, log index), but with their addresses still as text: the hash as its 32 bytes
@@ -126,8 +142,7 @@ def stored_transfers(transfers: pl.DataFrame) -> pl.DataFrame:
     marks legs. The writer then only gives the addresses their ids."""
     import polars as pl
 
-    tx_hash = pl.col("tx_hash").cast(pl.String)
-    hash_hex = pl.when(pl.col("chain") == "tron").then(tx_hash).otherwise(tx_hash.str.slice(2))
+    hash_hex = pl.col("tx_hash").cast(pl.String).str.slice(_hash_prefix_length(pl.col("chain")))
     supply_leg = pl.col("supply_leg") if "supply_leg" in transfers.columns else pl.lit(None, pl.String)
     return transfers.select(
         "chain", "token", "block_number", "block_time", hash_hex.str.decode("hex").alias("tx_hash"), "log_index",
@@ -139,14 +154,13 @@ def _refuse_malformed_hashes(batch: Batch) -> None:
     """Refuse transaction hashes that could not be stored as they came."""
     import polars as pl
 
-    # Transaction hashes are stored as bytes (migration 012): one that would not read back as it came is
-    # refused rather than stored changed. Those that read back are exactly those spelled as tx_hash_text spells
-    # 32 bytes (lower-case hex, 0x first except on Tron).
+    # Transaction hashes are stored as bytes: one that would not read back as it came is refused rather than
+    # stored changed. Those that read back are exactly those spelled as tx_hash_text spells 32 bytes.
     transfers = batch.transfers
     if transfers.height:
         tx_hash = pl.col("tx_hash").cast(pl.String)
         spelled = (tx_hash.str.contains("^(?:0x)?[0-9a-f]{64}$")
-                   & (tx_hash.str.len_bytes() == pl.when(pl.col("chain") == "tron").then(64).otherwise(66)))
+                   & (tx_hash.str.len_bytes() == 64 + _hash_prefix_length(pl.col("chain"))))
         malformed = transfers.filter(~spelled.fill_null(False))
         if malformed.height:
             raise TrackerError(
@@ -179,8 +193,7 @@ def _refuse_repeated_logs(batch: Batch) -> None:
         if not suspects.height and check["new_run"].sum() != stored["tx_hash"].n_unique():
             suspects = stored.filter(pl.struct("tx_hash", "log_index").is_duplicated())
         if suspects.height:
-            spelled = suspects["tx_hash"][0].hex()
-            refuse(spelled if batch.chain == "tron" else "0x" + spelled, suspects["log_index"][0])
+            refuse(_hash_prefix(batch.chain) + suspects["tx_hash"][0].hex(), suspects["log_index"][0])
     supply = batch.supply_events
     if supply.height:
         repeated = supply.filter(pl.struct("tx_hash", "log_index").is_duplicated())
@@ -742,10 +755,14 @@ class Store:
                 book.drop()  # it may hold ids this write gave and did not commit
             raise
         finally:
+            # batch_transfers is registered inside the transaction (its ids come from the book's check there) but
+            # unregistered only here, once the transaction is over: DuckDB refuses even an unregister in an
+            # aborted one, which would hide the error that aborted it. A name never registered is no error.
             for name in ("batch_transfers", "batch_supply", "batch_blocks"):
-                con.unregister(name)  # a name never registered is no error
+                con.unregister(name)
 
     def _insert_batch_transfers(self, batch: Batch, book: AddressBook | None) -> None:
+        """Insert the batch's transfers, registered as batch_transfers (write_batch unregisters it)."""
         con = self.connection
         with_ids = book.with_ids(con, batch.stored) if book is not None else None
         if with_ids is None:
