@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
-from tracker import settings
+from tracker import compiled, settings
 from tracker.errors import TrackerError
 from tracker.tokens import MAX_DECIMALS
 
@@ -409,10 +408,7 @@ def insert_stored_transfers(connection: duckdb.DuckDBPyConnection, source: str) 
     connection.execute(_INSERT_TRANSFER_LOGS.format(source=source))
 
 
-try:
-    from tracker import _addressbook
-except ImportError:  # installed without a C compiler: every step's addresses are looked up in the file
-    _addressbook = None
+_addressbook = compiled.load("tracker._addressbook")  # None: every step's addresses are looked up in the file
 
 ADDRESS_BOOK_SWITCH = "TRACKER_ADDRESS_BOOK"  # "0": look every step's addresses up in the file (to compare)
 BOOK_FROM_ROWS = 10_000  # a sync loads its book at the first step this large: a tail sync of a few logs never does
@@ -433,7 +429,7 @@ class AddressBook:
     def __init__(self) -> None:
         self.handle: object | None = None
         self.highest = 0  # the highest id held (the book holds ids 1..highest)
-        self.unused = _addressbook is None or os.environ.get(ADDRESS_BOOK_SWITCH, "1") == "0"
+        self.unused = _addressbook is None or not compiled.switched_on(ADDRESS_BOOK_SWITCH)
 
     def drop(self) -> None:
         self.handle, self.highest = None, 0

@@ -9,22 +9,19 @@ None, and the polars path reads the body and decides, with its exact error lines
 
 from __future__ import annotations
 
-import os
 import struct
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import polars as pl
 
+from tracker import compiled
 from tracker.tokens import AMOUNT, FROM, SUCCESSOR, TO, WALLET, TokenLayout
 
 if TYPE_CHECKING:
     from tracker.ingest.evm.decode import LogFilter
 
-try:
-    from tracker.ingest.evm import _logscan
-except ImportError:  # installed without a C compiler
-    _logscan = None
+_logscan = compiled.load("tracker.ingest.evm._logscan")
 
 SWITCH = "TRACKER_NATIVE_SCAN"  # "0": read every body with the polars path (to compare the two)
 # Per event: topic0 (66 ASCII bytes), topic count, data words, the positions of from/to/amount/wallet/successor,
@@ -41,7 +38,7 @@ def available() -> bool:
 
 
 def enabled() -> bool:
-    return _logscan is not None and os.environ.get(SWITCH, "1") != "0"
+    return _logscan is not None and compiled.switched_on(SWITCH)
 
 
 def _position(place: tuple[str, int] | None) -> int:
