@@ -1,10 +1,10 @@
-"""tracker.keccak against eth_utils' Keccak-256 (pycryptodome) and the published empty-input digest."""
+"""tracker.ingest.evm.keccak against eth_utils' Keccak-256 (pycryptodome) and the published empty-input digest."""
 
 import random
 
 from eth_utils import keccak
 
-from tracker.keccak import keccak256
+from tracker.ingest.evm.keccak import keccak256
 
 
 def test_known_digests():

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from tracker.errors import TrackerError
-from tracker.keccak import keccak256
+from tracker.ingest.evm.keccak import keccak256
 
 # What a field stands for in the rows the tracker writes (WALLET: the supply event's `address`; SUCCESSOR: the
 # contract a deprecated token moved to; MINTER: who minted, checked for shape but not stored).
