@@ -127,6 +127,24 @@ def test_a_waiting_reader_ends_the_gathering(monkeypatch) -> None:
     assert writes[0][1] < 1.0  # written once the reader waited, not after step 2
 
 
+def test_the_sinks_set_up_runs_while_the_source_already_fetches() -> None:
+    """`ready` (a new file's creation, in a sync) runs on the caller's thread once the source has started,
+    and before the first write: the node is answering while the file is made."""
+    source_started = threading.Event()
+    events: list[str] = []
+
+    def source(stop: threading.Event):
+        source_started.set()
+        yield from ((10 * k, 10 * k + 9) for k in range(3))
+
+    def ready() -> None:
+        assert source_started.wait(5), "the source had not started when the sink's set-up ran"
+        events.append("ready")
+
+    run_pipeline(source, lambda r: step(*r), lambda batch: events.append(f"write {batch.from_block}"), ready=ready)
+    assert events[0] == "ready" and events[1] == "write 0" and len(events) >= 2
+
+
 def test_only_adjoining_steps_join() -> None:
     assert joined([step(0, 9)]).from_block == 0
     both = joined([step(0, 9), step(10, 19)])

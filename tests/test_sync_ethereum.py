@@ -156,6 +156,17 @@ def test_resume_continues_where_it_stopped(tmp_path: Path, token: TokenChain) ->
     assert third.up_to_date
 
 
+def test_a_sync_leaves_earlier_writes_row_groups_as_they_are(tmp_path: Path, token: TokenChain) -> None:
+    """The sync's writer checkpoints without vacuum: a resumed sync's close does not merge the row group the
+    first sync wrote with its own (DuckDB's default merges part-filled neighbours, rewriting their rows)."""
+    scenario(token)
+    db = tmp_path / "t.duckdb"
+    sync_chain(db, ETHEREUM, options(token, to_block=token.head() - 3))
+    sync_chain(db, ETHEREUM, options(token, from_block=None))
+    assert stored_transfers(db) == token.expected_transfers()
+    assert rows(db, "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('transfer_logs')") == [(2,)]
+
+
 def test_resync_of_an_overlapping_range_changes_nothing(tmp_path: Path, token: TokenChain) -> None:
     scenario(token)
     db = tmp_path / "t.duckdb"
