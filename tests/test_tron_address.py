@@ -54,3 +54,23 @@ def test_every_spelling_normalizes_to_base58(spelling: str) -> None:
 def test_bad_addresses_are_rejected(bad: str, message: str) -> None:
     with pytest.raises(TrackerError, match=message):
         normalize_tron_address(bad)
+
+
+def test_the_vectorized_spelling_uses_the_native_base58_and_agrees_with_the_pure_one() -> None:
+    """tron_address encodes a batch's distinct addresses with `_addressbook.base58` (the checksum from hashlib);
+    its answers are the pure conversion's, for the known pairs and for random addresses with leading zeros."""
+    import random
+
+    import polars as pl
+
+    from tracker import compiled
+    from tracker.ingest.tron import address as tron
+
+    assert compiled.load("tracker._addressbook") is not None, "tracker._addressbook is not built (needs a C compiler)"
+    generator = random.Random(22)
+    hex40s = [hex20 for _, hex20 in KNOWN] + [
+        ("00" * generator.randrange(4) + "%040x" % generator.getrandbits(160))[:40] for _ in range(3000)]
+    frame = pl.DataFrame({"hex40": hex40s + [None] + hex40s[:5]})
+    native = frame.select(tron.tron_address(pl.col("hex40")))["hex40"].to_list()
+    assert native[:2] == [base58 for base58, _ in KNOWN]
+    assert native == [base58_from_hex20.__wrapped__(value) if value else None for value in frame["hex40"]]

@@ -13,6 +13,10 @@
  *                                                    of first appearance, and `new` holds their positions
  *                                                    (int32 each) among the keys
  *   size(book)                            -> number of keys held
+ *   base58(payloads, width)               -> bytes: each `width`-byte payload of `payloads` in base58
+ *                                                    (Bitcoin's alphabet, a leading '1' per leading zero
+ *                                                    byte), separated by '\n': how Tron spells an address
+ *                                                    (base58check) once Python has added its checksum
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -299,11 +303,71 @@ static PyObject *py_intern(PyObject *self, PyObject *args) {
     return Py_BuildValue("(NN)", ids, new);
 }
 
+/* ------------------------------------------------------------------------------------------ base58 */
+
+static const char base58_alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/* One payload in base58 into out (room for 2 * width characters: base58 needs log(256)/log(58) ≈ 1.37 a
+ * byte); returns the characters written. Long division of the big-endian number by 58, digit by digit. */
+static Py_ssize_t base58_one(const unsigned char *payload, Py_ssize_t width, unsigned char *scratch, char *out) {
+    Py_ssize_t zeros = 0;
+    while (zeros < width && payload[zeros] == 0) zeros++;
+    memcpy(scratch, payload, (size_t)width);
+    Py_ssize_t digits = 0, start = zeros;
+    char reversed[512];
+    while (start < width) {
+        unsigned remainder = 0;
+        for (Py_ssize_t i = start; i < width; i++) {
+            unsigned value = (remainder << 8) | scratch[i];
+            scratch[i] = (unsigned char)(value / 58);
+            remainder = value % 58;
+        }
+        reversed[digits++] = base58_alphabet[remainder];
+        while (start < width && scratch[start] == 0) start++;
+    }
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = 0; i < zeros; i++) out[n++] = '1';
+    while (digits > 0) out[n++] = reversed[--digits];
+    return n;
+}
+
+static PyObject *py_base58(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer payloads;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "y*n", &payloads, &width)) return NULL;
+    if (width < 1 || width > 256 || payloads.len % width != 0) {
+        PyBuffer_Release(&payloads);
+        PyErr_SetString(PyExc_ValueError, "base58: width must be 1-256 and divide the payloads' length");
+        return NULL;
+    }
+    Py_ssize_t count = payloads.len / width;
+    Py_ssize_t most = count * (2 * width + 1);
+    PyObject *result = PyBytes_FromStringAndSize(NULL, most > 0 ? most : 0);
+    if (!result) {
+        PyBuffer_Release(&payloads);
+        return NULL;
+    }
+    char *out = PyBytes_AS_STRING(result);
+    unsigned char scratch[256];
+    Py_ssize_t used = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < count; k++) {
+        if (k) out[used++] = '\n';
+        used += base58_one((const unsigned char *)payloads.buf + k * width, width, scratch, out + used);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&payloads);
+    if (_PyBytes_Resize(&result, used) != 0) return NULL;
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"book", py_book, METH_NOARGS, "A new, empty address book."},
     {"size", py_size, METH_VARARGS, "How many keys the book holds."},
     {"add", py_add, METH_VARARGS, "Add count keys with ids first_id, first_id + 1, ...; none may be held."},
     {"intern", py_intern, METH_VARARGS, "The id of every key, new ones numbered from next_id: (ids, new positions)."},
+    {"base58", py_base58, METH_VARARGS, "Each width-byte payload in base58, separated by newlines."},
     {NULL, NULL, 0, NULL},
 };
 

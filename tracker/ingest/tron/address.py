@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from tracker import compiled
 from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
@@ -86,6 +87,19 @@ def evm_hex(address: str) -> str:
     return "0x" + hex20_from_base58(address)
 
 
+def _base58_many(hex40s: list[str]) -> list[str]:
+    """base58_from_hex20 of each, the base58 step in native code when it is built (`_addressbook.base58`):
+    in Python it was ≈ 3 of the ≈ 4.5 µs an address took (BENCHMARKS.md, issue 22, sixth pass)."""
+    book = compiled.load("tracker._addressbook")
+    if book is None or not hex40s:
+        return [base58_from_hex20(value) for value in hex40s]
+    payloads = []
+    for value in hex40s:
+        payload = bytes([_PREFIX]) + bytes.fromhex(value)
+        payloads.append(payload + _checksum(payload))
+    return book.base58(b"".join(payloads), 25).decode("ascii").split("\n")
+
+
 def tron_address(hex40: pl.Expr) -> pl.Expr:
     """Vectorized 40-hex → base58: each distinct address is encoded once per batch."""
     # polars only here: the chain specs import this module on every start, decoding alone needs polars.
@@ -93,7 +107,7 @@ def tron_address(hex40: pl.Expr) -> pl.Expr:
 
     def encode(series: pl.Series) -> pl.Series:
         distinct = series.drop_nulls().unique()
-        encoded = pl.Series([base58_from_hex20(value) for value in distinct], dtype=pl.String)
+        encoded = pl.Series(_base58_many(distinct.to_list()), dtype=pl.String)
         return series.replace_strict(distinct, encoded, default=None, return_dtype=pl.String)
 
     return hex40.map_batches(encode, return_dtype=pl.String)
