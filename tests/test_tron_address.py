@@ -57,8 +57,8 @@ def test_bad_addresses_are_rejected(bad: str, message: str) -> None:
 
 
 def test_the_vectorized_spelling_uses_the_native_base58_and_agrees_with_the_pure_one() -> None:
-    """tron_address encodes a batch's distinct addresses with `_addressbook.base58` (the checksum from hashlib);
-    its answers are the pure conversion's, for the known pairs and for random addresses with leading zeros."""
+    """tron_address encodes a batch's distinct addresses in one `_addressbook.base58check` call; its answers are
+    the pure conversion's, for the known pairs and for random addresses with leading zeros."""
     import random
 
     import polars as pl
@@ -74,3 +74,24 @@ def test_the_vectorized_spelling_uses_the_native_base58_and_agrees_with_the_pure
     native = frame.select(tron.tron_address(pl.col("hex40")))["hex40"].to_list()
     assert native[:2] == [base58 for base58, _ in KNOWN]
     assert native == [base58_from_hex20.__wrapped__(value) if value else None for value in frame["hex40"]]
+
+
+def test_native_base58check_matches_hashlib_and_the_pure_base58_at_every_width() -> None:
+    """The compiled SHA-256 (constants computed from their definition) and base58 (five digits a pass) against
+    hashlib and tracker's pure base58, for payloads of 1-64 bytes and more: leading zeros, all zeros, all ones."""
+    import hashlib
+    import random
+
+    from tracker import compiled
+    from tracker.ingest.tron.address import _b58encode
+
+    book = compiled.load("tracker._addressbook")
+    assert book is not None, "tracker._addressbook is not built (needs a C compiler)"
+    generator = random.Random(58)
+    for width in [*range(1, 65), 100, 200, 252]:
+        payloads = [bytes(width), b"\xff" * width] + [
+            (bytes(generator.randrange(3)) + generator.randbytes(width))[:width] for _ in range(8)]
+        expected = [_b58encode(p + hashlib.sha256(hashlib.sha256(p).digest()).digest()[:4]) for p in payloads]
+        assert book.base58check(b"".join(payloads), width).decode().split("\n") == expected, width
+    with pytest.raises(ValueError, match="width"):
+        book.base58check(b"abc", 2)

@@ -13,10 +13,11 @@
  *                                                    of first appearance, and `new` holds their positions
  *                                                    (int32 each) among the keys
  *   size(book)                            -> number of keys held
- *   base58(payloads, width)               -> bytes: each `width`-byte payload of `payloads` in base58
- *                                                    (Bitcoin's alphabet, a leading '1' per leading zero
- *                                                    byte), separated by '\n': how Tron spells an address
- *                                                    (base58check) once Python has added its checksum
+ *   base58check(payloads, width)          -> bytes: each `width`-byte payload of `payloads` with its
+ *                                                    checksum (the first 4 bytes of SHA-256 of SHA-256 of
+ *                                                    it) in base58 (Bitcoin's alphabet, a leading '1' per
+ *                                                    leading zero byte), separated by '\n': how Tron spells
+ *                                                    an address (0x41 and its 20 bytes)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -303,58 +304,149 @@ static PyObject *py_intern(PyObject *self, PyObject *args) {
     return Py_BuildValue("(NN)", ids, new);
 }
 
+/* ------------------------------------------------------------------------------------------ SHA-256 */
+
+/* FIPS 180-4. The constants are computed from their definition when the module loads: the first 32 bits of
+ * the fractional parts of the cube roots (K) and square roots (H0) of the first primes, as exact integer
+ * roots of p * 2^96 and p * 2^64. */
+static uint32_t sha_k[64], sha_h0[8];
+
+static uint64_t integer_root(unsigned __int128 n, int power) {
+    uint64_t low = 0, high = (uint64_t)1 << 40; /* every root wanted here is below 2^37 */
+    while (low < high) {
+        uint64_t middle = low + (high - low + 1) / 2;
+        unsigned __int128 value = middle;
+        for (int i = 1; i < power; i++) value *= middle;
+        if (value <= n) low = middle; else high = middle - 1;
+    }
+    return low;
+}
+
+static void sha256_constants(void) {
+    int found = 0;
+    for (uint32_t candidate = 2; found < 64; candidate++) {
+        int prime = 1;
+        for (uint32_t d = 2; d * d <= candidate; d++)
+            if (candidate % d == 0) { prime = 0; break; }
+        if (!prime) continue;
+        sha_k[found] = (uint32_t)integer_root((unsigned __int128)candidate << 96, 3);
+        if (found < 8) sha_h0[found] = (uint32_t)integer_root((unsigned __int128)candidate << 64, 2);
+        found++;
+    }
+}
+
+#define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(uint32_t state[8], const unsigned char block[64]) {
+    uint32_t w[64];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)block[4 * i] << 24 | (uint32_t)block[4 * i + 1] << 16 | (uint32_t)block[4 * i + 2] << 8 | block[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = ROTR(w[i - 15], 7) ^ ROTR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = ROTR(w[i - 2], 17) ^ ROTR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3], e = state[4], f = state[5], g = state[6], h = state[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = h + (ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25)) + ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+        uint32_t t2 = (ROTR(a, 2) ^ ROTR(a, 13) ^ ROTR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    state[0] += a; state[1] += b; state[2] += c; state[3] += d; state[4] += e; state[5] += f; state[6] += g; state[7] += h;
+}
+
+static void sha256(const unsigned char *data, size_t length, unsigned char digest[32]) {
+    uint32_t state[8];
+    memcpy(state, sha_h0, sizeof state);
+    size_t done = 0;
+    for (; done + 64 <= length; done += 64) sha256_block(state, data + done);
+    unsigned char tail[128] = {0};
+    size_t rest = length - done;
+    memcpy(tail, data + done, rest);
+    tail[rest] = 0x80;
+    size_t blocks = rest + 9 <= 64 ? 1 : 2;
+    uint64_t bits = (uint64_t)length * 8;
+    for (int i = 0; i < 8; i++) tail[blocks * 64 - 1 - i] = (unsigned char)(bits >> (8 * i));
+    for (size_t i = 0; i < blocks; i++) sha256_block(state, tail + 64 * i);
+    for (int i = 0; i < 8; i++) {
+        digest[4 * i] = (unsigned char)(state[i] >> 24);
+        digest[4 * i + 1] = (unsigned char)(state[i] >> 16);
+        digest[4 * i + 2] = (unsigned char)(state[i] >> 8);
+        digest[4 * i + 3] = (unsigned char)state[i];
+    }
+}
+
 /* ------------------------------------------------------------------------------------------ base58 */
 
 static const char base58_alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 /* One payload in base58 into out (room for 2 * width characters: base58 needs log(256)/log(58) ≈ 1.37 a
- * byte); returns the characters written. Long division of the big-endian number by 58, digit by digit. */
-static Py_ssize_t base58_one(const unsigned char *payload, Py_ssize_t width, unsigned char *scratch, char *out) {
+ * byte); returns the characters written. The payload is read as a big-endian number in 32-bit limbs and
+ * divided by 58^5 (which fits 32 bits) per pass, five digits a pass; the zero digits that the last pass
+ * put above the number's first digit are dropped, and each leading zero byte is a '1'. */
+#define BASE58_POW5 656356768u /* 58^5 */
+
+static Py_ssize_t base58_one(const unsigned char *payload, Py_ssize_t width, char *out) {
     Py_ssize_t zeros = 0;
     while (zeros < width && payload[zeros] == 0) zeros++;
-    memcpy(scratch, payload, (size_t)width);
-    Py_ssize_t digits = 0, start = zeros;
-    char reversed[512];
-    while (start < width) {
-        unsigned remainder = 0;
-        for (Py_ssize_t i = start; i < width; i++) {
-            unsigned value = (remainder << 8) | scratch[i];
-            scratch[i] = (unsigned char)(value / 58);
-            remainder = value % 58;
-        }
-        reversed[digits++] = base58_alphabet[remainder];
-        while (start < width && scratch[start] == 0) start++;
+    uint32_t limbs[64];
+    Py_ssize_t count = (width + 3) / 4, head = width - 4 * (count - 1), at = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint32_t limb = 0;
+        for (Py_ssize_t b = 0; b < (i == 0 ? head : 4); b++) limb = limb << 8 | payload[at++];
+        limbs[i] = limb;
     }
+    char reversed[512];
+    Py_ssize_t digits = 0, start = 0;
+    while (start < count && limbs[start] == 0) start++;
+    while (start < count) {
+        uint64_t remainder = 0;
+        for (Py_ssize_t i = start; i < count; i++) {
+            uint64_t value = remainder << 32 | limbs[i];
+            limbs[i] = (uint32_t)(value / BASE58_POW5);
+            remainder = value % BASE58_POW5;
+        }
+        while (start < count && limbs[start] == 0) start++;
+        for (int d = 0; d < 5; d++) {
+            reversed[digits++] = base58_alphabet[remainder % 58];
+            remainder /= 58;
+        }
+    }
+    while (digits > 0 && reversed[digits - 1] == '1') digits--;
     Py_ssize_t n = 0;
     for (Py_ssize_t i = 0; i < zeros; i++) out[n++] = '1';
     while (digits > 0) out[n++] = reversed[--digits];
     return n;
 }
 
-static PyObject *py_base58(PyObject *self, PyObject *args) {
+static PyObject *py_base58check(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer payloads;
     Py_ssize_t width;
     if (!PyArg_ParseTuple(args, "y*n", &payloads, &width)) return NULL;
-    if (width < 1 || width > 256 || payloads.len % width != 0) {
+    if (width < 1 || width > 252 || payloads.len % width != 0) {
         PyBuffer_Release(&payloads);
-        PyErr_SetString(PyExc_ValueError, "base58: width must be 1-256 and divide the payloads' length");
+        PyErr_SetString(PyExc_ValueError, "base58check: width must be 1-252 and divide the payloads' length");
         return NULL;
     }
-    Py_ssize_t count = payloads.len / width;
-    Py_ssize_t most = count * (2 * width + 1);
+    Py_ssize_t count = payloads.len / width, checked = width + 4;
+    Py_ssize_t most = count * (2 * checked + 1);
     PyObject *result = PyBytes_FromStringAndSize(NULL, most > 0 ? most : 0);
     if (!result) {
         PyBuffer_Release(&payloads);
         return NULL;
     }
     char *out = PyBytes_AS_STRING(result);
-    unsigned char scratch[256];
+    unsigned char whole[256], first[32], second[32];
     Py_ssize_t used = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t k = 0; k < count; k++) {
         if (k) out[used++] = '\n';
-        used += base58_one((const unsigned char *)payloads.buf + k * width, width, scratch, out + used);
+        memcpy(whole, (const unsigned char *)payloads.buf + k * width, (size_t)width);
+        sha256(whole, (size_t)width, first);
+        sha256(first, 32, second);
+        memcpy(whole + width, second, 4);
+        used += base58_one(whole, checked, out + used);
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&payloads);
@@ -367,10 +459,13 @@ static PyMethodDef methods[] = {
     {"size", py_size, METH_VARARGS, "How many keys the book holds."},
     {"add", py_add, METH_VARARGS, "Add count keys with ids first_id, first_id + 1, ...; none may be held."},
     {"intern", py_intern, METH_VARARGS, "The id of every key, new ones numbered from next_id: (ids, new positions)."},
-    {"base58", py_base58, METH_VARARGS, "Each width-byte payload in base58, separated by newlines."},
+    {"base58check", py_base58check, METH_VARARGS, "Each width-byte payload with its checksum in base58, separated by newlines."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_addressbook", .m_size = -1, .m_methods = methods};
 
-PyMODINIT_FUNC PyInit__addressbook(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__addressbook(void) {
+    sha256_constants();
+    return PyModule_Create(&module);
+}

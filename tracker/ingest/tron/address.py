@@ -88,16 +88,13 @@ def evm_hex(address: str) -> str:
 
 
 def _base58_many(hex40s: list[str]) -> list[str]:
-    """base58_from_hex20 of each, the base58 step in native code when it is built (`_addressbook.base58`):
-    in Python it was ≈ 3 of the ≈ 4.5 µs an address took (BENCHMARKS.md, issue 22, sixth pass)."""
+    """base58_from_hex20 of each, in native code when it is built (`_addressbook.base58check`, one call for
+    all): ≈ 4.5 µs an address in Python (BENCHMARKS.md, issue 22, sixth pass)."""
     book = compiled.load("tracker._addressbook")
     if book is None or not hex40s:
         return [base58_from_hex20(value) for value in hex40s]
-    payloads = []
-    for value in hex40s:
-        payload = bytes([_PREFIX]) + bytes.fromhex(value)
-        payloads.append(payload + _checksum(payload))
-    return book.base58(b"".join(payloads), 25).decode("ascii").split("\n")
+    payloads = bytes.fromhex("".join(f"{_PREFIX:02x}{value}" for value in hex40s))
+    return book.base58check(payloads, 21).decode("ascii").split("\n")
 
 
 def tron_address(hex40: pl.Expr) -> pl.Expr:
