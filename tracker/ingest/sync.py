@@ -391,19 +391,18 @@ def fetch_raw_steps(
             log_filter, answer = in_flight.popleft()
             try:
                 step = answer.result()
-            except _Dropped:  # a later request was refused first: ask again from here, one at a time
-                in_flight.clear()
-                dropped = threading.Event()
-                asked, accepted = cursor, False
-                continue
-            except (RpcTimeout, RpcError, HttpStatusError) as error:
-                refusal = _refusal_text(error)
-                if refusal is None:
+            except (_Dropped, RpcTimeout, RpcError, HttpStatusError) as error:
+                refusal = None if isinstance(error, _Dropped) else _refusal_text(error)
+                if refusal is None and not isinstance(error, _Dropped):
                     raise
-                in_flight.clear()  # their ranges start after this one: asked again once it is answered
-                dropped.set()  # those still waiting for a node slot never reach the node
+                # The ranges after this one are asked again once it is answered, one request at a time; those
+                # still waiting for a node slot never reach the node.
+                in_flight.clear()
+                dropped.set()
                 dropped = threading.Event()
                 asked, accepted = cursor, False
+                if refusal is None:  # dropped: a later request was refused first; ask again from here
+                    continue
                 summary.refusals += 1
                 blocks = log_filter.to_block - cursor + 1
                 if blocks == 1 and single_block_refusals < SINGLE_BLOCK_RETRIES:

@@ -91,10 +91,11 @@ def _base58_many(hex40s: list[str]) -> list[str]:
     """base58_from_hex20 of each, in native code when it is built (`_addressbook.base58check`, one call for
     all): ≈ 4.5 µs an address in Python (BENCHMARKS.md, issue 22, sixth pass)."""
     book = compiled.load("tracker._addressbook")
-    payloads = bytes.fromhex("".join(f"{_PREFIX:02x}{value}" for value in hex40s)) if book is not None else b""
-    if not hex40s or len(payloads) != 21 * len(hex40s):  # not built, or not all 20-byte addresses
-        return [base58_from_hex20(value) for value in hex40s]
-    return book.base58check(payloads, 21).decode("ascii").split("\n")
+    if book is not None and hex40s:
+        payloads = bytes.fromhex("".join(f"{_PREFIX:02x}{value}" for value in hex40s))
+        if len(payloads) == 21 * len(hex40s):  # all 20-byte addresses (anything else: the Python path, as before)
+            return book.base58check(payloads, 21).decode("ascii").split("\n")
+    return [base58_from_hex20(value) for value in hex40s]
 
 
 def tron_address(hex40: pl.Expr) -> pl.Expr:
