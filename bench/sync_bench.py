@@ -1,7 +1,7 @@
 """End-to-end `tracker sync ethereum|tron` throughput on a local anvil node.
 
     .venv/bin/python bench/sync_bench.py [--chain ethereum|tron] [--logs 200000] [--per-tx 10000]
-                                         [--chunk-size 5] [--cryo-python PATH]
+                                         [--chunk-size 5] [--cryo-python PATH] [--rounds N]
 
 With --chain tron the same node serves the Tron JSON-RPC path (anvil speaks the
 protocol java-tron implements): addresses are converted to base58 on the way in.
@@ -14,6 +14,9 @@ transaction a block), then measures, on the same node and block range:
   - cryo's `collect('erc20_transfers')` if a Python with PyPI `cryo` is given or importable: the rate inside
     collect() (what cryo itself spends) and the rate of its whole process (start-up and imports too, as the
     tracker's end-to-end figure is measured).
+With --rounds N the tracker and cryo then run again, alternately, until each has run N times on the same chain,
+and the pairs are summarised by their median: one pair moves with whatever else the machine does meanwhile.
+Each process's CPU is split into user and system time, with its minor page faults (most of the system time).
 Prints one line per figure; paste them into BENCHMARKS.md.
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,19 +64,36 @@ def node_serving_rate(url: str, address: str, head: int, chunk: int) -> tuple[fl
     return time.perf_counter() - started, total_bytes
 
 
-def run_tracker(chain: str, url: str, address: str, db: Path, chunk: int) -> tuple[float, float, int, str]:
-    """Wall seconds, CPU seconds and peak RSS (KiB) of the tracker process alone, and its summary line."""
-    args = [sys.executable, "-m", "tracker", "--db", str(db), "sync", chain, "--rpc", url, "--token", address,
-            "--from-block", "0", "--confirmations", "0", "--chunk-size", str(chunk), "--quiet"]
-    started = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    out = process.stdout.read().decode().strip()
-    err = process.stderr.read().decode().strip()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"tracker failed: {err}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, out
+class Run:
+    """One process, measured: wall seconds, user and system CPU seconds, minor page faults, peak RSS (KiB).
+
+    Its output is read once it has exited (a few lines: well within a pipe's buffer), so `wait4` reaps it and
+    hands over its own resource usage.
+    """
+
+    def __init__(self, args: list[str], cwd: Path | None = None) -> None:
+        started = time.perf_counter()
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+        self.seconds = time.perf_counter() - started
+        self.user, self.system = usage.ru_utime, usage.ru_stime
+        self.faults, self.rss_kib = usage.ru_minflt, usage.ru_maxrss
+        self.failed = os.waitstatus_to_exitcode(status) != 0
+        self.out = process.stdout.read().decode().strip()
+        self.err = process.stderr.read().decode().strip()
+
+    @property
+    def cpu(self) -> str:
+        return f"{self.user:.2f}s user + {self.system:.2f}s sys, {self.faults:,} minor page faults"
+
+
+def run_tracker(chain: str, url: str, address: str, db: Path, chunk: int) -> Run:
+    """The tracker process alone, syncing the whole chain into a fresh file at `db`."""
+    run = Run([sys.executable, "-m", "tracker", "--db", str(db), "sync", chain, "--rpc", url, "--token", address,
+               "--from-block", "0", "--confirmations", "0", "--chunk-size", str(chunk), "--quiet"], cwd=ROOT)
+    if run.failed:
+        raise SystemExit(f"tracker failed: {run.err}")
+    return run
 
 
 def web3_process_log(token: TokenChain, head: int, chunk: int) -> tuple[float, int]:
@@ -100,17 +121,45 @@ with tempfile.TemporaryDirectory() as folder:  # the same rows as cryo's own Par
 """
 
 
-def cryo_collect(python: str, url: str, address: str, head: int) -> tuple[float, float, int, int] | str:
-    """Seconds inside collect(), seconds of the whole process (start-up and imports too, not the Parquet
-    file written after), rows, and the bytes of those rows as Parquet (ZSTD)."""
-    started = time.perf_counter()
-    done = subprocess.run([python, "-c", CRYO_SCRIPT, url, address, str(head)], capture_output=True, text=True)
-    whole = time.perf_counter() - started
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
+class CryoRun:
+    """cryo's process: seconds inside collect(), seconds of the whole process (start-up and imports too, not the
+    Parquet file written after), rows, and the bytes of those rows as Parquet (ZSTD). Its CPU (`run.cpu`)
+    includes writing that file."""
+
+    def __init__(self, run: Run) -> None:
+        seconds, rows, parquet_bytes, parquet_seconds = run.out.split()
+        self.run = run
+        self.seconds = float(seconds)
+        self.whole = run.seconds - float(parquet_seconds)
+        self.rows, self.parquet_bytes = int(rows), int(parquet_bytes)
+
+
+def cryo_collect(python: str, url: str, address: str, head: int) -> CryoRun | str:
+    run = Run([python, "-c", CRYO_SCRIPT, url, address, str(head)])
+    if run.failed:
+        last = (run.err.splitlines() or ["failed"])[-1]
         return f"cryo unavailable ({last[:120]})"
-    seconds, rows, parquet_bytes, parquet_seconds = done.stdout.split()
-    return float(seconds), whole - float(parquet_seconds), int(rows), int(parquet_bytes)
+    return CryoRun(run)
+
+
+def paired_rounds(options: argparse.Namespace, url: str, address: str, head: int,
+                  first: tuple[Run, CryoRun]) -> None:
+    """Tracker and cryo alternately until each ran `options.rounds` times; one line a round, then the medians."""
+    pairs = [first]
+    for _ in range(options.rounds - 1):
+        with tempfile.TemporaryDirectory() as folder:
+            ours = run_tracker(options.chain, url, address, Path(folder) / "bench.duckdb", options.chunk_size)
+        cryo = cryo_collect(options.cryo_python, url, address, head)
+        if isinstance(cryo, str):
+            raise SystemExit(cryo)
+        pairs.append((ours, cryo))
+    for number, (ours, cryo) in enumerate(pairs, 1):
+        print(f"  round {number}: tracker {ours.seconds:.2f}s ({ours.cpu}), cryo whole {cryo.whole:.2f}s "
+              f"({cryo.run.cpu}) -> tracker / cryo = {cryo.whole / ours.seconds:.2f}")
+    ratios = [cryo.whole / ours.seconds for ours, cryo in pairs]
+    print(f"paired rounds: tracker {statistics.median(ours.seconds for ours, _ in pairs):.2f}s, cryo whole process "
+          f"{statistics.median(cryo.whole for _, cryo in pairs):.2f}s (medians of {len(pairs)}) -> tracker / cryo = "
+          f"{statistics.median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f})")
 
 
 def main() -> None:
@@ -122,7 +171,11 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=5)
     parser.add_argument("--cryo-python", default=sys.executable, help="a Python that has PyPI cryo installed")
     parser.add_argument("--skip-web3", action="store_true")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs of each of tracker and cryo, alternated on the same chain (medians printed)")
     options = parser.parse_args()
+    if options.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     anvil = Anvil(START_TIME)
     try:
@@ -137,16 +190,16 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as folder:
             db = Path(folder) / "bench.duckdb"
-            seconds, cpu_seconds, rss_kib, summary = run_tracker(
-                options.chain, anvil.url, token.address, db, options.chunk_size
-            )
+            tracker = run_tracker(options.chain, anvil.url, token.address, db, options.chunk_size)
+            seconds = tracker.seconds
             ours = options.logs / seconds
             size = db.stat().st_size
         print(f"tracker sync {options.chain} end to end: {ours:>10,.0f} logs/s  ({seconds:.2f}s wall incl. start-up, "
-              f"peak RSS {rss_kib / 1024:,.0f} MiB, {size / options.logs:.0f} bytes/transfer on disk)")
-        print(f"  tracker summary: {summary}")
+              f"peak RSS {tracker.rss_kib / 1024:,.0f} MiB, {size / options.logs:.0f} bytes/transfer on disk)")
+        print(f"  tracker summary: {tracker.out}")
+        cpu_seconds = tracker.user + tracker.system
         print(f"  tracker CPU: {cpu_seconds:.2f}s user+sys = {cpu_seconds / options.logs * 1e6:.1f} µs per log "
-              f"(a core to itself would allow {options.logs / cpu_seconds:,.0f} logs/s)")
+              f"(a core to itself would allow {options.logs / cpu_seconds:,.0f} logs/s); {tracker.cpu}")
         print(f"  tracker / node serving rate: {ours / node_rate:.2f}")
 
         if not options.skip_web3:
@@ -159,7 +212,7 @@ def main() -> None:
         if isinstance(cryo, str):
             print(cryo)
         else:
-            cryo_seconds, cryo_whole, cryo_rows, parquet_bytes = cryo
+            cryo_seconds, cryo_whole, cryo_rows, parquet_bytes = cryo.seconds, cryo.whole, cryo.rows, cryo.parquet_bytes
             cryo_rate = cryo_rows / cryo_seconds
             print(f"cryo collect into memory:     {cryo_rate:>10,.0f} logs/s  ({cryo_rows:,} rows) -> "
                   f"tracker / cryo = {ours / cryo_rate:.2f}")
@@ -168,6 +221,8 @@ def main() -> None:
                   f"and imports) -> tracker / cryo = {ours / whole_rate:.2f}")
             print(f"disk: tracker {size / options.logs:.1f} B/transfer (whole DuckDB file), cryo's rows as Parquet "
                   f"(ZSTD) {parquet_bytes / cryo_rows:.1f} B/transfer -> {size / parquet_bytes:.1f}x")
+            if options.rounds > 1:
+                paired_rounds(options, anvil.url, token.address, head, (tracker, cryo))
         print(f"bench process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     finally:
         anvil.stop()
