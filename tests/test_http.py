@@ -128,6 +128,23 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past: no wait
 
 
+def _read_request(incoming) -> bool:
+    """Read one HTTP request (head and Content-Length body) from a connection's file; False if it closed first.
+
+    A server that closes a socket with request bytes still unread sends a reset, which can discard the answer
+    the client has not read yet: these servers read every request whole."""
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        line = incoming.readline()
+        if not line:
+            return False
+        head += line
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    incoming.read(length)
+    return True
+
+
 class RawServer:
     """A loopback HTTP/1.1 server that writes bytes as given, one script per connection: what a dropped
     socket or a stalled body looks like on the wire (pytest-httpserver always sends whole responses)."""
@@ -152,7 +169,7 @@ class RawServer:
             self.connections += 1
             with connection:
                 try:
-                    connection.recv(65536)  # the request (small, one read)
+                    _read_request(connection.makefile("rb"))  # all of it: a close with bytes unread resets the socket
                     for part in script:
                         if isinstance(part, float):
                             time.sleep(part)
@@ -212,3 +229,107 @@ def test_compressed_body_is_decoded(httpserver) -> None:
     httpserver.expect_request("/").respond_with_response(
         Response(body, content_type="application/json", headers={"Content-Encoding": "gzip"}))
     assert JsonRpcClient(httpserver.url_for("/")).call("eth_blockNumber") == "0x" + "cd" * 5000
+
+
+class KeepAliveServer:
+    """A loopback HTTP/1.1 server that keeps each connection open and answers its requests in turn with the
+    given bodies: shows whether the client reuses its connection."""
+
+    def __init__(self, bodies: list[bytes]) -> None:
+        import socket
+        import threading
+
+        self.bodies = bodies
+        self.requests_by_connection: list[int] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        served = 0
+        while served < len(self.bodies):
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.requests_by_connection.append(0)
+            with connection, connection.makefile("rb") as incoming:
+                while served < len(self.bodies):
+                    if not _read_request(incoming):
+                        break  # the client closed this connection
+                    body = self.bodies[served]
+                    connection.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                       f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                    served += 1
+                    self.requests_by_connection[-1] += 1
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _logs_body(count: int, fill: str) -> bytes:
+    """An eth_getLogs-sized answer (≈ 1.3 KB a log) whose logs differ by `fill`."""
+    log = {"data": "0x" + fill * 64, "topics": ["0x" + fill * 64] * 3}
+    return json.dumps({"jsonrpc": "2.0", "id": 1, "result": [dict(log, logIndex=hex(n)) for n in range(count)]}).encode()
+
+
+def test_a_large_body_is_read_into_a_kept_buffer_on_the_same_connection() -> None:
+    """Two large answers in a row: the second, shorter, is parsed from the buffer the first was read into and
+    comes out whole and only itself (not the first one's tail); both came over one connection."""
+    first, second = _logs_body(6000, "a"), _logs_body(4000, "b")
+    assert len(first) > len(second) > HttpClient().buffers.LENT_FROM
+    server = KeepAliveServer([first, second, first])
+    seen: list[tuple[type, int, int]] = []
+
+    def parse(raw) -> list:
+        seen.append((type(raw), id(raw.obj) if isinstance(raw, memoryview) else 0, len(raw)))
+        return tracker.http.parse_json(raw, "eth_getLogs")["result"]
+
+    try:
+        client = JsonRpcClient(server.url)
+        logs = [client.call_parsed("eth_getLogs", [{}], parse) for _ in range(3)]
+    finally:
+        server.close()
+    assert [len(answer) for answer in logs] == [6000, 4000, 6000]
+    assert {log["data"][2:3] for log in logs[1]} == {"b"} and logs[1][-1]["logIndex"] == hex(3999)
+    assert logs[2] == logs[0]
+    assert [kind for kind, _, _ in seen] == [memoryview] * 3
+    assert [length for _, _, length in seen] == [len(first), len(second), len(first)]
+    assert seen[0][1] == seen[1][1] == seen[2][1]  # one buffer, kept and reused
+    assert server.requests_by_connection == [3]
+
+
+def test_a_small_body_and_a_plain_call_are_read_as_before(httpserver) -> None:
+    httpserver.expect_request("/").respond_with_response(ok("0x" + "ab" * 100))
+    kinds: list[type] = []
+    client = JsonRpcClient(httpserver.url_for("/"))
+    client.call_parsed("eth_getLogs", [{}], lambda raw: kinds.append(type(raw)))
+    assert kinds == [bytes] and client.call("eth_blockNumber") == "0x" + "ab" * 100
+
+
+def test_a_large_body_cut_or_stalled_is_retried_then_reported(waits) -> None:
+    whole = _logs_body(4000, "c")
+    cut = [_head(len(whole)), whole[: len(whole) // 2]]  # the server closes the socket halfway through the body
+    server = RawServer([cut, [_head(len(whole)), whole]])
+    try:
+        answer = JsonRpcClient(server.url).call_parsed("eth_getLogs", [{}], lambda raw: tracker.http.parse_json(raw, "x"))
+        assert len(answer["result"]) == 4000 and server.connections == 2 and waits == [0.5]
+    finally:
+        server.close()
+    waits.clear()
+    server = RawServer([cut, cut])
+    try:
+        client = JsonRpcClient(server.url, HttpClient(RetryPolicy(attempts=2)))
+        with pytest.raises(TrackerError) as caught:
+            client.call_parsed("eth_getLogs", [{}], bytes)
+        assert str(caught.value).startswith(f"cannot reach {server.url}: ChunkedEncodingError (gave up after 2 attempts)")
+    finally:
+        server.close()
+    stalled = [_head(len(whole)), whole[: len(whole) // 2], 0.6, whole[len(whole) // 2:]]
+    server = RawServer([stalled, stalled])
+    try:
+        client = JsonRpcClient(server.url, HttpClient(RetryPolicy(attempts=2, timeout=0.2)))
+        with pytest.raises(TrackerError, match=r"did not answer within 0.2s \(gave up after 2 attempts\)"):
+            client.call_parsed("eth_getLogs", [{}], bytes)
+    finally:
+        server.close()

@@ -63,13 +63,16 @@ class JsonRpcClient:
         self,
         method: str,
         params: Sequence[Any],
-        parse: Callable[[bytes], T],
+        parse: Callable[[bytes | memoryview], T],
         *,
         retry_timeouts: bool = True,
     ) -> T:
-        """A call whose raw body goes to `parse` (inside the retry policy, so a cut body is retried)."""
+        """A call whose raw body goes to `parse` (inside the retry policy, so a cut body is retried).
+
+        A large body comes as a view of a buffer the client reuses, valid only while `parse` runs."""
         return self.http.request(
-            "POST", self.url, parse, json_body=self._payload(method, params), retry_timeouts=retry_timeouts
+            "POST", self.url, parse, json_body=self._payload(method, params), retry_timeouts=retry_timeouts,
+            lend_body=True,
         )
 
     def batch(self, method: str, params_list: Sequence[Sequence[Any]]) -> list[Any]:
