@@ -206,12 +206,12 @@ class HttpClient:
 class BodyBuffers:
     """Buffers that large bodies are read into, kept and reused across a client's requests.
 
-    A sync reads a 5–25 MB `eth_getLogs` answer per request. Read into new memory, each answer's pages are
-    first touched by the kernel's copy from the socket, and a first touch is a page fault: ≈ 3,000 per 12 MB
-    answer, at 4–12 µs each on a busy VM. A kept buffer is touched once. The body goes from the socket
-    straight into the buffer (`readinto` of the standard library's response, which urllib3 wraps), with no
-    other copy. Bodies without a Content-Length, compressed ones, small ones (below LENT_FROM bytes), or a
-    urllib3 without the wrapped response are read as before.
+    Each `eth_getLogs` answer of a sync is megabytes. Read into new memory, every page of it is first touched
+    by the kernel's copy from the socket, and each first touch is a page fault, dear on a busy VM (BENCHMARKS.md,
+    issue 22's seventh pass); a kept buffer is touched once. The body goes from the socket straight into the
+    buffer (`readinto` of the standard library's response, which urllib3 wraps), with no other copy. Bodies
+    without a Content-Length, compressed ones, small ones (below LENT_FROM bytes), or a urllib3 without the
+    wrapped response are read as before.
     """
 
     LENT_FROM = 1 << 20
@@ -259,18 +259,16 @@ class BodyBuffers:
         try:
             while got < length and (count := wrapped.readinto(lent[got:])):
                 got += count
+            if got < length:
+                raise requests.exceptions.ChunkedEncodingError(f"{url}: the body ended after {got:,} of {length:,} bytes")
         except BaseException as error:
             self.give_back(lent)
             response.close()
             if isinstance(error, TimeoutError):
                 raise RpcTimeout(f"{url} did not answer within {timeout:g}s") from error
-            if isinstance(error, OSError):
+            if isinstance(error, OSError) and not isinstance(error, requests.RequestException):
                 raise requests.exceptions.ChunkedEncodingError(error) from error
             raise
-        if got < length:
-            self.give_back(lent)
-            response.close()
-            raise requests.exceptions.ChunkedEncodingError(f"{url}: the body ended after {got:,} of {length:,} bytes")
         response.raw.release_conn()  # read to its end: the connection serves the next request
         return lent
 
