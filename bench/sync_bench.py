@@ -210,10 +210,10 @@ def main() -> None:
 
         cryo = cryo_collect(options.cryo_python, anvil.url, token.address, head)
         if isinstance(cryo, str):
-            print(cryo)
+            print(cryo + (" - no paired rounds" if options.rounds > 1 else ""))
         else:
-            cryo_seconds, cryo_whole, cryo_rows, parquet_bytes = cryo.seconds, cryo.whole, cryo.rows, cryo.parquet_bytes
-            cryo_rate = cryo_rows / cryo_seconds
+            cryo_whole, cryo_rows, parquet_bytes = cryo.whole, cryo.rows, cryo.parquet_bytes
+            cryo_rate = cryo_rows / cryo.seconds
             print(f"cryo collect into memory:     {cryo_rate:>10,.0f} logs/s  ({cryo_rows:,} rows) -> "
                   f"tracker / cryo = {ours / cryo_rate:.2f}")
             whole_rate = cryo_rows / cryo_whole

@@ -392,16 +392,17 @@ def fetch_raw_steps(
             try:
                 step = answer.result()
             except (_Dropped, RpcTimeout, RpcError, HttpStatusError) as error:
-                refusal = None if isinstance(error, _Dropped) else _refusal_text(error)
-                if refusal is None and not isinstance(error, _Dropped):
-                    raise
+                was_dropped = isinstance(error, _Dropped)  # a later request was refused first
+                refusal = None if was_dropped else _refusal_text(error)
+                if not was_dropped and refusal is None:
+                    raise  # an error, not a refusal
                 # The ranges after this one are asked again once it is answered, one request at a time; those
                 # still waiting for a node slot never reach the node.
                 in_flight.clear()
                 dropped.set()
                 dropped = threading.Event()
                 asked, accepted = cursor, False
-                if refusal is None:  # dropped: a later request was refused first; ask again from here
+                if refusal is None:  # dropped: ask again from here
                     continue
                 summary.refusals += 1
                 blocks = log_filter.to_block - cursor + 1
