@@ -10,7 +10,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("tracker.ingest.evm._logscan", ["tracker/ingest/evm/_logscan.c"], optional=True,
+                  depends=["tracker/arrow_c.h"], extra_compile_args=["-O2"]),
+        Extension("tracker._addressbook", ["tracker/_addressbook.c"], optional=True, depends=["tracker/arrow_c.h"],
                   extra_compile_args=["-O2"]),
-        Extension("tracker._addressbook", ["tracker/_addressbook.c"], optional=True, extra_compile_args=["-O2"]),
     ]
 )

@@ -12,6 +12,7 @@ import pytest
 
 import tracker.store as store
 from tests.support.helpers import rows
+from tracker import compiled
 from tracker.store import AddressBook, Batch, Store
 
 WHEN = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
@@ -25,22 +26,58 @@ def test_the_address_book_is_built() -> None:
 
 
 def keys(*names: str) -> bytes:
+    """Keys as `add` reads them (lines)."""
     return "\n".join(names).encode()
 
 
-def ids_of(raw: bytes) -> list[int]:
-    return list(memoryview(raw).cast("i"))
+def stream(*names: str | None, chunks: int = 1) -> object:
+    """Keys as `intern` reads them: an Arrow stream of string views (a polars String series), in `chunks` parts."""
+    size = -(-len(names) // chunks) if names else 0
+    parts = [pl.Series(list(names[i : i + size]), dtype=pl.String) for i in range(0, len(names), size or 1)]
+    series = pl.concat(parts, rechunk=False) if parts else pl.Series([], dtype=pl.String)
+    assert series.n_chunks() == max(1, min(chunks, len(names)))
+    return series.__arrow_c_stream__()
+
+
+def ids_of(answer: tuple[object, object]) -> list[int]:
+    series = pl.Series(compiled.ArrowArray(answer))
+    assert series.dtype == pl.Int32
+    return series.to_list()
 
 
 def test_intern_gives_held_ids_and_numbers_new_keys_by_first_appearance() -> None:
     book = native.book()
     native.add(book, keys("a", "b", "c"), 3, 1)
-    ids, new = native.intern(book, keys("x", "b", "y", "x", "c", "zz"), 6, 4)
+    ids, new = native.intern(book, stream("x", "b", "y", "x", "c", "zz"), 4)
     assert ids_of(ids) == [4, 2, 5, 4, 3, 6]
     assert ids_of(new) == [0, 2, 5]  # positions of x, y, zz
     assert native.size(book) == 6
-    ids, new = native.intern(book, keys("zz", "a"), 2, 7)
+    ids, new = native.intern(book, stream("zz", "a"), 7)
     assert ids_of(ids) == [6, 1] and ids_of(new) == []
+    ids, new = native.intern(book, stream(), 7)
+    assert ids_of(ids) == [] and ids_of(new) == []
+
+
+def test_intern_reads_every_chunk_and_both_kinds_of_view() -> None:
+    # Arrow string views hold a value of up to 12 bytes inline and a longer one in a data buffer: an address
+    # is longer, a short key is not; a series joined from steps comes in several chunks.
+    short = ["k%d" % i for i in range(40)]
+    long = ["0x%040x" % i for i in range(40)]
+    names = [name for pair in zip(short, long) for name in pair] + short[:5] + long[-5:]
+    book = native.book()
+    ids, new = native.intern(book, stream(*names, chunks=7), 100)
+    first_ids = {}
+    for name in names:
+        first_ids.setdefault(name, 100 + len(first_ids))
+    assert ids_of(ids) == [first_ids[name] for name in names]
+    assert ids_of(new) == list(range(80))
+    assert native.size(book) == 80
+    # the keys the book holds are the strings themselves: `add` of the same lines is refused, new ones are not
+    with pytest.raises(ValueError, match="already held"):
+        native.add(book, keys(long[7]), 1, 200)
+    native.add(book, keys("0x%040x" % 99), 1, 180)
+    ids, _ = native.intern(book, stream("0x%040x" % 99, long[39], short[0]), 181)
+    assert ids_of(ids) == [180, first_ids[long[39]], 100]
 
 
 def test_a_refused_call_leaves_the_book_as_it_was() -> None:
@@ -48,14 +85,20 @@ def test_a_refused_call_leaves_the_book_as_it_was() -> None:
     native.add(book, keys("a", "b"), 2, 1)
     with pytest.raises(ValueError, match="already held"):
         native.add(book, keys("c", "d", "a"), 3, 3)  # c and d are undone with it
-    with pytest.raises(ValueError, match="empty key"):
-        native.intern(book, keys("e", "", "f"), 3, 3)
     with pytest.raises(ValueError, match="lines"):
-        native.intern(book, keys("e", "f"), 3, 3)
+        native.add(book, keys("e", "f"), 3, 3)
+    with pytest.raises(ValueError, match="empty key"):
+        native.intern(book, stream("e", "", "f"), 3)
+    with pytest.raises(ValueError, match="null key"):
+        native.intern(book, stream("e", None, "f"), 3)
+    with pytest.raises(ValueError, match="line break"):  # `add` could not read it back from the file's lines
+        native.intern(book, stream("e", "0x" + "ab" * 10 + "\n" + "cd" * 10), 3)
+    with pytest.raises(ValueError, match="string views"):
+        native.intern(book, pl.Series([1, 2], dtype=pl.Int64).__arrow_c_stream__(), 3)
     with pytest.raises(ValueError, match="range"):
-        native.intern(book, keys("e"), 1, 2**31)
+        native.intern(book, stream("e"), 2**31)
     assert native.size(book) == 2
-    ids, new = native.intern(book, keys("d", "c", "a", "b"), 4, 3)
+    ids, new = native.intern(book, stream("d", "c", "a", "b"), 3)
     assert ids_of(ids) == [3, 4, 1, 2] and ids_of(new) == [0, 1]
 
 
@@ -66,7 +109,7 @@ def test_a_large_random_book_agrees_with_a_dict() -> None:
         batch = ["0x%040x" % rnd.randrange(60_000) for _ in range(rnd.randrange(1, 9_000))]
         if round_ % 7 == 3:  # other widths share the book (Tron's base58 beside Ethereum's hex)
             batch = ["T%033d" % rnd.randrange(5_000) for _ in batch]
-        ids, new = native.intern(book, keys(*batch), len(batch), len(reference) + 1)
+        ids, new = native.intern(book, stream(*batch, chunks=1 + round_ % 3), len(reference) + 1)
         expected_new = []
         for position, key in enumerate(batch):
             if key not in reference:

@@ -2,16 +2,21 @@
  * their ids by hash lookups (time in proportion to the step) instead of a scan of `addresses` per write.
  *
  * Python (store.AddressBook) keeps it equal to the file's `addresses` table; this module only maps keys.
- * Keys are passed as one bytes object, separated by '\n' (addresses never hold one: a key count that does
- * not match is refused). Ids are int32, as address_id is.
+ * `add` takes keys as one bytes object, separated by '\n' (addresses never hold one: a key count that does
+ * not match is refused); `intern` takes them as an Arrow stream of string views (polars' String columns as
+ * they are, no copy) and gives its answers as Arrow int32 arrays (polars takes them without a copy either).
+ * Ids are int32, as address_id is.
  *
  *   book()                                -> capsule
  *   add(book, keys, count, first_id)      -> None    keys get first_id, first_id + 1, ...; a key already
  *                                                    held is an error (the file's addresses are unique)
- *   intern(book, keys, count, next_id)    -> (ids, new): ids (int32 per key, native order) for every key;
- *                                                    keys not held get next_id, next_id + 1, ... in order
- *                                                    of first appearance, and `new` holds their positions
- *                                                    (int32 each) among the keys
+ *   intern(book, keys, next_id)           -> (ids, new): keys an "arrow_array_stream" capsule of strings;
+ *                                                    ids the id of every key; keys not held get next_id,
+ *                                                    next_id + 1, ... in order of first appearance, and
+ *                                                    `new` holds their positions among the keys; each an
+ *                                                    Arrow int32 array as a (schema, array) capsule pair.
+ *                                                    A null, empty or line-breaking key is refused
+ *                                                    (ValueError) before the book changes
  *   size(book)                            -> number of keys held
  *   base58check(payloads, width)          -> bytes: each `width`-byte payload of `payloads` with its
  *                                                    checksum (the first 4 bytes of SHA-256 of SHA-256 of
@@ -24,6 +29,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "arrow_c.h"
 
 typedef struct {
     uint64_t offset; /* in the arena */
@@ -46,7 +53,8 @@ typedef struct {
 static const char CAPSULE[] = "tracker.address_book";
 
 typedef struct {
-    size_t offset, length;
+    const char *key;
+    size_t length;
     uint64_t hash;
 } key_ref;
 
@@ -241,64 +249,192 @@ static PyObject *py_add(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------------------- Arrow in and out */
+
+/* The keys' chunks, as the stream gave them: each a string view array ("vu"), 16 bytes a value (its length,
+ * then up to 12 bytes inline, or a 4-byte prefix, the data buffer's index and the offset in it). */
+typedef struct {
+    struct ArrowArray *arrays;
+    size_t count, size;
+} chunks;
+
+static void chunks_free(chunks *c) {
+    for (size_t i = 0; i < c->count; i++)
+        if (c->arrays[i].release) c->arrays[i].release(&c->arrays[i]);
+    free(c->arrays);
+}
+
+static const char *view_key(const struct ArrowArray *a, int64_t i, size_t *length) {
+    const unsigned char *view = (const unsigned char *)a->buffers[1] + 16 * (a->offset + i);
+    int32_t n, buffer, offset;
+    memcpy(&n, view, 4);
+    *length = (size_t)n;
+    if (n <= 12) return (const char *)view + 4;
+    memcpy(&buffer, view + 8, 4);
+    memcpy(&offset, view + 12, 4);
+    return (const char *)a->buffers[2 + buffer] + offset;
+}
+
+/* Is every value of `a` a key the book may hold, within the buffers the array declares? Adds up its bytes. */
+static const char *check_chunk(const struct ArrowArray *a, size_t *bytes) {
+    if (a->n_buffers < 3 || a->n_children != 0 || a->length < 0 || a->offset < 0) return "not a string view array";
+    if (a->null_count != 0 && a->buffers[0] != NULL) return "a null key";
+    int64_t data_buffers = a->n_buffers - 3; /* validity, views, the data buffers, their sizes */
+    const int64_t *sizes = a->buffers[a->n_buffers - 1];
+    for (int64_t i = 0; i < a->length; i++) {
+        const unsigned char *view = (const unsigned char *)a->buffers[1] + 16 * (a->offset + i);
+        int32_t n, buffer, offset;
+        memcpy(&n, view, 4);
+        if (n > 12) {
+            memcpy(&buffer, view + 8, 4);
+            memcpy(&offset, view + 12, 4);
+            if (buffer < 0 || buffer >= data_buffers || offset < 0 || (int64_t)offset + n > sizes[buffer])
+                return "a view outside its buffers";
+        }
+        if (n <= 0) return n ? "a view outside its buffers" : "an empty key";
+        size_t length;
+        const char *key = view_key(a, i, &length);
+        if (memchr(key, '\n', length)) return "a key with a line break"; /* `add` reads keys by lines */
+        *bytes += length;
+    }
+    return NULL;
+}
+
+/* Every chunk of the stream, checked; the number of keys and their bytes. NULL and an exception if not. */
+static const char *read_stream(struct ArrowArrayStream *stream, chunks *out, size_t *count, size_t *bytes) {
+    struct ArrowSchema schema;
+    if (stream->get_schema(stream, &schema) != 0) return "the stream has no schema";
+    int views = strcmp(schema.format, "vu") == 0 || strcmp(schema.format, "vz") == 0;
+    schema.release(&schema);
+    if (!views) return "keys must be Arrow string views";
+    for (;;) {
+        if (out->count == out->size) {
+            size_t size = out->size ? out->size * 2 : 8;
+            struct ArrowArray *arrays = realloc(out->arrays, size * sizeof *arrays);
+            if (!arrays) return "out of memory";
+            out->arrays = arrays, out->size = size;
+        }
+        struct ArrowArray *a = &out->arrays[out->count];
+        if (stream->get_next(stream, a) != 0) return "the stream failed";
+        if (!a->release) return NULL; /* the end */
+        out->count++;
+        const char *refused = check_chunk(a, bytes);
+        if (refused) return refused;
+        *count += (size_t)a->length;
+    }
+}
+
+/* The keys in order, across chunks. */
+typedef struct {
+    const chunks *c;
+    size_t chunk;
+    int64_t index;
+} cursor;
+
+static const char *next_key(cursor *at, size_t *length) {
+    while (at->index >= at->c->arrays[at->chunk].length) at->chunk++, at->index = 0;
+    return view_key(&at->c->arrays[at->chunk], at->index++, length);
+}
+
+/* An int32 Arrow array owning its values (malloc'd), exported as a (schema, array) capsule pair. */
+static void release_int32_schema(struct ArrowSchema *schema) { schema->release = NULL; }
+
+static void release_int32_array(struct ArrowArray *array) {
+    free(array->private_data);
+    free(array->buffers);
+    array->release = NULL;
+}
+
+/* Takes `values` (freed with the array, or here if the export fails). */
+static PyObject *int32_capsules(int32_t *values, int64_t length) {
+    struct ArrowSchema *schema = malloc(sizeof *schema);
+    struct ArrowArray *array = malloc(sizeof *array);
+    const void **buffers = malloc(2 * sizeof *buffers);
+    if (!schema || !array || !buffers) {
+        free(schema), free(array), free(buffers), free(values);
+        return PyErr_NoMemory();
+    }
+    *schema = (struct ArrowSchema){.format = "i", .name = "", .release = release_int32_schema};
+    buffers[0] = NULL, buffers[1] = values;
+    *array = (struct ArrowArray){.length = length, .n_buffers = 2, .buffers = buffers,
+                                 .release = release_int32_array, .private_data = values};
+    PyObject *schema_capsule = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
+    if (!schema_capsule) {
+        free(schema), release_int32_array(array), free(array);
+        return NULL;
+    }
+    PyObject *array_capsule = PyCapsule_New(array, "arrow_array", array_capsule_free);
+    if (!array_capsule) {
+        Py_DECREF(schema_capsule);
+        release_int32_array(array), free(array);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", schema_capsule, array_capsule);
+}
+
 static PyObject *py_intern(PyObject *self, PyObject *args) {
     (void)self;
-    keys_call call;
-    if (read_call(args, &call) != 0) return NULL;
-    book *b = call.b;
-    PyObject *ids = PyBytes_FromStringAndSize(NULL, call.count * 4);
-    int32_t *positions = malloc((size_t)(call.count ? call.count : 1) * 4);
-    if (!ids || !positions || reserve(b, (size_t)call.count, (size_t)call.length) != 0) {
-        Py_XDECREF(ids);
-        free(positions);
+    PyObject *capsule, *stream_capsule;
+    long long first_id;
+    if (!PyArg_ParseTuple(args, "OOL", &capsule, &stream_capsule, &first_id)) return NULL;
+    book *b = get_book(capsule);
+    if (!b) return NULL;
+    struct ArrowArrayStream *stream = PyCapsule_GetPointer(stream_capsule, "arrow_array_stream");
+    if (!stream) return NULL;
+    if (!stream->release) {
+        PyErr_SetString(PyExc_ValueError, "the stream was released");
+        return NULL;
+    }
+    chunks c = {0};
+    size_t count = 0, bytes = 0;
+    const char *refused = read_stream(stream, &c, &count, &bytes);
+    if (!refused && (first_id < 1 || first_id + (long long)count - 1 > INT32_MAX)) refused = "ids out of range";
+    if (refused) {
+        chunks_free(&c);
+        PyErr_SetString(PyExc_ValueError, refused);
+        return NULL;
+    }
+    int32_t *out = malloc((count ? count : 1) * 4);
+    int32_t *positions = malloc((count ? count : 1) * 4);
+    if (!out || !positions || reserve(b, count, bytes) != 0) {
+        chunks_free(&c), free(out), free(positions);
         return PyErr_NoMemory();
     }
-    int32_t *out = (int32_t *)PyBytes_AS_STRING(ids);
-    Py_ssize_t fresh = 0;
-    int empty = 0;
-    key_ref *refs = malloc((size_t)(call.count ? call.count : 1) * sizeof *refs);
-    if (!refs) {
-        Py_DECREF(ids);
-        free(positions);
-        return PyErr_NoMemory();
-    }
+    size_t fresh = 0;
     Py_BEGIN_ALLOW_THREADS
-    /* First every key's place and hash (sequential reads), so the lookups can ask for their slots ahead:
-     * the slots are far apart in memory, and waiting for each in turn was most of a lookup's time. */
-    const char *p = call.keys, *end = call.keys + call.length;
-    for (Py_ssize_t i = 0; i < call.count && !empty; i++) {
-        const char *stop = memchr(p, '\n', (size_t)(end - p));
-        if (!stop) stop = end;
-        refs[i] = (key_ref){.offset = (size_t)(p - call.keys), .length = (size_t)(stop - p)};
-        refs[i].hash = hash_key(p, refs[i].length);
-        empty = refs[i].length == 0;
-        p = stop + 1;
+    /* A key's slot is asked for PREFETCH_AHEAD keys before it is looked up: the slots are far apart in
+     * memory, and waiting for each in turn was most of a lookup's time. */
+    key_ref ahead[PREFETCH_AHEAD];
+    cursor reading = {.c = &c};
+    for (size_t i = 0; i < count && i < PREFETCH_AHEAD; i++) {
+        ahead[i].key = next_key(&reading, &ahead[i].length);
+        ahead[i].hash = hash_key(ahead[i].key, ahead[i].length);
+        __builtin_prefetch(&b->slots[ahead[i].hash & b->slot_mask]);
     }
-    for (Py_ssize_t i = 0; i < call.count && !empty; i++) {
-        if (i + PREFETCH_AHEAD < call.count) __builtin_prefetch(&b->slots[refs[i + PREFETCH_AHEAD].hash & b->slot_mask]);
-        const char *key = call.keys + refs[i].offset;
-        size_t slot = find(b, key, refs[i].length, refs[i].hash);
+    for (size_t i = 0; i < count; i++) {
+        key_ref ref = ahead[i % PREFETCH_AHEAD];
+        if (i + PREFETCH_AHEAD < count) {
+            key_ref *next = &ahead[i % PREFETCH_AHEAD];
+            next->key = next_key(&reading, &next->length);
+            next->hash = hash_key(next->key, next->length);
+            __builtin_prefetch(&b->slots[next->hash & b->slot_mask]);
+        }
+        size_t slot = find(b, ref.key, ref.length, ref.hash);
         const entry *held = held_at(b, slot);
         if (held) {
             out[i] = held->id;
         } else {
-            out[i] = (int32_t)(call.first_id + fresh);
-            put(b, slot, key, refs[i].length, out[i], refs[i].hash);
+            out[i] = (int32_t)(first_id + (long long)fresh);
+            put(b, slot, ref.key, ref.length, out[i], ref.hash);
             positions[fresh++] = (int32_t)i;
         }
     }
     Py_END_ALLOW_THREADS
-    free(refs);
-    if (empty) { /* found before any key was added */
-        Py_DECREF(ids);
-        free(positions);
-        PyErr_SetString(PyExc_ValueError, "an empty key");
-        return NULL;
-    }
-    PyObject *new = PyBytes_FromStringAndSize((const char *)positions, fresh * 4);
-    free(positions);
+    chunks_free(&c);
+    PyObject *ids = int32_capsules(out, (int64_t)count);
+    PyObject *new = ids ? int32_capsules(positions, (int64_t)fresh) : (free(positions), NULL);
     if (!new) {
-        Py_DECREF(ids);
+        Py_XDECREF(ids);
         return NULL;
     }
     return Py_BuildValue("(NN)", ids, new);
@@ -458,7 +594,7 @@ static PyMethodDef methods[] = {
     {"book", py_book, METH_NOARGS, "A new, empty address book."},
     {"size", py_size, METH_VARARGS, "How many keys the book holds."},
     {"add", py_add, METH_VARARGS, "Add count keys with ids first_id, first_id + 1, ...; none may be held."},
-    {"intern", py_intern, METH_VARARGS, "The id of every key, new ones numbered from next_id: (ids, new positions)."},
+    {"intern", py_intern, METH_VARARGS, "The id of every key of an Arrow string stream, new ones numbered from next_id: (ids, new positions)."},
     {"base58check", py_base58check, METH_VARARGS, "Each width-byte payload with its checksum in base58, separated by newlines."},
     {NULL, NULL, 0, NULL},
 };

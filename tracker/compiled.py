@@ -22,3 +22,14 @@ def load(name: str) -> ModuleType | None:
 def switched_on(variable: str) -> bool:
     """Is the compiled path wanted? Only `0` in `variable` turns it off."""
     return os.environ.get(variable, "1") != "0"
+
+
+class ArrowArray:
+    """An Arrow array a compiled part made, as a (schema, array) capsule pair, in the form polars imports without a
+    copy (`pl.DataFrame(...)` for a struct of columns, `pl.Series(...)` for one; Arrow PyCapsule interface)."""
+
+    def __init__(self, capsules: tuple[object, object]) -> None:
+        self.capsules = capsules
+
+    def __arrow_c_array__(self, requested_schema: object = None) -> tuple[object, object]:
+        return self.capsules

@@ -445,12 +445,11 @@ class AddressBook:
         keys = pl.concat([stored["from_address"], stored["to_address"]]).cast(pl.String)
         if keys.null_count():
             return None
-        try:
-            ids, new = _addressbook.intern(self.handle, keys.str.join("\n").item().encode(), keys.len(),
-                                           self.highest + 1)
+        try:  # the keys as polars holds them (Arrow string views): no joined copy of every address
+            ids, new = _addressbook.intern(self.handle, keys.__arrow_c_stream__(), self.highest + 1)
         except ValueError:  # a key with a line break or an empty one: not an address the book can hold
             return None
-        positions = pl.Series(memoryview(new).cast("i"), dtype=pl.Int32)
+        positions = pl.Series(compiled.ArrowArray(new))
         if positions.len():
             first = self.highest + 1
             self.highest += positions.len()
@@ -461,7 +460,7 @@ class AddressBook:
                 connection.execute("INSERT INTO addresses SELECT address_id, address FROM book_new_addresses")
             finally:
                 connection.unregister("book_new_addresses")
-        every_id = pl.Series(memoryview(ids).cast("i"), dtype=pl.Int32)
+        every_id = pl.Series(compiled.ArrowArray(ids))
         if self.highest > BOOK_MOST_ADDRESSES:  # grown past what it may hold: later steps scan the file
             self.drop()
             self.unused = True

@@ -16,33 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Arrow C data interface (arrow.apache.org/docs/format/CDataInterface.html). */
-struct ArrowSchema {
-    const char *format;
-    const char *name;
-    const char *metadata;
-    int64_t flags;
-    int64_t n_children;
-    struct ArrowSchema **children;
-    struct ArrowSchema *dictionary;
-    void (*release)(struct ArrowSchema *);
-    void *private_data;
-};
-
-struct ArrowArray {
-    int64_t length;
-    int64_t null_count;
-    int64_t offset;
-    int64_t n_buffers;
-    int64_t n_children;
-    const void **buffers;
-    struct ArrowArray **children;
-    struct ArrowArray *dictionary;
-    void (*release)(struct ArrowArray *);
-    void *private_data;
-};
-
-#define ARROW_FLAG_NULLABLE 2
+#include "../../arrow_c.h"
 
 #define MAX_EVENTS 8
 #define MAX_TOPICS 4
@@ -514,18 +488,6 @@ static void release_array(struct ArrowArray *array) {
         free(block->fixed66_offsets);
         free(block);
     }
-}
-
-static void schema_capsule_free(PyObject *capsule) {
-    struct ArrowSchema *schema = PyCapsule_GetPointer(capsule, "arrow_schema");
-    if (schema && schema->release) schema->release(schema);
-    free(schema);
-}
-
-static void array_capsule_free(PyObject *capsule) {
-    struct ArrowArray *array = PyCapsule_GetPointer(capsule, "arrow_array");
-    if (array && array->release) array->release(array);
-    free(array);
 }
 
 static PyObject *export_columns(columns *data) {

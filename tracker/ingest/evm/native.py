@@ -62,16 +62,6 @@ def packed_layout(layout: TokenLayout) -> bytes:
     return b"".join(records)
 
 
-class _Columns:
-    """The scan's (schema, array) capsules, as polars imports them (Arrow PyCapsule interface)."""
-
-    def __init__(self, capsules: tuple[object, object]) -> None:
-        self.capsules = capsules
-
-    def __arrow_c_array__(self, requested_schema: object = None) -> tuple[object, object]:
-        return self.capsules
-
-
 def scan(raw: bytes, log_filter: LogFilter) -> pl.DataFrame | None:
     """Validated event columns of an eth_getLogs body (block_number, block_hash, tx_hash, log_index, kind,
     from/to/wallet/successor_hex40, amount_raw), or None when the polars path is to read it."""
@@ -81,4 +71,4 @@ def scan(raw: bytes, log_filter: LogFilter) -> pl.DataFrame | None:
                              packed_layout(log_filter.layout))
     if capsules is None:
         return None
-    return pl.DataFrame(_Columns(capsules))
+    return pl.DataFrame(compiled.ArrowArray(capsules))
