@@ -17,6 +17,7 @@ transaction a block), then measures, on the same node and block range:
 With --rounds N the tracker and cryo then run again, alternately, until each has run N times on the same chain,
 and the pairs are summarised by their median: one pair moves with whatever else the machine does meanwhile.
 Each process's CPU is split into user and system time, with its minor page faults (most of the system time).
+The tracker's modules are compiled to bytecode first, as an install compiles them.
 Prints one line per figure; paste them into BENCHMARKS.md.
 """
 
@@ -85,6 +86,16 @@ class Run:
     @property
     def cpu(self) -> str:
         return f"{self.user:.2f}s user + {self.system:.2f}s sys, {self.faults:,} minor page faults"
+
+
+def compile_tracker() -> None:
+    """Write the checkout's bytecode, as installing the package does (pip compiles what it installs), so every run
+    times the tracker as users run it. Without it, a checkout under PYTHONDONTWRITEBYTECODE (this project's
+    machines set it) compiles each of the tracker's modules again in every run; cryo's come compiled."""
+    import compileall
+
+    if not compileall.compile_dir(ROOT / "tracker", quiet=1):
+        raise SystemExit("could not compile the tracker's modules")
 
 
 def run_tracker(chain: str, url: str, address: str, db: Path, chunk: int) -> Run:
@@ -177,6 +188,7 @@ def main() -> None:
     if options.rounds < 1:
         parser.error("--rounds must be at least 1")
 
+    compile_tracker()
     anvil = Anvil(START_TIME)
     try:
         token = TokenChain(anvil, compile_token(), 10**18, layout=options.chain)
