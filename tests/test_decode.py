@@ -9,15 +9,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.support.both_paths import decode_both
 from tracker.errors import BadResponse, RpcError
 from tracker.http import RetryableRpcError, TruncatedBody
-from tracker.ingest.evm.decode import (
-    LogFilter,
-    parse_logs_response,
-)
+from tracker.ingest.evm.decode import parse_logs_response
+from tracker.ingest.evm.logs import LogFilter
 from tracker.tokens import USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT, TokenLayout
-
-from tests.support.both_paths import decode_both
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ethereum_getlogs_usdt.json"
 USDT = "0xdac17f958d2ee523a2206206994597c13d831ec7"

@@ -17,7 +17,7 @@ import pytest
 from tracker.chains import TRON
 from tracker.errors import BadResponse, TrackerError
 from tracker.ingest.evm import native
-from tracker.ingest.evm.decode import LogFilter
+from tracker.ingest.evm.logs import LogFilter
 from tracker.tokens import FIATTOKEN_LAYOUT, USDT_ETHEREUM_LAYOUT, USDT_TRON_LAYOUT
 
 from tests.support.both_paths import decode_both

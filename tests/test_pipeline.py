@@ -190,7 +190,7 @@ def test_a_request_slot_is_handed_on_while_its_answer_is_built(httpserver) -> No
     steps = list(fetch_raw_steps(JsonRpcClient(httpserver.url_for("/")), ETHEREUM, token, 0, 11, 1,
                                  SyncSummary("ethereum", token.address), threading.Event(), all_events(token.layout),
                                  build))
-    assert [step.built for step in steps] == list(range(12))  # every block once, in order
+    assert [step.outcome() for step in steps] == list(range(12))  # every block once, in order
     # With the slot held while building, a request could reach the node only while at most
     # REQUESTS_IN_FLIGHT - 1 answers were being built.
     assert max(seen_while_building) >= REQUESTS_IN_FLIGHT

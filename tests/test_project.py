@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -88,6 +90,17 @@ def test_packages_by_domain_without_import_cycles() -> None:
 
     for name in sorted(graph):
         visit(name, [])
-    assert "tracker.analytics.labels" in graph["tracker.ingest.sync"]  # imported at the top, not late
+    assert "tracker.ingest.evm.logs" in graph["tracker.ingest.sync"]  # the graph holds the edges it should
     core = [name for name in graph if not name.startswith(("tracker.cli", "tracker.__main__"))]
     assert not any(m.startswith("tracker.cli") for name in core for m in graph[name]), "the core imports the CLI"
+
+
+def test_the_cli_and_a_sync_start_without_polars_or_duckdb() -> None:
+    """The command line, and a sync up to its first eth_getLogs (node checks, sizing requests by the native scan's
+    counts), load neither polars nor DuckDB: `tracker --help` never needs them, and a sync loads them while the
+    node answers (tracker.ingest.sync). A module-level import of either on that path would undo it."""
+    code = ("import sys, tracker.cli, tracker.ingest.sources, tracker.ingest.sync, tracker.ingest.evm.logs, "
+            "tracker.ingest.evm.node; print(sorted(m for m in ('polars', 'duckdb') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

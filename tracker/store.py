@@ -23,6 +23,7 @@ import duckdb
 
 from tracker import compiled, settings
 from tracker.errors import TrackerError
+from tracker.settings import hashed_blocks
 from tracker.tokens import MAX_DECIMALS
 
 if TYPE_CHECKING:
@@ -33,19 +34,6 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # what it reads comes first).
 _VIEW_NAME = re.compile(r"^(\d{2})_([a-z0-9_]+)\.sql$")
 _COMMENT = re.compile(r"--[^\n]*")
-
-
-def hashed_blocks() -> int:
-    """How many blocks below a chain's frontier keep their hash (`database.hashed_blocks`).
-
-    The reorg walk-back is the one reader of block hashes, and a hash per event block cost 1.9 bytes a
-    transfer at 100M (≈ 4 % of the file, issue 8). Ethereum finalizes within 64-95 blocks and Tron solidifies
-    within ~19: the default 10,000 (33 h of Ethereum, 8 h of Tron) is far deeper than either reorganizes.
-    """
-    count = settings.get("database.hashed_blocks")
-    if count < 1:
-        raise TrackerError(f"database.hashed_blocks must be at least 1, got {count}")
-    return count
 
 
 # `blocks` rows of a chain below its hashed window (parameters: chain, chain, hashed_blocks()).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import importlib
 import queue
 import threading
 import time
@@ -19,30 +20,29 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
-
-import polars as pl
+from typing import IO, TYPE_CHECKING, Any
 
 from tracker import http as http_module
-from tracker.analytics.labels import ensure_bundled
-from tracker.analytics.reserves import anchor_after_sync
 from tracker.chains import ChainSpec
 from tracker.days import day_after, day_start
 from tracker.errors import BadResponse, RpcError, RpcTimeout, TrackerError
 from tracker.http import HttpClient, HttpStatusError
 from tracker.ingest import ranges
-from tracker.ingest.evm.decode import (
-    CheckedEvents,
-    DecodedLogs,
-    LogFilter,
-    decode_answer,
-    parse_logs_response,
-    read_logs,
-)
+from tracker.ingest.evm.logs import LogFilter, read_logs
 from tracker.ingest.evm.node import Node
 from tracker.ingest.evm.rpc import JsonRpcClient
-from tracker.store import READER_RETRY, WRITER_WAIT, AddressBook, Batch, Store, WaitingReaders, hashed_blocks, joined, waiting_file
+from tracker.settings import hashed_blocks
 from tracker.tokens import TokenLayout, TokenSpec, check_storable, token_spec
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from tracker.ingest.evm.decode import DecodedLogs
+    from tracker.ingest.evm.native import CheckedEvents
+    from tracker.store import AddressBook, Batch, Store, WaitingReaders
+
+# polars, DuckDB and the modules built on them (decoding, the store, the analytics) are imported where they are
+# first used, not here: a sync checks the node and starts asking for logs while they load (≈ 0.1 s).
 
 # How often one step is re-fetched when the chain moves under it before giving up.
 CHAIN_MOVED_RETRIES = 3
@@ -247,8 +247,13 @@ class RawStep:
 
     log_filter: LogFilter
     raw_logs: pl.DataFrame | CheckedEvents | None  # None once built: the batch holds what is kept of them
-    built: Batch | BaseException | None = None
+    built: Batch | BaseException | Future | None = None  # a Future: the request's thread is building it
     answered: int = 0  # logs in the node's answer (what sizes the next request)
+
+    def outcome(self) -> Batch | BaseException | None:
+        """The batch the request's thread built, or the error building it gave (waiting for it if it is still
+        building); None if it was not built there."""
+        return self.built.result().built if isinstance(self.built, Future) else self.built
 
 
 def all_events(layout: TokenLayout) -> list[list[Any]]:
@@ -281,7 +286,10 @@ def labeled_topic_filters(layout: TokenLayout, address_words: list[str],
 def _get_logs(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[Any]]) -> pl.DataFrame | CheckedEvents:
     frames = []
     # One request's body may go to the native scan; several are merged as raw columns first.
-    parse = functools.partial(read_logs, log_filter=log_filter) if len(topic_filters) == 1 else parse_logs_response
+    if len(topic_filters) == 1:
+        parse = functools.partial(read_logs, log_filter=log_filter)
+    else:
+        from tracker.ingest.evm.decode import parse_logs_response as parse
     for topics in topic_filters:
         params = [{
             "address": log_filter.token,
@@ -293,6 +301,8 @@ def _get_logs(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[lis
     if len(frames) == 1:
         return frames[0]
     # A transfer between two labeled wallets answers both the "from" and the "to" filter: keep it once.
+    import polars as pl
+
     return pl.concat(frames).unique(subset=["transactionHash", "logIndex"], keep="first", maintain_order=True)
 
 
@@ -333,17 +343,24 @@ class _Dropped(Exception):
 
 def _answer(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[Any]],
             build: Callable[[RawStep], Batch] | None, node_slots: threading.Semaphore,
-            dropped: threading.Event, asking: Callable[[], None]) -> RawStep:
-    with node_slots:  # at most REQUESTS_IN_FLIGHT at the node; building does not hold a slot
-        if dropped.is_set():
-            raise _Dropped
-        asking()
-        try:
-            raw_logs = _get_logs(rpc, log_filter, topic_filters)
-        except (RpcTimeout, RpcError, HttpStatusError) as error:
-            if _refusal_text(error) is not None:
-                dropped.set()  # before the slot is free: no request waiting behind it asks at the old size
-            raise
+            dropped: threading.Event, asking: Callable[[], None], counted: Future) -> RawStep:
+    """Ask for one range; `counted` gets the answer's log count (or the request's error) as soon as it is read,
+    before the step is built: the next requests are sized from it while this one is decoded."""
+    try:
+        with node_slots:  # at most REQUESTS_IN_FLIGHT at the node; building does not hold a slot
+            if dropped.is_set():
+                raise _Dropped
+            asking()
+            try:
+                raw_logs = _get_logs(rpc, log_filter, topic_filters)
+            except (RpcTimeout, RpcError, HttpStatusError) as error:
+                if _refusal_text(error) is not None:
+                    dropped.set()  # before the slot is free: no request waiting behind it asks at the old size
+                raise
+    except BaseException as error:
+        counted.set_exception(error)
+        raise
+    counted.set_result(raw_logs.height)
     step = RawStep(log_filter, raw_logs, answered=raw_logs.height)
     if build is None:
         return step
@@ -369,7 +386,8 @@ def fetch_raw_steps(
     plan = ranges.first_plan(chunk_size)
     cursor = start  # first block not yet answered
     asked = start  # first block not yet asked for
-    in_flight: deque[tuple[LogFilter, Future]] = deque()
+    in_flight: deque[tuple[LogFilter, Future, Future]] = deque()  # (range, its step, its log count)
+    building: deque[Future] = deque()  # steps handed on whose batch is still being built
     accepted = False  # has the node answered since its last refusal?
     single_block_refusals = 0
     node_slots = threading.Semaphore(REQUESTS_IN_FLIGHT)
@@ -382,15 +400,18 @@ def fetch_raw_steps(
             summary.requests += len(topic_filters)  # one eth_getLogs per topic filter
     try:
         while cursor <= end and not stop.is_set():
-            while asked <= end and len(in_flight) < (ahead if accepted else 1):
+            while building and building[0].done():
+                building.popleft()
+            while asked <= end and len(in_flight) < (max(1, ahead - len(building)) if accepted else 1):
                 high = min(end, asked + plan.size - 1)
                 log_filter = LogFilter(spec.name, spec.log_address(token.address), asked, high, token.layout)
+                counted: Future = Future()
                 in_flight.append((log_filter, _in_background(functools.partial(
-                    _answer, rpc, log_filter, topic_filters, build, node_slots, dropped, asking))))
+                    _answer, rpc, log_filter, topic_filters, build, node_slots, dropped, asking, counted)), counted))
                 asked = high + 1
-            log_filter, answer = in_flight.popleft()
+            log_filter, answer, counted = in_flight.popleft()
             try:
-                step = answer.result()
+                answered = counted.result()
             except (_Dropped, RpcTimeout, RpcError, HttpStatusError) as error:
                 was_dropped = isinstance(error, _Dropped)  # a later request was refused first
                 refusal = None if was_dropped else _refusal_text(error)
@@ -414,10 +435,14 @@ def fetch_raw_steps(
                 plan = ranges.after_refusal(plan, blocks, refusal)
                 continue
             single_block_refusals = 0
-            plan = ranges.after_success(plan, log_filter.to_block - cursor + 1, step.answered)
+            plan = ranges.after_success(plan, log_filter.to_block - cursor + 1, answered)
             accepted = True
             cursor = log_filter.to_block + 1
-            yield step
+            if build is None:
+                yield answer.result()
+            else:  # its batch is taken from `answer` where the step is built (build_batch), in block order
+                building.append(answer)
+                yield RawStep(log_filter, None, answer, answered)
     finally:
         dropped.set()  # the sync is over or failed: requests still waiting for a slot never start
 
@@ -428,10 +453,13 @@ def build_batch(
 ) -> Batch:
     """Decode one step, timestamp it from block headers, and check the chain did not move under it (unless the
     request's thread did: then its batch, or its error)."""
-    if isinstance(step.built, BaseException):
-        raise step.built
-    if step.built is not None:
-        return step.built
+    from tracker.ingest.evm.decode import decode_answer
+
+    built = step.outcome()
+    if isinstance(built, BaseException):
+        raise built
+    if built is not None:
+        return built
     raw_logs = step.raw_logs
     for attempt in range(CHAIN_MOVED_RETRIES + 1):
         try:
@@ -447,6 +475,10 @@ def build_batch(
 def _timestamped_batch(
     node: Node, spec: ChainSpec, token: TokenSpec, log_filter: LogFilter, decoded: DecodedLogs, scope: str
 ) -> Batch:
+    import polars as pl
+
+    from tracker.store import Batch
+
     high = log_filter.to_block
     numbers = sorted(set(decoded.block_hashes["block_number"].to_list()) | {high})
     headers = node.headers_frame(spec.name, numbers)
@@ -588,6 +620,9 @@ def run_pipeline(
     try:
         if ready is not None:
             ready()
+        # Only now: the store loads DuckDB, and the fetch has started.
+        from tracker.store import joined
+
         while True:
             if held is not None:
                 item, held = held, None
@@ -634,6 +669,8 @@ class SyncPlan:
 
 def _labeled_words(store: Store, spec: ChainSpec) -> list[str]:
     """Topic words of every labeled wallet on the chain (the bundled set is loaded if the table is empty)."""
+    from tracker.analytics.labels import ensure_bundled
+
     ensure_bundled(store)
     addresses = [row[0] for row in store.connection.execute(
         "SELECT DISTINCT address FROM labels WHERE chain = ? ORDER BY address", [spec.name]
@@ -664,12 +701,12 @@ def _sync_lock(db_path: Path, chain: str) -> IO[bytes]:
 
 
 # How long a sync keeps the file open across steps, writing or waiting for the node (see _StepWriter), when no
-# tracker process is waiting for it, and how long it then stays away: readers retry every READER_RETRY
-# seconds, so one that does not say it is waiting (the duckdb CLI, a user's script) gets its turn. A tracker
-# command that is waiting says so (store.say_waiting) and gets the file after the step being written, or
-# within WAITING_CHECK seconds while the sync waits for the node.
+# tracker process is waiting for it, and how long it then stays away (READER_TURN_RETRIES times the interval at
+# which readers retry, store.READER_RETRY), so one that does not say it is waiting (the duckdb CLI, a user's
+# script) gets its turn. A tracker command that is waiting says so (store.say_waiting) and gets the file after
+# the step being written, or within WAITING_CHECK seconds while the sync waits for the node.
 WRITER_HOLD = 2.0
-READER_TURN = 1.5 * READER_RETRY
+READER_TURN_RETRIES = 1.5
 WAITING_CHECK = 0.2
 
 
@@ -691,10 +728,10 @@ class _StepWriter:
 
     Other processes can open the file only while no writer holds it. The writer lends it as soon as a tracker
     process says it is waiting, and otherwise once it has held it WRITER_HOLD seconds, whether it was writing
-    or waiting for the node meanwhile; then it stays away READER_TURN seconds so the reader gets in. Steps
+    or waiting for the node meanwhile; then it stays away a reader's turn so the reader gets in. Steps
     within one hold skip a close (a checkpoint) and an open each. It starts with the store the sync prepared
     from (opened and migrated once per run) and reopens the file without migrating it again; without one (a
-    file to create), its first open creates and migrates the file.
+    file to create), its first open creates and migrates the file, and only then is the store (DuckDB) loaded.
     """
 
     def __init__(self, db_path: Path, store: Store | None) -> None:
@@ -703,11 +740,15 @@ class _StepWriter:
         self.migrated = store is not None
         self.opened = time.monotonic()
         self.turn_ends = 0.0  # a reader's turn after a hold: the file is not taken again before this
-        self.readers = WaitingReaders(db_path)
-        self.book = AddressBook()  # the file's addresses, kept across steps and holds
+        self.readers: WaitingReaders | None = None  # made with the book, at the first take
+        self.book: AddressBook | None = None  # the file's addresses, kept across steps and holds
 
     def take(self) -> Store:
         """The open store, reopened if it was released."""
+        from tracker.store import WRITER_WAIT, AddressBook, Store, WaitingReaders
+
+        if self.book is None:
+            self.book, self.readers = AddressBook(), WaitingReaders(self.db_path)
         if self.store is None:
             wait = self.turn_ends - time.monotonic()
             if wait > 0:
@@ -733,15 +774,21 @@ class _StepWriter:
         if self.store is None:
             return 0.0
         left = WRITER_HOLD - (time.monotonic() - self.opened)
-        if left <= 0 or self.readers.any():
+        if left <= 0 or self.readers_waiting():
             return 0.0
         return min(left, WAITING_CHECK)
 
+    def readers_waiting(self) -> bool:
+        """Does another tracker process wait for the file? (None can before the writer has taken it.)"""
+        return self.readers is not None and self.readers.any()
+
     def lend(self) -> None:
-        """Release the file, if held, and leave it to readers for READER_TURN."""
+        """Release the file, if held, and leave it to readers for a reader's turn."""
         if self.store is not None:
+            from tracker.store import READER_RETRY
+
             self.release()
-            self.turn_ends = time.monotonic() + READER_TURN
+            self.turn_ends = time.monotonic() + READER_TURN_RETRIES * READER_RETRY
 
     def release(self) -> None:
         if self.store is not None:
@@ -750,7 +797,8 @@ class _StepWriter:
 
     def close(self) -> None:
         self.release()
-        self.readers.close()
+        if self.readers is not None:
+            self.readers.close()
 
 
 def run_sync(
@@ -772,6 +820,8 @@ def run_sync(
             writer = _StepWriter(db_path, None)
             start, end = plan.prepare_new()
         else:
+            from tracker.store import Store
+
             writer = _StepWriter(db_path, Store.open(db_path))
             start, end = plan.prepare(writer.take())
         if start <= end:
@@ -788,7 +838,7 @@ def run_sync(
                     on_progress(Progress(done, end - start + 1, summary.logs))
 
             run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write, idle=writer.lend,
-                         linger=writer.hold_left, hurry=writer.readers.any, ready=writer.take)
+                         linger=writer.hold_left, hurry=writer.readers_waiting, ready=writer.take)
         store = writer.take()
         covered = store.sync_ranges(summary.chain, summary.token)
         summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
@@ -800,6 +850,8 @@ def run_sync(
             writer.close()
         if created and summary.logs == 0:
             # A run that failed before committing anything leaves no new file behind.
+            from tracker.store import waiting_file
+
             for leftover in (db_path, Path(f"{db_path}.wal"), Path(lock.name), waiting_file(db_path)):
                 leftover.unlink(missing_ok=True)
         raise
@@ -808,6 +860,28 @@ def run_sync(
             writer.close()
         lock.close()
     return summary
+
+
+# What decoding, writing and the end-of-sync anchors need (with polars and DuckDB), in the order they are needed.
+_LOADED_WHILE_THE_NODE_ANSWERS = ("tracker.ingest.evm.decode", "tracker.store", "tracker.analytics.reserves")
+
+
+def _load_while_the_node_answers() -> threading.Thread:
+    """Import the modules the sync needs later on a thread of its own, started before the first call to the node:
+    ≈ 0.1 s of imports overlap the node's round trips (checks, the first eth_getLogs) instead of coming before
+    them. A thread that needs a module meanwhile waits for it (Python's import lock); an import that fails here
+    fails again, with its error, where the module is used. Not a daemon: the process does not end mid-import."""
+
+    def load() -> None:
+        for name in _LOADED_WHILE_THE_NODE_ANSWERS:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                return
+
+    thread = threading.Thread(target=load, name="tracker-imports")
+    thread.start()
+    return thread
 
 
 def sync_chain(
@@ -822,6 +896,7 @@ def sync_chain(
     token = token_spec(spec.name, options.token)
     check_storable(token)
     started = time.perf_counter()
+    _load_while_the_node_answers()
     rpc = JsonRpcClient(options.rpc_url, http)
     node = Node(rpc)
     head = node.head()  # the first call: an unreachable node fails here, before the database is touched
@@ -862,6 +937,8 @@ def sync_chain(
 
 def anchor_after(store: Store, node: Node, spec: ChainSpec, token: str, summary: SyncSummary) -> None:
     """Read balances and supply at the last synced block; the synced rows stay even if the node refuses."""
+    from tracker.analytics.reserves import anchor_after_sync
+
     try:
         summary.anchor = anchor_after_sync(store, node, spec, token, progressed=not summary.up_to_date)
     except TrackerError as error:

@@ -2,7 +2,8 @@
  *
  * `scan(body, token, from_block, to_block, layout)` reads the JSON-RPC envelope and every log in native code
  * and returns the columns decode.classify_logs would produce for a body whose every log is a well-formed event
- * of the token's layout, as an Arrow C data interface pair (schema capsule, array capsule) that polars imports.
+ * of the token's layout, as an Arrow C data interface pair (schema capsule, array capsule) that polars imports,
+ * with the number of rows: ((schema, array), rows), so a caller knows the count before it loads polars.
  * It returns None for anything else: an error envelope, an escape in a string, capitals in a hex field, a log
  * of another shape or outside the range, a missing field, an amount over DECIMAL(38,0). The polars path then
  * reads that body and decides, with its exact error lines; this scanner never writes an error of its own, so
@@ -559,7 +560,7 @@ static PyObject *export_columns(columns *data) {
         release_array(array_out), free(array_out);
         return NULL;
     }
-    return Py_BuildValue("(NN)", schema_capsule, array_capsule);
+    return Py_BuildValue("((NN)L)", schema_capsule, array_capsule, (long long)n);
 }
 
 /* -------------------------------------------------------------------------------------- entry point */

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import polars.selectors as cs
@@ -19,7 +19,7 @@ import polars.selectors as cs
 from tracker.chains import ETHEREUM_FORMAT, ChainFormat
 from tracker.errors import BadResponse, TrackerError
 from tracker.http import TruncatedBody
-from tracker.ingest.evm import native
+from tracker.ingest.evm.native import CheckedEvents
 from tracker.ingest.evm.rpc import rpc_error
 from tracker.tokens import (
     AMOUNT,
@@ -31,6 +31,9 @@ from tracker.tokens import (
     EventSpec,
     TokenLayout,
 )
+
+if TYPE_CHECKING:
+    from tracker.ingest.evm.logs import LogFilter
 
 # Largest raw amount that fits DECIMAL(38,0) (and, scaled by 10^-6, DECIMAL(38,6)).
 MAX_AMOUNT_RAW = 10**38 - 1
@@ -56,17 +59,6 @@ _QUANTITY = r"^0x(0|[1-9a-f][0-9a-f]*)$"
 _ZERO_PAD = "0" * 24  # the 12 zero bytes in front of a 20-byte address in a 32-byte word
 
 ZERO_HEX40 = "0" * 40
-
-
-@dataclass(frozen=True)
-class LogFilter:
-    """What the request asked for; a node that answers anything else is lying."""
-
-    chain: str
-    token: str  # the contract as it appears in logs: 0x + 40 lower-case hex digits
-    from_block: int
-    to_block: int
-    layout: TokenLayout  # the token's events: what a log may look like
 
 
 @dataclass(frozen=True)
@@ -358,25 +350,6 @@ def decode_logs(raw_logs: pl.DataFrame, log_filter: LogFilter, chain_format: Cha
         )
     return _split(classified.with_columns(amount_raw=pl.col("amount_raw_u128").cast(pl.Decimal(38, 0))),
                   log_filter, chain_format)
-
-
-@dataclass(frozen=True)
-class CheckedEvents:
-    """An eth_getLogs answer the native scan took: its logs are already validated events (native.scan)."""
-
-    events: pl.DataFrame
-
-    @property
-    def height(self) -> int:
-        return self.events.height
-
-
-def read_logs(raw: bytes, log_filter: LogFilter) -> pl.DataFrame | CheckedEvents:
-    """An eth_getLogs body as validated events when the native scan takes it, else as raw log columns."""
-    events = native.scan(raw, log_filter)
-    if events is not None:
-        return CheckedEvents(events)
-    return parse_logs_response(raw)
 
 
 def decode_answer(answer: pl.DataFrame | CheckedEvents, log_filter: LogFilter,

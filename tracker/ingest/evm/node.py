@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from tracker.errors import BadResponse, TrackerError
 from tracker.ingest.evm.rpc import JsonRpcClient
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DECIMALS_SELECTOR = "0x313ce567"  # decimals()
 # A block timestamp this large is in milliseconds (10^11 s is the year 5138).
@@ -90,6 +91,8 @@ class Node:
         return {number: parse_header(result, number) for number, result in zip(numbers, results)}
 
     def headers_frame(self, chain: str, numbers: list[int]) -> pl.DataFrame:
+        import polars as pl  # the sync checks the node before polars has loaded
+
         found = self.headers(numbers)
         return pl.DataFrame(
             {
