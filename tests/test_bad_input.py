@@ -177,3 +177,26 @@ def test_an_rpc_that_lies_is_refused_and_the_file_kept(tmp_path: Path, anvil: An
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert done.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     assert file_digest(db) == before
+
+
+def test_a_database_error_is_one_line_though_the_cli_does_not_load_duckdb() -> None:
+    """main() maps an error DuckDB raises past a command to `error: database: …`; the CLI recognizes one without
+    importing DuckDB itself (commands that never open the file start faster)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from tracker.cli import _is_database_error
+assert not _is_database_error(ValueError("not the database"))
+assert "duckdb" not in sys.modules
+import duckdb
+try:
+    duckdb.connect().execute("SELEC 1")
+except Exception as error:
+    assert _is_database_error(error)
+    print(type(error).__name__)
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "ParserException"

@@ -14,7 +14,6 @@ import sys
 # cycles: the default (a collection every 700 allocations) spends start-up walking objects that stay.
 gc.set_threshold(100_000, 50, 1000)
 
-import duckdb
 import typer
 import typer.main
 
@@ -58,9 +57,17 @@ def main() -> None:
     except TrackerError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
-    except duckdb.Error as error:
-        print(f"error: database: {str(error).splitlines()[0]}", file=sys.stderr)
-        sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted: everything up to the last committed step is kept; re-run to resume", file=sys.stderr)
         sys.exit(130)
+    except Exception as error:
+        if not _is_database_error(error):
+            raise
+        print(f"error: database: {str(error).splitlines()[0]}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _is_database_error(error: Exception) -> bool:
+    """A DuckDB error (only a command that loaded DuckDB can raise one: the CLI does not load it itself)."""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(error, duckdb.Error)

@@ -39,7 +39,7 @@ market, report, chart = _Lazy("market.sync"), _Lazy("report.daily"), _Lazy("repo
 html_report = _Lazy("report.html")
 stream = _Lazy("market.stream")
 levels = _Lazy("market.levels")  # `market levels`: the estimated liquidation-level model
-job, output, chains = (_Lazy(n) for n in ("job", "output", "chains"))
+job, output, chains, queries = (_Lazy(n) for n in ("job", "output", "chains", "queries"))
 
 
 class OutputFormat(str, Enum):

@@ -7,7 +7,6 @@ from typing import Optional
 
 import typer
 
-from tracker import queries
 from tracker.chains import chain_spec
 from tracker.cli.common import (
     CHAIN_FILTER,
@@ -20,6 +19,7 @@ from tracker.cli.common import (
     export_app,
     optional_day,
     output,
+    queries,
     reading,
 )
 from tracker.errors import TrackerError

@@ -6,11 +6,11 @@ from typing import Optional
 
 import typer
 
-from tracker import queries
 from tracker.cli.common import (
     OutputFormat,
     optional_day,
     output,
+    queries,
     say,
     signals,
     signals_app,
