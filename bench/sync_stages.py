@@ -74,10 +74,9 @@ def instrument() -> None:
 
     timed(http.HttpClient, "request", "HTTP request and body")
     timed(native, "scan", "native scan into validated columns")
-    timed(decode, "parse_logs_response", "JSON parse into columns (polars path)")
-    timed(sync, "parse_logs_response", "JSON parse into columns (polars path)")
+    timed(decode, "parse_logs_response", "JSON parse into columns (polars path)")  # the sync imports it where used
     timed(decode, "decode_logs", "validation and decode (polars path)")
-    timed(sync, "decode_answer", "decode into rows")
+    timed(decode, "decode_answer", "decode into rows")
     timed(node.Node, "headers_frame", "block headers (batched RPC)")
     timed(sync, "_timestamped_batch", "timestamps join")
     timed(store.Store, "open", "open file, migrations check")
