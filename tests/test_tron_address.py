@@ -57,8 +57,8 @@ def test_bad_addresses_are_rejected(bad: str, message: str) -> None:
 
 
 def test_the_vectorized_spelling_uses_the_native_base58_and_agrees_with_the_pure_one() -> None:
-    """tron_address encodes a batch's distinct addresses in one `_addressbook.base58check` call; its answers are
-    the pure conversion's, for the known pairs and for random addresses with leading zeros."""
+    """tron_address spells a column in one `_addressbook.base58check_hex` call over polars' memory; its answers
+    are the pure conversion's, for the known pairs, random addresses with leading zeros, repeats and nulls."""
     import random
 
     import polars as pl
@@ -71,16 +71,20 @@ def test_the_vectorized_spelling_uses_the_native_base58_and_agrees_with_the_pure
     hex40s = [hex20 for _, hex20 in KNOWN] + [
         ("00" * generator.randrange(4) + "%040x" % generator.getrandbits(160))[:40] for _ in range(3000)]
     frame = pl.DataFrame({"hex40": hex40s + [None] + hex40s[:5]})
+    assert tron._base58_column(frame["hex40"]) is not None  # the native path takes it
     native = frame.select(tron.tron_address(pl.col("hex40")))["hex40"].to_list()
     assert native[:2] == [base58 for base58, _ in KNOWN]
     assert native == [base58_from_hex20.__wrapped__(value) if value else None for value in frame["hex40"]]
 
 
-def test_native_base58check_matches_hashlib_and_the_pure_base58_at_every_width() -> None:
+def test_native_base58check_matches_hashlib_and_the_pure_base58() -> None:
     """The compiled SHA-256 (constants computed from their definition) and base58 (five digits a pass) against
-    hashlib and tracker's pure base58, for payloads of 1-64 bytes and more: leading zeros, all zeros, all ones."""
+    hashlib and tracker's pure base58: every prefix byte (0 gives a leading '1'), addresses of all zeros, all
+    ones and random ones, spelled in either case, in several chunks, nulls kept, repeats spelled alike."""
     import hashlib
     import random
+
+    import polars as pl
 
     from tracker import compiled
     from tracker.ingest.tron.address import _b58encode
@@ -88,10 +92,33 @@ def test_native_base58check_matches_hashlib_and_the_pure_base58_at_every_width()
     book = compiled.load("tracker._addressbook")
     assert book is not None, "tracker._addressbook is not built (needs a C compiler)"
     generator = random.Random(58)
-    for width in [*range(1, 65), 100, 200, 252]:
-        payloads = [bytes(width), b"\xff" * width] + [
-            (bytes(generator.randrange(3)) + generator.randbytes(width))[:width] for _ in range(8)]
-        expected = [_b58encode(p + hashlib.sha256(hashlib.sha256(p).digest()).digest()[:4]) for p in payloads]
-        assert book.base58check(b"".join(payloads), width).decode().split("\n") == expected, width
-    with pytest.raises(ValueError, match="width"):
-        book.base58check(b"abc", 2)
+    addresses = [bytes(20), b"\xff" * 20] + [(bytes(generator.randrange(3)) + generator.randbytes(20))[:20]
+                                           for _ in range(40)]
+    values = [a.hex() for a in addresses] + [addresses[5].hex().upper(), None, addresses[3].hex()]
+    series = pl.concat([pl.Series(values[:20]), pl.Series(values[20:], dtype=pl.String)], rechunk=False)
+    assert series.n_chunks() == 2
+    for prefix in range(256):
+        spelled = pl.Series(compiled.ArrowArray(book.base58check_hex(series.__arrow_c_stream__(), prefix)))
+        expected = [None if value is None else _b58encode(
+            payload + hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4])
+            for value in values for payload in [None if value is None else bytes([prefix]) + bytes.fromhex(value)]]
+        assert spelled.to_list() == expected, prefix
+
+
+@pytest.mark.parametrize("values, message", [
+    (["a614f803b6fd780986a42c78ec9c7f77e6ded13"], "40 hex digits"),  # 39 digits
+    (["a614f803b6fd780986a42c78ec9c7f77e6ded13cz"], "40 hex digits"),
+    (["0xa614f803b6fd780986a42c78ec9c7f77e6ded1"], "40 hex digits"),
+])
+def test_native_base58check_refuses_what_is_not_an_address(values: list[str], message: str) -> None:
+    import polars as pl
+
+    from tracker import compiled
+
+    book = compiled.load("tracker._addressbook")
+    with pytest.raises(ValueError, match=message):
+        book.base58check_hex(pl.Series(values).__arrow_c_stream__(), 0x41)
+    with pytest.raises(ValueError, match="string views"):
+        book.base58check_hex(pl.Series([1]).__arrow_c_stream__(), 0x41)
+    with pytest.raises(ValueError, match="one byte"):
+        book.base58check_hex(pl.Series(["a" * 40]).__arrow_c_stream__(), 256)

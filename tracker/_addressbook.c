@@ -18,11 +18,14 @@
  *                                                    A null, empty or line-breaking key is refused
  *                                                    (ValueError) before the book changes
  *   size(book)                            -> number of keys held
- *   base58check(payloads, width)          -> bytes: each `width`-byte payload of `payloads` with its
- *                                                    checksum (the first 4 bytes of SHA-256 of SHA-256 of
- *                                                    it) in base58 (Bitcoin's alphabet, a leading '1' per
- *                                                    leading zero byte), separated by '\n': how Tron spells
- *                                                    an address (0x41 and its 20 bytes)
+ *   base58check_hex(keys, prefix)         -> (schema, array): keys an "arrow_array_stream" capsule of 40-hex-digit
+ *                                                    strings (nulls allowed); each as base58check of the prefix
+ *                                                    byte and its 20 bytes (with the checksum, the first 4
+ *                                                    bytes of SHA-256 of SHA-256 of those 21, in base58:
+ *                                                    Bitcoin's alphabet, a leading '1' per leading zero
+ *                                                    byte): how Tron spells an address (prefix 0x41). An
+ *                                                    Arrow utf-8 array, nulls kept, each distinct address
+ *                                                    encoded once
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -277,7 +280,6 @@ static const char *view_key(const struct ArrowArray *a, int64_t i, size_t *lengt
 
 /* Is every value of `a` a key the book may hold, within the buffers the array declares? Adds up its bytes. */
 static const char *check_chunk(const struct ArrowArray *a, size_t *bytes) {
-    if (a->n_buffers < 3 || a->n_children != 0 || a->length < 0 || a->offset < 0) return "not a string view array";
     if (a->null_count != 0 && a->buffers[0] != NULL) return "a null key";
     int64_t data_buffers = a->n_buffers - 3; /* validity, views, the data buffers, their sizes */
     const int64_t *sizes = a->buffers[a->n_buffers - 1];
@@ -300,8 +302,8 @@ static const char *check_chunk(const struct ArrowArray *a, size_t *bytes) {
     return NULL;
 }
 
-/* Every chunk of the stream, checked; the number of keys and their bytes. NULL and an exception if not. */
-static const char *read_stream(struct ArrowArrayStream *stream, chunks *out, size_t *count, size_t *bytes) {
+/* Every chunk of a stream of string views; NULL, or why not. */
+static const char *collect_stream(struct ArrowArrayStream *stream, chunks *out) {
     struct ArrowSchema schema;
     if (stream->get_schema(stream, &schema) != 0) return "the stream has no schema";
     int views = strcmp(schema.format, "vu") == 0 || strcmp(schema.format, "vz") == 0;
@@ -318,10 +320,28 @@ static const char *read_stream(struct ArrowArrayStream *stream, chunks *out, siz
         if (stream->get_next(stream, a) != 0) return "the stream failed";
         if (!a->release) return NULL; /* the end */
         out->count++;
-        const char *refused = check_chunk(a, bytes);
-        if (refused) return refused;
-        *count += (size_t)a->length;
+        if (a->n_buffers < 3 || a->n_children != 0 || a->length < 0 || a->offset < 0) return "not a string view array";
     }
+}
+
+/* The stream a capsule carries, checked (NULL and an exception if not). */
+static struct ArrowArrayStream *stream_of(PyObject *capsule) {
+    struct ArrowArrayStream *stream = PyCapsule_GetPointer(capsule, "arrow_array_stream");
+    if (stream && !stream->release) {
+        PyErr_SetString(PyExc_ValueError, "the stream was released");
+        return NULL;
+    }
+    return stream;
+}
+
+/* Every chunk of the stream, checked as keys; the number of keys and their bytes. NULL, or why not. */
+static const char *read_stream(struct ArrowArrayStream *stream, chunks *out, size_t *count, size_t *bytes) {
+    const char *refused = collect_stream(stream, out);
+    for (size_t i = 0; !refused && i < out->count; i++) {
+        refused = check_chunk(&out->arrays[i], bytes);
+        *count += (size_t)out->arrays[i].length;
+    }
+    return refused;
 }
 
 /* The keys in order, across chunks. */
@@ -337,7 +357,7 @@ static const char *next_key(cursor *at, size_t *length) {
 }
 
 /* An int32 Arrow array owning its values (malloc'd), exported as a (schema, array) capsule pair. */
-static void release_int32_schema(struct ArrowSchema *schema) { schema->release = NULL; }
+static void release_static_schema(struct ArrowSchema *schema) { schema->release = NULL; }
 
 static void release_int32_array(struct ArrowArray *array) {
     free(array->private_data);
@@ -354,7 +374,7 @@ static PyObject *int32_capsules(int32_t *values, int64_t length) {
         free(schema), free(array), free(buffers), free(values);
         return PyErr_NoMemory();
     }
-    *schema = (struct ArrowSchema){.format = "i", .name = "", .release = release_int32_schema};
+    *schema = (struct ArrowSchema){.format = "i", .name = "", .release = release_static_schema};
     buffers[0] = NULL, buffers[1] = values;
     *array = (struct ArrowArray){.length = length, .n_buffers = 2, .buffers = buffers,
                                  .release = release_int32_array, .private_data = values};
@@ -379,12 +399,8 @@ static PyObject *py_intern(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "OOL", &capsule, &stream_capsule, &first_id)) return NULL;
     book *b = get_book(capsule);
     if (!b) return NULL;
-    struct ArrowArrayStream *stream = PyCapsule_GetPointer(stream_capsule, "arrow_array_stream");
+    struct ArrowArrayStream *stream = stream_of(stream_capsule);
     if (!stream) return NULL;
-    if (!stream->release) {
-        PyErr_SetString(PyExc_ValueError, "the stream was released");
-        return NULL;
-    }
     chunks c = {0};
     size_t count = 0, bytes = 0;
     const char *refused = read_stream(stream, &c, &count, &bytes);
@@ -555,39 +571,160 @@ static Py_ssize_t base58_one(const unsigned char *payload, Py_ssize_t width, cha
     return n;
 }
 
-static PyObject *py_base58check(PyObject *self, PyObject *args) {
+/* A value of a string view array: its bytes, or NULL for a null (validity bitmap). */
+static const char *view_or_null(const struct ArrowArray *a, int64_t i, size_t *length) {
+    const uint8_t *validity = a->buffers[0];
+    int64_t at = a->offset + i;
+    if (a->null_count != 0 && validity && !(validity[at / 8] >> (at % 8) & 1)) return NULL;
+    return view_key(a, i, length);
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* base58check_hex(stream, prefix): every value of a stream of 40-hex-digit strings (20 address bytes) as
+ * base58check of the prefix byte and those bytes, as an Arrow utf-8 array (a (schema, array) capsule pair),
+ * nulls kept. Each distinct address is encoded once. Anything but 40 hex digits (or a view outside its buffers)
+ * is refused with ValueError before any is encoded. */
+typedef struct {
+    unsigned char key[20];
+    int32_t offset, length; /* in the output data */
+} spelled;
+
+static void release_utf8_array(struct ArrowArray *array) {
+    free(array->private_data); /* one block: buffers' pointers, validity, offsets, data */
+    array->release = NULL;
+}
+
+static PyObject *py_base58check_hex(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer payloads;
-    Py_ssize_t width;
-    if (!PyArg_ParseTuple(args, "y*n", &payloads, &width)) return NULL;
-    if (width < 1 || width > 252 || payloads.len % width != 0) {
-        PyBuffer_Release(&payloads);
-        PyErr_SetString(PyExc_ValueError, "base58check: width must be 1-252 and divide the payloads' length");
+    PyObject *stream_capsule;
+    int prefix;
+    if (!PyArg_ParseTuple(args, "Oi", &stream_capsule, &prefix)) return NULL;
+    if (prefix < 0 || prefix > 255) {
+        PyErr_SetString(PyExc_ValueError, "base58check_hex: the prefix is one byte");
         return NULL;
     }
-    Py_ssize_t count = payloads.len / width, checked = width + 4;
-    Py_ssize_t most = count * (2 * checked + 1);
-    PyObject *result = PyBytes_FromStringAndSize(NULL, most > 0 ? most : 0);
-    if (!result) {
-        PyBuffer_Release(&payloads);
+    struct ArrowArrayStream *stream = stream_of(stream_capsule);
+    if (!stream) return NULL;
+    chunks c = {0};
+    const char *refused = collect_stream(stream, &c);
+    int64_t rows = 0, nulls = 0;
+    for (size_t k = 0; !refused && k < c.count; k++) {
+        const struct ArrowArray *a = &c.arrays[k];
+        const int64_t *sizes = a->buffers[a->n_buffers - 1];
+        for (int64_t i = 0; i < a->length && !refused; i++) {
+            const unsigned char *view = (const unsigned char *)a->buffers[1] + 16 * (a->offset + i);
+            int32_t n, buffer, offset;
+            memcpy(&n, view, 4);
+            if (n > 12) {
+                memcpy(&buffer, view + 8, 4);
+                memcpy(&offset, view + 12, 4);
+                if (buffer < 0 || buffer >= a->n_buffers - 3 || offset < 0 || (int64_t)offset + n > sizes[buffer])
+                    refused = "a view outside its buffers";
+            }
+            size_t length;
+            const char *value = refused ? NULL : view_or_null(a, i, &length);
+            if (refused) break;
+            if (!value) {
+                nulls++;
+                continue;
+            }
+            if (length != 40) refused = "an address is 40 hex digits";
+            for (size_t d = 0; d < length && !refused; d++)
+                if (hex_value(value[d]) < 0) refused = "an address is 40 hex digits";
+        }
+        rows += a->length;
+    }
+    if (!refused && rows > INT32_MAX / 35) refused = "too many addresses for one array";
+    if (refused) {
+        chunks_free(&c);
+        PyErr_SetString(PyExc_ValueError, refused);
         return NULL;
     }
-    char *out = PyBytes_AS_STRING(result);
-    unsigned char whole[256], first[32], second[32];
-    Py_ssize_t used = 0;
+    /* One block: the buffer pointers, the validity bitmap, the offsets, the data (34 characters for a 21-byte
+     * payload with a non-zero first byte, at most 35 here). */
+    size_t bitmap = (size_t)(rows + 7) / 8, offsets = (size_t)(rows + 1) * 4, data = (size_t)rows * 35 + 1;
+    size_t head = 3 * sizeof(void *);
+    char *block = malloc(head + bitmap + offsets + data);
+    size_t slots = 64;
+    while (slots < (size_t)rows * 2) slots *= 2;
+    int32_t *table = calloc(slots, sizeof *table); /* distinct index + 1; 0: empty */
+    spelled *distinct = malloc(((size_t)rows + 1) * sizeof *distinct);
+    struct ArrowSchema *schema = malloc(sizeof *schema);
+    struct ArrowArray *array = malloc(sizeof *array);
+    if (!block || !table || !distinct || !schema || !array) {
+        chunks_free(&c), free(block), free(table), free(distinct), free(schema), free(array);
+        return PyErr_NoMemory();
+    }
+    const void **buffers = (const void **)block;
+    uint8_t *validity = (uint8_t *)(block + head);
+    int32_t *out_offsets = (int32_t *)(block + head + bitmap);
+    char *out = block + head + bitmap + offsets;
+    memset(validity, 0xff, bitmap);
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t k = 0; k < count; k++) {
-        if (k) out[used++] = '\n';
-        memcpy(whole, (const unsigned char *)payloads.buf + k * width, (size_t)width);
-        sha256(whole, (size_t)width, first);
-        sha256(first, 32, second);
-        memcpy(whole + width, second, 4);
-        used += base58_one(whole, checked, out + used);
+    int32_t used = 0, found = 0;
+    int64_t row = 0;
+    unsigned char whole[25], first[32], second[32];
+    whole[0] = (unsigned char)prefix;
+    for (size_t k = 0; k < c.count; k++) {
+        const struct ArrowArray *a = &c.arrays[k];
+        for (int64_t i = 0; i < a->length; i++, row++) {
+            out_offsets[row] = used;
+            size_t length;
+            const char *value = view_or_null(a, i, &length);
+            if (!value) {
+                validity[row / 8] &= (uint8_t)~(1u << (row % 8));
+                continue;
+            }
+            unsigned char key[20];
+            for (int b = 0; b < 20; b++) key[b] = (unsigned char)(hex_value(value[2 * b]) << 4 | hex_value(value[2 * b + 1]));
+            uint64_t h = hash_key((const char *)key, 20);
+            size_t slot = h & (slots - 1);
+            while (table[slot] && memcmp(distinct[table[slot] - 1].key, key, 20) != 0) slot = (slot + 1) & (slots - 1);
+            if (!table[slot]) {
+                spelled *fresh = &distinct[found];
+                memcpy(whole + 1, key, 20);
+                sha256(whole, 21, first);
+                sha256(first, 32, second);
+                memcpy(whole + 21, second, 4);
+                memcpy(fresh->key, key, 20);
+                fresh->offset = used;
+                fresh->length = (int32_t)base58_one(whole, 25, out + used);
+                table[slot] = ++found;
+                used += fresh->length;
+            } else {
+                const spelled *known = &distinct[table[slot] - 1];
+                memcpy(out + used, out + known->offset, (size_t)known->length);
+                used += known->length;
+            }
+        }
     }
+    out_offsets[row] = used;
     Py_END_ALLOW_THREADS
-    PyBuffer_Release(&payloads);
-    if (_PyBytes_Resize(&result, used) != 0) return NULL;
-    return result;
+    chunks_free(&c);
+    free(table);
+    free(distinct);
+    buffers[0] = nulls ? validity : NULL, buffers[1] = out_offsets, buffers[2] = out;
+    *schema = (struct ArrowSchema){.format = "u", .name = "", .flags = ARROW_FLAG_NULLABLE, .release = release_static_schema};
+    *array = (struct ArrowArray){.length = rows, .null_count = nulls, .n_buffers = 3, .buffers = buffers,
+                                 .release = release_utf8_array, .private_data = block};
+    PyObject *schema_capsule = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
+    if (!schema_capsule) {
+        free(schema), release_utf8_array(array), free(array);
+        return NULL;
+    }
+    PyObject *array_capsule = PyCapsule_New(array, "arrow_array", array_capsule_free);
+    if (!array_capsule) {
+        Py_DECREF(schema_capsule);
+        release_utf8_array(array), free(array);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", schema_capsule, array_capsule);
 }
 
 static PyMethodDef methods[] = {
@@ -595,7 +732,7 @@ static PyMethodDef methods[] = {
     {"size", py_size, METH_VARARGS, "How many keys the book holds."},
     {"add", py_add, METH_VARARGS, "Add count keys with ids first_id, first_id + 1, ...; none may be held."},
     {"intern", py_intern, METH_VARARGS, "The id of every key of an Arrow string stream, new ones numbered from next_id: (ids, new positions)."},
-    {"base58check", py_base58check, METH_VARARGS, "Each width-byte payload with its checksum in base58, separated by newlines."},
+    {"base58check_hex", py_base58check_hex, METH_VARARGS, "Each 40-hex-digit address of an Arrow string stream, after a prefix byte, in base58check (an Arrow utf-8 array)."},
     {NULL, NULL, 0, NULL},
 };
 
