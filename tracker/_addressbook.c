@@ -2,21 +2,20 @@
  * their ids by hash lookups (time in proportion to the step) instead of a scan of `addresses` per write.
  *
  * Python (store.AddressBook) keeps it equal to the file's `addresses` table; this module only maps keys.
- * `add` takes keys as one bytes object, separated by '\n' (addresses never hold one: a key count that does
- * not match is refused); `intern` takes them as an Arrow stream of string views (polars' String columns as
- * they are, no copy) and gives its answers as Arrow int32 arrays (polars takes them without a copy either).
- * Ids are int32, as address_id is.
+ * Keys come as an Arrow stream of string views (polars' String columns as they are, no copy), and `intern`
+ * answers with Arrow int32 arrays (polars takes them without a copy either). Ids are int32, as address_id is.
  *
  *   book()                                -> capsule
- *   add(book, keys, count, first_id)      -> None    keys get first_id, first_id + 1, ...; a key already
- *                                                    held is an error (the file's addresses are unique)
+ *   add(book, keys, first_id)             -> None    keys (a stream) get first_id, first_id + 1, ...; a key
+ *                                                    already held is an error (the file's addresses are
+ *                                                    unique), and the book is left as it was
  *   intern(book, keys, next_id)           -> (ids, new): keys an "arrow_array_stream" capsule of strings;
  *                                                    ids the id of every key; keys not held get next_id,
  *                                                    next_id + 1, ... in order of first appearance, and
  *                                                    `new` holds their positions among the keys; each an
  *                                                    Arrow int32 array as a (schema, array) capsule pair.
- *                                                    A null, empty or line-breaking key is refused
- *                                                    (ValueError) before the book changes
+ *                                                    A null or empty key is refused (ValueError) before
+ *                                                    the book changes
  *   size(book)                            -> number of keys held
  *   base58check_hex(keys, prefix)         -> (schema, array): keys an "arrow_array_stream" capsule of 40-hex-digit
  *                                                    strings (nulls allowed); each as base58check of the prefix
@@ -175,40 +174,6 @@ static void truncate_book(book *b, size_t count, size_t arena_used) {
     place_all(b);
 }
 
-/* Are keys exactly `count` lines? (Empty lines are refused where they are read.) */
-static int count_keys(const char *keys, Py_ssize_t length, Py_ssize_t count) {
-    if (count == 0) return length == 0 ? 0 : -1;
-    Py_ssize_t found = 1;
-    const char *p = keys, *end = keys + length;
-    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) found++, p++;
-    return found == count ? 0 : -1;
-}
-
-/* The arguments of add and intern: (book, keys, count, first id), checked. */
-typedef struct {
-    book *b;
-    const char *keys;
-    Py_ssize_t length, count;
-    long long first_id;
-} keys_call;
-
-static int read_call(PyObject *args, keys_call *call) {
-    PyObject *capsule;
-    if (!PyArg_ParseTuple(args, "Oy#nL", &capsule, &call->keys, &call->length, &call->count, &call->first_id))
-        return -1;
-    call->b = get_book(capsule);
-    if (!call->b) return -1;
-    if (call->count < 0 || count_keys(call->keys, call->length, call->count) != 0) {
-        PyErr_SetString(PyExc_ValueError, "the keys are not `count` lines");
-        return -1;
-    }
-    if (call->first_id < 1 || call->first_id + call->count - 1 > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "ids out of range");
-        return -1;
-    }
-    return 0;
-}
-
 static PyObject *py_book(PyObject *self, PyObject *args) {
     (void)self, (void)args;
     book *b = calloc(1, sizeof *b);
@@ -225,31 +190,6 @@ static PyObject *py_size(PyObject *self, PyObject *args) {
     book *b = get_book(capsule);
     if (!b) return NULL;
     return PyLong_FromSize_t(b->count);
-}
-
-static PyObject *py_add(PyObject *self, PyObject *args) {
-    (void)self;
-    keys_call call;
-    if (read_call(args, &call) != 0) return NULL;
-    book *b = call.b;
-    if (reserve(b, (size_t)call.count, (size_t)call.length) != 0) return PyErr_NoMemory();
-    size_t count_before = b->count, arena_before = b->arena_used;
-    const char *p = call.keys, *end = call.keys + call.length;
-    for (Py_ssize_t i = 0; i < call.count; i++) {
-        const char *stop = memchr(p, '\n', (size_t)(end - p));
-        if (!stop) stop = end;
-        size_t n = (size_t)(stop - p);
-        uint64_t h = hash_key(p, n);
-        size_t slot = n ? find(b, p, n, h) : 0;
-        if (n == 0 || held_at(b, slot)) {
-            truncate_book(b, count_before, arena_before);
-            PyErr_SetString(PyExc_ValueError, n ? "a key is already held" : "an empty key");
-            return NULL;
-        }
-        put(b, slot, p, n, (int32_t)(call.first_id + i), h);
-        p = stop + 1;
-    }
-    Py_RETURN_NONE;
 }
 
 /* ------------------------------------------------------------------------------- Arrow in and out */
@@ -278,25 +218,31 @@ static const char *view_key(const struct ArrowArray *a, int64_t i, size_t *lengt
     return (const char *)a->buffers[2 + buffer] + offset;
 }
 
-/* Is every value of `a` a key the book may hold, within the buffers the array declares? Adds up its bytes. */
+/* Does value i of `a` lie within the buffers the array declares (validity, views, data buffers, their
+ * lengths)? NULL, or why not. */
+static const char *check_view(const struct ArrowArray *a, int64_t i) {
+    const unsigned char *view = (const unsigned char *)a->buffers[1] + 16 * (a->offset + i);
+    int32_t n, buffer, offset;
+    memcpy(&n, view, 4);
+    if (n < 0) return "a view outside its buffers";
+    if (n <= 12) return NULL;
+    memcpy(&buffer, view + 8, 4);
+    memcpy(&offset, view + 12, 4);
+    const int64_t *sizes = a->buffers[a->n_buffers - 1];
+    if (buffer < 0 || buffer >= a->n_buffers - 3 || offset < 0 || (int64_t)offset + n > sizes[buffer])
+        return "a view outside its buffers";
+    return NULL;
+}
+
+/* Is every value of `a` a key the book may hold (not null, not empty)? Adds up its bytes. */
 static const char *check_chunk(const struct ArrowArray *a, size_t *bytes) {
     if (a->null_count != 0 && a->buffers[0] != NULL) return "a null key";
-    int64_t data_buffers = a->n_buffers - 3; /* validity, views, the data buffers, their sizes */
-    const int64_t *sizes = a->buffers[a->n_buffers - 1];
     for (int64_t i = 0; i < a->length; i++) {
-        const unsigned char *view = (const unsigned char *)a->buffers[1] + 16 * (a->offset + i);
-        int32_t n, buffer, offset;
-        memcpy(&n, view, 4);
-        if (n > 12) {
-            memcpy(&buffer, view + 8, 4);
-            memcpy(&offset, view + 12, 4);
-            if (buffer < 0 || buffer >= data_buffers || offset < 0 || (int64_t)offset + n > sizes[buffer])
-                return "a view outside its buffers";
-        }
-        if (n <= 0) return n ? "a view outside its buffers" : "an empty key";
+        const char *refused = check_view(a, i);
+        if (refused) return refused;
         size_t length;
-        const char *key = view_key(a, i, &length);
-        if (memchr(key, '\n', length)) return "a key with a line break"; /* `add` reads keys by lines */
+        view_key(a, i, &length);
+        if (length == 0) return "an empty key";
         *bytes += length;
     }
     return NULL;
@@ -456,6 +402,42 @@ static PyObject *py_intern(PyObject *self, PyObject *args) {
     return Py_BuildValue("(NN)", ids, new);
 }
 
+static PyObject *py_add(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *capsule, *stream_capsule;
+    long long first_id;
+    if (!PyArg_ParseTuple(args, "OOL", &capsule, &stream_capsule, &first_id)) return NULL;
+    book *b = get_book(capsule);
+    if (!b) return NULL;
+    struct ArrowArrayStream *stream = stream_of(stream_capsule);
+    if (!stream) return NULL;
+    chunks c = {0};
+    size_t count = 0, bytes = 0;
+    const char *refused = read_stream(stream, &c, &count, &bytes);
+    if (!refused && (first_id < 1 || first_id + (long long)count - 1 > INT32_MAX)) refused = "ids out of range";
+    if (!refused && reserve(b, count, bytes) != 0) refused = "out of memory";
+    size_t count_before = b->count, arena_before = b->arena_used;
+    cursor reading = {.c = &c};
+    for (size_t i = 0; !refused && i < count; i++) {
+        size_t length;
+        const char *key = next_key(&reading, &length);
+        uint64_t h = hash_key(key, length);
+        size_t slot = find(b, key, length, h);
+        if (held_at(b, slot)) {
+            truncate_book(b, count_before, arena_before);
+            refused = "a key is already held";
+            break;
+        }
+        put(b, slot, key, length, (int32_t)(first_id + (long long)i), h);
+    }
+    chunks_free(&c);
+    if (refused) {
+        PyErr_SetString(PyExc_ValueError, refused);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------------------------------ SHA-256 */
 
 /* FIPS 180-4. The constants are computed from their definition when the module loads: the first 32 bits of
@@ -571,12 +553,16 @@ static Py_ssize_t base58_one(const unsigned char *payload, Py_ssize_t width, cha
     return n;
 }
 
-/* A value of a string view array: its bytes, or NULL for a null (validity bitmap). */
-static const char *view_or_null(const struct ArrowArray *a, int64_t i, size_t *length) {
+/* Is value i of `a` null (its validity bit clear)? */
+static int is_null(const struct ArrowArray *a, int64_t i) {
     const uint8_t *validity = a->buffers[0];
     int64_t at = a->offset + i;
-    if (a->null_count != 0 && validity && !(validity[at / 8] >> (at % 8) & 1)) return NULL;
-    return view_key(a, i, length);
+    return a->null_count != 0 && validity && !(validity[at / 8] >> (at % 8) & 1);
+}
+
+/* A value of a string view array: its bytes, or NULL for a null. */
+static const char *view_or_null(const struct ArrowArray *a, int64_t i, size_t *length) {
+    return is_null(a, i) ? NULL : view_key(a, i, length);
 }
 
 static int hex_value(char c) {
@@ -616,24 +602,15 @@ static PyObject *py_base58check_hex(PyObject *self, PyObject *args) {
     int64_t rows = 0, nulls = 0;
     for (size_t k = 0; !refused && k < c.count; k++) {
         const struct ArrowArray *a = &c.arrays[k];
-        const int64_t *sizes = a->buffers[a->n_buffers - 1];
         for (int64_t i = 0; i < a->length && !refused; i++) {
-            const unsigned char *view = (const unsigned char *)a->buffers[1] + 16 * (a->offset + i);
-            int32_t n, buffer, offset;
-            memcpy(&n, view, 4);
-            if (n > 12) {
-                memcpy(&buffer, view + 8, 4);
-                memcpy(&offset, view + 12, 4);
-                if (buffer < 0 || buffer >= a->n_buffers - 3 || offset < 0 || (int64_t)offset + n > sizes[buffer])
-                    refused = "a view outside its buffers";
-            }
-            size_t length;
-            const char *value = refused ? NULL : view_or_null(a, i, &length);
-            if (refused) break;
-            if (!value) {
+            if (is_null(a, i)) { /* a null's view need not point anywhere */
                 nulls++;
                 continue;
             }
+            refused = check_view(a, i);
+            if (refused) break;
+            size_t length;
+            const char *value = view_key(a, i, &length);
             if (length != 40) refused = "an address is 40 hex digits";
             for (size_t d = 0; d < length && !refused; d++)
                 if (hex_value(value[d]) < 0) refused = "an address is 40 hex digits";
@@ -730,7 +707,7 @@ static PyObject *py_base58check_hex(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"book", py_book, METH_NOARGS, "A new, empty address book."},
     {"size", py_size, METH_VARARGS, "How many keys the book holds."},
-    {"add", py_add, METH_VARARGS, "Add count keys with ids first_id, first_id + 1, ...; none may be held."},
+    {"add", py_add, METH_VARARGS, "Add the keys of an Arrow string stream with ids first_id, first_id + 1, ...; none may be held."},
     {"intern", py_intern, METH_VARARGS, "The id of every key of an Arrow string stream, new ones numbered from next_id: (ids, new positions)."},
     {"base58check_hex", py_base58check_hex, METH_VARARGS, "Each 40-hex-digit address of an Arrow string stream, after a prefix byte, in base58check (an Arrow utf-8 array)."},
     {NULL, NULL, 0, NULL},
