@@ -16,7 +16,8 @@ transaction a block), then measures, on the same node and block range:
     tracker's end-to-end figure is measured).
 With --rounds N the tracker and cryo then run again, alternately, until each has run N times on the same chain,
 and the pairs are summarised by their median: one pair moves with whatever else the machine does meanwhile.
-Each process's CPU is split into user and system time, with its minor page faults (most of the system time).
+Each process's CPU is split into user and system time, with its minor page faults (most of the system time), and
+the node's CPU while it ran.
 The tracker's modules are compiled to bytecode first, as an install compiles them.
 Prints one line per figure; paste them into BENCHMARKS.md.
 """
@@ -65,18 +66,32 @@ def node_serving_rate(url: str, address: str, head: int, chunk: int) -> tuple[fl
     return time.perf_counter() - started, total_bytes
 
 
+NODE_PID: int | None = None  # the anvil serving the runs: its CPU during each run is reported with it
+
+
+def node_cpu_seconds() -> float:
+    """User + system CPU the node has used so far (/proc/PID/stat, fields 14 and 15)."""
+    if NODE_PID is None:
+        return 0.0
+    fields = Path(f"/proc/{NODE_PID}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Run:
-    """One process, measured: wall seconds, user and system CPU seconds, minor page faults, peak RSS (KiB).
+    """One process, measured: wall seconds, user and system CPU seconds, minor page faults, peak RSS (KiB), and
+    the CPU the node spent meanwhile (serving it: the two share the machine's cores).
 
     Its output is read once it has exited (a few lines: well within a pipe's buffer), so `wait4` reaps it and
     hands over its own resource usage.
     """
 
     def __init__(self, args: list[str], cwd: Path | None = None) -> None:
+        node_before = node_cpu_seconds()
         started = time.perf_counter()
         process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
         _, status, usage = os.wait4(process.pid, 0)
         self.seconds = time.perf_counter() - started
+        self.node_cpu = node_cpu_seconds() - node_before
         self.user, self.system = usage.ru_utime, usage.ru_stime
         self.faults, self.rss_kib = usage.ru_minflt, usage.ru_maxrss
         self.failed = os.waitstatus_to_exitcode(status) != 0
@@ -85,7 +100,8 @@ class Run:
 
     @property
     def cpu(self) -> str:
-        return f"{self.user:.2f}s user + {self.system:.2f}s sys, {self.faults:,} minor page faults"
+        return (f"{self.user:.2f}s user + {self.system:.2f}s sys, {self.faults:,} minor page faults; "
+                f"node {self.node_cpu:.2f}s CPU")
 
 
 def compile_tracker() -> None:
@@ -189,7 +205,9 @@ def main() -> None:
         parser.error("--rounds must be at least 1")
 
     compile_tracker()
+    global NODE_PID
     anvil = Anvil(START_TIME)
+    NODE_PID = anvil.process.pid
     try:
         token = TokenChain(anvil, compile_token(), 10**18, layout=options.chain)
         emit_seconds = emit(token, options.logs, options.per_tx)
