@@ -866,7 +866,7 @@ def run_sync(
 _LOADED_WHILE_THE_NODE_ANSWERS = ("tracker.ingest.evm.decode", "tracker.store", "tracker.analytics.reserves")
 
 
-def _load_while_the_node_answers() -> threading.Thread:
+def _load_while_the_node_answers() -> None:
     """Import the modules the sync needs later on a thread of its own, started before the first call to the node:
     ≈ 0.1 s of imports overlap the node's round trips (checks, the first eth_getLogs) instead of coming before
     them. A thread that needs a module meanwhile waits for it (Python's import lock); an import that fails here
@@ -879,9 +879,7 @@ def _load_while_the_node_answers() -> threading.Thread:
             except Exception:
                 return
 
-    thread = threading.Thread(target=load, name="tracker-imports")
-    thread.start()
-    return thread
+    threading.Thread(target=load, name="tracker-imports").start()
 
 
 def sync_chain(
