@@ -122,3 +122,26 @@ def test_native_base58check_refuses_what_is_not_an_address(values: list[str], me
         book.base58check_hex(pl.Series([1]).__arrow_c_stream__(), 0x41)
     with pytest.raises(ValueError, match="one byte"):
         book.base58check_hex(pl.Series(["a" * 40]).__arrow_c_stream__(), 256)
+
+
+def test_the_portable_sha256_spells_as_the_sha_extensions_do() -> None:
+    """Where the CPU has the x86 SHA extensions the compiled SHA-256 uses them; TRACKER_SHA_EXTENSIONS=0 keeps the
+    portable block. Both spell the same random addresses as hashlib and the pure base58 do (the test above runs
+    whichever this machine picks; this one runs the portable block in a process of its own)."""
+    import os
+    import random
+    import subprocess
+    import sys
+
+    generator = random.Random(256)
+    addresses = ["%040x" % generator.getrandbits(160) for _ in range(500)] + ["00" * 20, "ff" * 20]
+    code = ("import sys, polars as pl\nfrom tracker import _addressbook, compiled\n"
+            "values = pl.Series(sys.stdin.read().split())\n"
+            "print('\\n'.join(pl.Series(compiled.ArrowArray(_addressbook.base58check_hex(values.__arrow_c_stream__(),"
+            " 0x41))).to_list()))")
+    expected = [base58_from_hex20.__wrapped__(value) for value in addresses]
+    for switch in ("0", "1"):
+        run = subprocess.run([sys.executable, "-c", code], input="\n".join(addresses), capture_output=True, text=True,
+                             env={**os.environ, "TRACKER_SHA_EXTENSIONS": switch})
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.split() == expected, switch

@@ -489,11 +489,62 @@ static void sha256_block(uint32_t state[8], const unsigned char block[64]) {
     state[0] += a; state[1] += b; state[2] += c; state[3] += d; state[4] += e; state[5] += f; state[6] += g; state[7] += h;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SHA_EXTENSIONS 1
+
+/* The same block with the x86 SHA extensions (Intel's SHA-256 instructions: two rounds per sha256rnds2, the
+ * message schedule by sha256msg1/msg2), used when the CPU has them; ≈ 5× the portable block above. The state
+ * is held as ABEF and CDGH, the order sha256rnds2 works in. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void sha256_block_sha_ni(uint32_t state[8], const unsigned char block[64]) {
+    const __m128i big_endian = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i dcba = _mm_loadu_si128((const __m128i *)&state[0]);
+    __m128i hgfe = _mm_loadu_si128((const __m128i *)&state[4]);
+    __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+    __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+    __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+    __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+    const __m128i abef_before = abef, cdgh_before = cdgh;
+    __m128i w[4]; /* W[4g..4g+3] of the group being run, the three before it in the other slots */
+    for (int g = 0; g < 16; g++) {
+        if (g < 4) {
+            w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(block + 16 * g)), big_endian);
+        } else { /* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], four at once */
+            __m128i next = _mm_sha256msg1_epu32(w[g & 3], w[(g - 3) & 3]);
+            next = _mm_add_epi32(next, _mm_alignr_epi8(w[(g - 1) & 3], w[(g - 2) & 3], 4));
+            w[g & 3] = _mm_sha256msg2_epu32(next, w[(g - 1) & 3]);
+        }
+        __m128i wk = _mm_add_epi32(w[g & 3], _mm_loadu_si128((const __m128i *)&sha_k[4 * g]));
+        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+        abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, abef_before);
+    cdgh = _mm_add_epi32(cdgh, cdgh_before);
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+    __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)&state[0], _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128((__m128i *)&state[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+#endif
+
+/* The block function this CPU runs (chosen when the module loads; TRACKER_SHA_EXTENSIONS=0 keeps the portable one,
+ * to compare the two). */
+static void (*sha256_block_here)(uint32_t state[8], const unsigned char block[64]) = sha256_block;
+
+static void choose_sha256_block(void) {
+#ifdef SHA_EXTENSIONS
+    const char *wanted = getenv("TRACKER_SHA_EXTENSIONS");
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") && !(wanted && strcmp(wanted, "0") == 0))
+        sha256_block_here = sha256_block_sha_ni;
+#endif
+}
+
 static void sha256(const unsigned char *data, size_t length, unsigned char digest[32]) {
     uint32_t state[8];
     memcpy(state, sha_h0, sizeof state);
     size_t done = 0;
-    for (; done + 64 <= length; done += 64) sha256_block(state, data + done);
+    for (; done + 64 <= length; done += 64) sha256_block_here(state, data + done);
     unsigned char tail[128] = {0};
     size_t rest = length - done;
     memcpy(tail, data + done, rest);
@@ -501,7 +552,7 @@ static void sha256(const unsigned char *data, size_t length, unsigned char diges
     size_t blocks = rest + 9 <= 64 ? 1 : 2;
     uint64_t bits = (uint64_t)length * 8;
     for (int i = 0; i < 8; i++) tail[blocks * 64 - 1 - i] = (unsigned char)(bits >> (8 * i));
-    for (size_t i = 0; i < blocks; i++) sha256_block(state, tail + 64 * i);
+    for (size_t i = 0; i < blocks; i++) sha256_block_here(state, tail + 64 * i);
     for (int i = 0; i < 8; i++) {
         digest[4 * i] = (unsigned char)(state[i] >> 24);
         digest[4 * i + 1] = (unsigned char)(state[i] >> 16);
@@ -717,5 +768,6 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_addressbo
 
 PyMODINIT_FUNC PyInit__addressbook(void) {
     sha256_constants();
+    choose_sha256_block();
     return PyModule_Create(&module);
 }
