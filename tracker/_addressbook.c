@@ -324,38 +324,44 @@ static PyObject *int32_capsules(int32_t *values, int64_t length) {
     buffers[0] = NULL, buffers[1] = values;
     *array = (struct ArrowArray){.length = length, .n_buffers = 2, .buffers = buffers,
                                  .release = release_int32_array, .private_data = values};
-    PyObject *schema_capsule = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
-    if (!schema_capsule) {
-        free(schema), release_int32_array(array), free(array);
-        return NULL;
+    return capsule_pair(schema, array);
+}
+
+/* The arguments of add and intern, (book, keys stream, first id), with the keys read and checked. */
+typedef struct {
+    book *b;
+    chunks c;
+    size_t count, bytes;
+    long long first_id;
+} keys_call;
+
+/* 0, or -1 with the exception set (nothing left to free). */
+static int read_keys_call(PyObject *args, keys_call *call) {
+    PyObject *capsule, *stream_capsule;
+    *call = (keys_call){0};
+    if (!PyArg_ParseTuple(args, "OOL", &capsule, &stream_capsule, &call->first_id)) return -1;
+    call->b = get_book(capsule);
+    struct ArrowArrayStream *stream = call->b ? stream_of(stream_capsule) : NULL;
+    if (!stream) return -1;
+    const char *refused = read_stream(stream, &call->c, &call->count, &call->bytes);
+    if (!refused && (call->first_id < 1 || call->first_id + (long long)call->count - 1 > INT32_MAX))
+        refused = "ids out of range";
+    if (refused) {
+        chunks_free(&call->c);
+        PyErr_SetString(PyExc_ValueError, refused);
+        return -1;
     }
-    PyObject *array_capsule = PyCapsule_New(array, "arrow_array", array_capsule_free);
-    if (!array_capsule) {
-        Py_DECREF(schema_capsule);
-        release_int32_array(array), free(array);
-        return NULL;
-    }
-    return Py_BuildValue("(NN)", schema_capsule, array_capsule);
+    return 0;
 }
 
 static PyObject *py_intern(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *capsule, *stream_capsule;
-    long long first_id;
-    if (!PyArg_ParseTuple(args, "OOL", &capsule, &stream_capsule, &first_id)) return NULL;
-    book *b = get_book(capsule);
-    if (!b) return NULL;
-    struct ArrowArrayStream *stream = stream_of(stream_capsule);
-    if (!stream) return NULL;
-    chunks c = {0};
-    size_t count = 0, bytes = 0;
-    const char *refused = read_stream(stream, &c, &count, &bytes);
-    if (!refused && (first_id < 1 || first_id + (long long)count - 1 > INT32_MAX)) refused = "ids out of range";
-    if (refused) {
-        chunks_free(&c);
-        PyErr_SetString(PyExc_ValueError, refused);
-        return NULL;
-    }
+    keys_call call;
+    if (read_keys_call(args, &call) != 0) return NULL;
+    book *b = call.b;
+    chunks c = call.c;
+    size_t count = call.count, bytes = call.bytes;
+    long long first_id = call.first_id;
     int32_t *out = malloc((count ? count : 1) * 4);
     int32_t *positions = malloc((count ? count : 1) * 4);
     if (!out || !positions || reserve(b, count, bytes) != 0) {
@@ -404,18 +410,13 @@ static PyObject *py_intern(PyObject *self, PyObject *args) {
 
 static PyObject *py_add(PyObject *self, PyObject *args) {
     (void)self;
-    PyObject *capsule, *stream_capsule;
-    long long first_id;
-    if (!PyArg_ParseTuple(args, "OOL", &capsule, &stream_capsule, &first_id)) return NULL;
-    book *b = get_book(capsule);
-    if (!b) return NULL;
-    struct ArrowArrayStream *stream = stream_of(stream_capsule);
-    if (!stream) return NULL;
-    chunks c = {0};
-    size_t count = 0, bytes = 0;
-    const char *refused = read_stream(stream, &c, &count, &bytes);
-    if (!refused && (first_id < 1 || first_id + (long long)count - 1 > INT32_MAX)) refused = "ids out of range";
-    if (!refused && reserve(b, count, bytes) != 0) refused = "out of memory";
+    keys_call call;
+    if (read_keys_call(args, &call) != 0) return NULL;
+    book *b = call.b;
+    chunks c = call.c;
+    size_t count = call.count;
+    long long first_id = call.first_id;
+    const char *refused = reserve(b, count, call.bytes) != 0 ? "out of memory" : NULL;
     size_t count_before = b->count, arena_before = b->arena_used;
     cursor reading = {.c = &c};
     for (size_t i = 0; !refused && i < count; i++) {
@@ -741,18 +742,7 @@ static PyObject *py_base58check_hex(PyObject *self, PyObject *args) {
     *schema = (struct ArrowSchema){.format = "u", .name = "", .flags = ARROW_FLAG_NULLABLE, .release = release_static_schema};
     *array = (struct ArrowArray){.length = rows, .null_count = nulls, .n_buffers = 3, .buffers = buffers,
                                  .release = release_utf8_array, .private_data = block};
-    PyObject *schema_capsule = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
-    if (!schema_capsule) {
-        free(schema), release_utf8_array(array), free(array);
-        return NULL;
-    }
-    PyObject *array_capsule = PyCapsule_New(array, "arrow_array", array_capsule_free);
-    if (!array_capsule) {
-        Py_DECREF(schema_capsule);
-        release_utf8_array(array), free(array);
-        return NULL;
-    }
-    return Py_BuildValue("(NN)", schema_capsule, array_capsule);
+    return capsule_pair(schema, array);
 }
 
 static PyMethodDef methods[] = {

@@ -56,4 +56,22 @@ static void array_capsule_free(PyObject *capsule) {
     free(array);
 }
 
+/* The (schema, array) capsule pair a consumer imports (`__arrow_c_array__`). Takes both structures: if a capsule
+ * cannot be made, what is not yet in one is released and freed here. */
+static PyObject *capsule_pair(struct ArrowSchema *schema, struct ArrowArray *array) {
+    PyObject *schema_capsule = PyCapsule_New(schema, "arrow_schema", schema_capsule_free);
+    if (!schema_capsule) {
+        if (schema->release) schema->release(schema);
+        free(schema);
+    }
+    PyObject *array_capsule = schema_capsule ? PyCapsule_New(array, "arrow_array", array_capsule_free) : NULL;
+    if (!array_capsule) {
+        Py_XDECREF(schema_capsule);
+        if (array->release) array->release(array);
+        free(array);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", schema_capsule, array_capsule);
+}
+
 #endif

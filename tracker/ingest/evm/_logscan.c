@@ -548,19 +548,8 @@ static PyObject *export_columns(columns *data) {
     /* The capsules own moved copies of the parents (a consumer moves them again and releases them). */
     *schema_out = schemas->parent;
     *array_out = arrays->parent;
-    PyObject *schema_capsule = PyCapsule_New(schema_out, "arrow_schema", schema_capsule_free);
-    if (!schema_capsule) {
-        release_schema(schema_out), free(schema_out);
-        release_array(array_out), free(array_out);
-        return NULL;
-    }
-    PyObject *array_capsule = PyCapsule_New(array_out, "arrow_array", array_capsule_free);
-    if (!array_capsule) {
-        Py_DECREF(schema_capsule);
-        release_array(array_out), free(array_out);
-        return NULL;
-    }
-    return Py_BuildValue("((NN)L)", schema_capsule, array_capsule, (long long)n);
+    PyObject *pair = capsule_pair(schema_out, array_out);
+    return pair ? Py_BuildValue("(NL)", pair, (long long)n) : NULL;
 }
 
 /* -------------------------------------------------------------------------------------- entry point */
