@@ -67,11 +67,12 @@ class Node:
     def chain_id(self) -> int:
         return parse_quantity(self.rpc.call("eth_chainId"), "eth_chainId")
 
-    def check_chain_id(self, chain: str, expected: int | None) -> None:
-        """Refuse a node of another network (a wrong URL) before anything is read from it or written."""
+    def check_chain_id(self, chain: str, expected: int | None, answered: int | None = None) -> None:
+        """Refuse a node of another network (a wrong URL) before anything is read from it or written (`answered`:
+        its eth_chainId if already asked)."""
         if expected is None:
             return
-        got = self.chain_id()
+        got = self.chain_id() if answered is None else answered
         if got != expected:
             raise TrackerError(f"the {chain} node answers chain id {got}, not {expected}: check {chain}.rpc_url "
                                f"(or --rpc); nothing was written")
