@@ -10,7 +10,6 @@ those derived numbers with the node's own at one block.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +20,7 @@ from tracker.chains import ChainSpec
 from tracker.errors import BadResponse, RpcError, TrackerError
 from tracker.http import HttpClient
 from tracker.ingest.evm.node import Node, parse_quantity
-from tracker.ingest.evm.rpc import JsonRpcClient
+from tracker.ingest.evm.rpc import JsonRpcClient, in_background
 from tracker.queries import Result
 from tracker.store import Store, analytic_sql, token_decimals, transaction, watch_addresses
 
@@ -79,17 +78,16 @@ def _read_at(node: Node, spec: ChainSpec, token: str, tag: str, block: int, addr
         params = [[{"to": contract, "data": BALANCE_OF + _word_address(spec.log_address(a))}, tag] for a in wanted]
         return node.rpc.batch("eth_call", params) if params else []
 
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="tracker-anchor") as pool:
-        total_answer, owner_answer = pool.submit(call, TOTAL_SUPPLY), pool.submit(call, OWNER)
-        labeled_answers = pool.submit(balances_of, addresses)
-        total = parse_quantity(total_answer.result(), f"totalSupply() at block {block}")
-        try:
-            owner_word = owner_answer.result()
-            owner = _stored_address(spec, str(owner_word)[-40:].lower()) if isinstance(owner_word, str) and len(owner_word) >= 42 else None
-        except (RpcError, BadResponse):
-            owner = None  # a token without owner(): Issue/Redeem cannot be credited
-        extra = [owner] if owner and owner not in addresses else []
-        results = labeled_answers.result() + balances_of(extra)
+    total_answer, owner_answer = in_background(lambda: call(TOTAL_SUPPLY)), in_background(lambda: call(OWNER))
+    labeled_answers = in_background(lambda: balances_of(addresses))
+    total = parse_quantity(total_answer.result(), f"totalSupply() at block {block}")
+    try:
+        owner_word = owner_answer.result()
+        owner = _stored_address(spec, str(owner_word)[-40:].lower()) if isinstance(owner_word, str) and len(owner_word) >= 42 else None
+    except (RpcError, BadResponse):
+        owner = None  # a token without owner(): Issue/Redeem cannot be credited
+    extra = [owner] if owner and owner not in addresses else []
+    results = labeled_answers.result() + balances_of(extra)
     wanted = addresses + extra
     balances = {a: parse_quantity(r, f"balanceOf({a}) at block {block}") for a, r in zip(wanted, results)}
     return Reading(block, total, owner, balances)

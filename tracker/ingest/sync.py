@@ -30,7 +30,7 @@ from tracker.http import HttpClient, HttpStatusError
 from tracker.ingest import ranges
 from tracker.ingest.evm.logs import LogFilter, read_logs
 from tracker.ingest.evm.node import Node
-from tracker.ingest.evm.rpc import JsonRpcClient
+from tracker.ingest.evm.rpc import JsonRpcClient, in_background
 from tracker.settings import hashed_blocks
 from tracker.tokens import TokenLayout, TokenSpec, check_storable, token_spec
 
@@ -139,7 +139,7 @@ def _checked_head(node: Node, spec: ChainSpec, token: TokenSpec) -> int:
     network, a missing contract and wrong decimals are told apart as before.
     """
     address = spec.log_address(token.address)
-    head, chain_id, code, decimals = (_in_background(call) for call in (
+    head, chain_id, code, decimals = (in_background(call) for call in (
         node.head, (node.chain_id if spec.chain_id is not None else lambda: None),
         lambda: node.has_code(address), lambda: node.decimals(address)))
     number = head.result()
@@ -335,20 +335,6 @@ REQUESTS_IN_FLIGHT = 2
 BUILDS_AHEAD = 2
 
 
-def _in_background(work: Callable[[], Any]) -> Future:
-    """Run `work` on a daemon thread (an abandoned request never holds up the process's exit)."""
-    future: Future = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work())
-        except BaseException as error:  # handed to whoever takes the answer
-            future.set_exception(error)
-
-    threading.Thread(target=run, name="tracker-request", daemon=True).start()
-    return future
-
-
 class _Dropped(Exception):
     """A request dropped behind a refusal before it reached the node."""
 
@@ -418,7 +404,7 @@ def fetch_raw_steps(
                 high = min(end, asked + plan.size - 1)
                 log_filter = LogFilter(spec.name, spec.log_address(token.address), asked, high, token.layout)
                 counted: Future = Future()
-                in_flight.append((log_filter, _in_background(functools.partial(
+                in_flight.append((log_filter, in_background(functools.partial(
                     _answer, rpc, log_filter, topic_filters, build, node_slots, dropped, asking, counted)), counted))
                 asked = high + 1
             log_filter, answer, counted = in_flight.popleft()
