@@ -319,3 +319,147 @@ def test_a_small_body_and_a_plain_call_are_read_as_before(httpserver) -> None:
     client = JsonRpcClient(httpserver.url_for("/"))
     client.call_parsed("eth_getLogs", [{}], lambda raw: kinds.append(type(raw)))
     assert kinds == [bytes] and client.call("eth_blockNumber") == "0x" + "ab" * 100
+
+
+class RecordingServer:
+    """A loopback HTTP/1.1 server that records each request's head and answers every one with `answer`, closing
+    the connection after it when `close` is set: stands for a proxy (which sees the request line the client
+    sends it) or for a server that drops idle connections."""
+
+    def __init__(self, answer: bytes, close: bool = True) -> None:
+        import socket
+        import threading
+
+        self.answer, self.close_after = answer, close
+        self.heads: list[str] = []
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with connection, connection.makefile("rb") as incoming:
+                while True:
+                    head = b""
+                    while not head.endswith(b"\r\n\r\n"):
+                        line = incoming.readline()
+                        if not line:
+                            break
+                        head += line
+                    if not head.endswith(b"\r\n\r\n"):
+                        break
+                    self.heads.append(head.decode())
+                    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                                   if line.lower().startswith(b"content-length:")), 0)
+                    incoming.read(length)
+                    connection.sendall(self.answer)
+                    if self.close_after:
+                        break
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _answer(result: str, extra: str = "") -> bytes:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": result}).encode()
+    return (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n").encode() + body
+
+
+@pytest.fixture
+def no_proxy_environment(monkeypatch) -> None:
+    for name in list(__import__("os").environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+
+
+def test_small_answers_share_one_kept_alive_connection() -> None:
+    server = KeepAliveServer([json.dumps({"jsonrpc": "2.0", "id": 1, "result": hex(n)}).encode() for n in range(3)])
+    try:
+        client = JsonRpcClient(server.url)
+        assert [client.call("eth_blockNumber") for _ in range(3)] == ["0x0", "0x1", "0x2"]
+    finally:
+        server.close()
+    assert server.requests_by_connection == [3]
+
+
+def test_an_idle_connection_the_server_closed_is_replaced_without_a_retry(waits, no_proxy_environment) -> None:
+    server = RecordingServer(_answer("0x7"), close=True)  # keep-alive answers, but each connection closed after one
+    try:
+        client = JsonRpcClient(f"http://{server.address}/")
+        assert client.call("eth_blockNumber") == "0x7"
+        time.sleep(0.1)  # the server's close reaches the idle connection
+        assert client.call("eth_blockNumber") == "0x7"
+    finally:
+        server.close()
+    assert server.connections == 2 and waits == []
+
+
+def test_an_http_proxy_from_the_environment_gets_the_whole_url(monkeypatch, no_proxy_environment) -> None:
+    proxy = RecordingServer(_answer("0x8"))
+    monkeypatch.setenv("http_proxy", f"http://someone:s%40cret@{proxy.address}")
+    try:
+        assert JsonRpcClient("http://node.invalid:8545/rpc").call("eth_blockNumber") == "0x8"
+    finally:
+        proxy.close()
+    request_line, *header_lines = proxy.heads[0].split("\r\n")
+    assert request_line == "POST http://node.invalid:8545/rpc HTTP/1.1"
+    import base64
+
+    assert f"Proxy-Authorization: Basic {base64.b64encode(b'someone:s@cret').decode()}" in header_lines
+
+
+def test_no_proxy_sends_the_request_directly(httpserver, monkeypatch, no_proxy_environment) -> None:
+    httpserver.expect_request("/").respond_with_response(ok("0x9"))
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert JsonRpcClient(httpserver.url_for("/")).call("eth_blockNumber") == "0x9"
+
+
+def test_https_goes_through_the_proxy_as_a_tunnel(monkeypatch, waits, no_proxy_environment) -> None:
+    proxy = RecordingServer(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    monkeypatch.setenv("HTTPS_PROXY", f"http://{proxy.address}")
+    try:
+        client = JsonRpcClient("https://node.invalid/v3/key", HttpClient(RetryPolicy(attempts=2)))
+        with pytest.raises(TrackerError, match=r"^cannot reach https://node.invalid/v3/key: ConnectionError \(gave up after 2 attempts\)$"):
+            client.call("eth_blockNumber")
+    finally:
+        proxy.close()
+    assert [head.split("\r\n")[0].rsplit(" ", 1)[0] for head in proxy.heads] == ["CONNECT node.invalid:443"] * 2
+
+
+def test_a_post_redirected_with_307_is_sent_again_whole(httpserver) -> None:
+    httpserver.expect_request("/old").respond_with_response(Response("", status=307, headers={"Location": "/new"}))
+    seen: list[dict] = []
+
+    def handler(request):
+        seen.append(request.get_json())
+        return ok("0xa")
+
+    httpserver.expect_request("/new", method="POST").respond_with_handler(handler)
+    assert JsonRpcClient(httpserver.url_for("/old")).call("eth_chainId") == "0xa"
+    assert [body["method"] for body in seen] == ["eth_chainId"]
+
+
+def test_query_parameters_leave_out_none_and_repeat_lists(httpserver) -> None:
+    seen: list[list[tuple[str, str]]] = []
+
+    def handler(request):
+        seen.append(list(request.args.items(multi=True)))
+        return Response("[]", content_type="application/json")
+
+    httpserver.expect_request("/api").respond_with_handler(handler)
+    assert HttpClient().request("GET", httpserver.url_for("/api?fixed=1"), lambda raw: tracker.http.parse_json(raw, "x"),
+                                params={"symbol": "BTCUSDT", "endTime": None, "ids": [1, 2], "limit": 500}) == []
+    assert seen == [[("fixed", "1"), ("symbol", "BTCUSDT"), ("ids", "1"), ("ids", "2"), ("limit", "500")]]
+
+
+def test_an_error_status_carries_the_start_of_its_body(httpserver, waits) -> None:
+    httpserver.expect_request("/").respond_with_response(Response("invalid api key\nfor this project", status=401))
+    with pytest.raises(TrackerError, match=r"^http://localhost:\d+/ answered HTTP 401 UNAUTHORIZED: invalid api key for this project$"):
+        JsonRpcClient(httpserver.url_for("/")).call("eth_blockNumber")
