@@ -97,6 +97,7 @@ def test_wheel_ships_every_run_time_file(wheel: Path) -> None:
         for path in sorted([*SOURCE_LABELS.glob("*.csv"), SOURCE_LABELS / "NOTICE", SOURCE_LABELS / "MANIFEST"])
     ] == [f"tracker/data/labels/{name}" for name in ("MANIFEST", "NOTICE", "ethereum-defillama.csv", "ethereum-eth-labels.csv",
                                                      "ethereum-etherscan-labels.csv", "issuers.csv", "tron-defillama.csv")]
+    assert "tracker/data/schema.duckdb.gz" in names  # the schema template every new file starts from
     migrations = sorted(path.name for path in SOURCE_MIGRATIONS.glob("*.sql"))
     assert migrations and all(f"tracker/migrations/{name}" in names for name in migrations)
     for folder in ("views", "analytics"):  # every view/macro and analytic statement the store and anchors read
@@ -127,9 +128,11 @@ def test_installed_tracker_runs_from_anywhere(installed, computed: Path) -> None
                   " tracker.store as store;"
                   " print(json.dumps({'module': tracker.__file__, 'native': native._logscan.__file__,"
                   " 'book': store._addressbook.__file__,"
+                  " 'templated': store.Store.open(__import__('pathlib').Path('fresh.duckdb')).from_template,"
                   " 'queries': str(tracker.queries.QUERIES_DIR), 'labels': str(tracker.analytics.labels.BUNDLED_DIR),"
                   " 'names': tracker.queries.named_queries()}))"], cwd=elsewhere, env=env)
     found = json.loads(probe.stdout)
+    assert found["templated"] is True  # a new file starts from the installed schema template
     for key in ("module", "queries", "labels", "native", "book"):
         assert Path(found[key]).resolve().is_relative_to(WHEEL_VENV.resolve()), found
         assert not Path(found[key]).resolve().is_relative_to((ROOT / "tracker").resolve()), found
