@@ -72,13 +72,16 @@ class Batch:
     decimals: int = 6
     # True only for a join of batches that were each checked (`joined`): their ranges adjoin, so no log repeats
     checked: bool = field(default=False, repr=False, compare=False)
+    # True when the source already refused every transaction hash not spelled as it is stored (the EVM decoders
+    # take only ^0x[0-9a-f]{64}$, which both chains' spellings keep): the regex is not run a second time
+    hashes_checked: bool = field(default=False, repr=False, compare=False)
     # `transfers` as transfer_logs stores them, still by address (`stored_transfers`); made with the batch
     stored: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Checked and put in stored form where the batch is built (a sync's request threads), not in the writer,
         # whose thread the others wait for: a Batch that exists can be stored as it came.
-        if not self.checked:
+        if not self.checked and not self.hashes_checked:
             _refuse_malformed_hashes(self)
         if self.stored is None:
             object.__setattr__(self, "stored", stored_transfers(self.transfers))

@@ -499,6 +499,7 @@ def _timestamped_batch(
         blocks=headers,
         source="jsonrpc",
         scope=scope,
+        hashes_checked=True,  # decode_answer refused any log whose transactionHash is not 0x + 64 lower-case hex
     )
 
 
