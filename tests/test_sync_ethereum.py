@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -463,3 +466,23 @@ def test_the_address_book_and_the_file_lookup_store_the_same(tmp_path: Path, tok
         order = rows(tmp_path / db, "SELECT block_number, tx_hash, log_index FROM transfer_logs ORDER BY rowid")
         assert order == sorted(order)
         assert rows(tmp_path / db, "SELECT count(*) = max(address_id) FROM addresses") == [(True,)]
+
+
+@pytest.mark.parametrize("asked", [None, "2"])
+def test_a_sync_runs_polars_on_one_thread_unless_the_user_says(tmp_path: Path, token: TokenChain, asked) -> None:
+    """Steps are built on several threads at once: `tracker sync` sets polars' pool to one thread before polars
+    loads (POLARS_MAX_THREADS), and keeps a size the user set."""
+    scenario(token)
+    code = ("import sys, tracker.cli\n"
+            "sys.argv = ['tracker'] + sys.argv[1:]\n"
+            "try:\n    tracker.cli.main()\nexcept SystemExit as done:\n    assert not done.code, done.code\n"
+            "import polars\nprint(polars.thread_pool_size())\n")
+    env = {key: value for key, value in os.environ.items() if key != "POLARS_MAX_THREADS"}
+    if asked:
+        env["POLARS_MAX_THREADS"] = asked
+    done = subprocess.run([sys.executable, "-c", code, "--db", str(tmp_path / "p.duckdb"), "sync", "ethereum", "--rpc",
+                           token.anvil.url, "--token", token.address, "--confirmations", "0", "-q"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (asked or "1")
+    assert stored_transfers(tmp_path / "p.duckdb") == token.expected_transfers()

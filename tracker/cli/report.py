@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from tracker.cli.common import DATE, ReportFormat, app, html_report, job, optional_day, report, say
+from tracker.cli.common import DATE, ReportFormat, app, html_report, job, optional_day, polars_threads_for_a_sync, report, say
 from tracker.cli.common import chart as chart_module
 from tracker.days import parse_day
 
@@ -50,6 +50,7 @@ def report_command(ctx: typer.Context, day: Optional[str] = DATE, format: Report
 def run_command(ctx: typer.Context, day: Optional[str] = DATE, format: ReportFormat = REPORT_FORMAT,
                 chart: Optional[str] = CHART, html: Optional[str] = HTML) -> None:
     """The day's job: sync Ethereum and Tron to head, sync market data, compute signals, print the report."""
+    polars_threads_for_a_sync()
     built = job.run_day(ctx.obj["db"], optional_day(day, "--date"), say)
     _print_report(ctx, built, format, chart)
     if html:

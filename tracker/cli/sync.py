@@ -18,6 +18,7 @@ from tracker.cli.common import (
     TO_BLOCK,
     UNTIL,
     end_at_once_when_done,
+    polars_threads_for_a_sync,
     SCOPE,
     Scope,
     ingest,
@@ -106,6 +107,7 @@ def _summary_lines(summary: "ingest_sync.SyncSummary") -> list[str]:
 
 
 def _run_sync(run: Callable[[Optional[_ProgressBar]], "ingest_sync.SyncSummary"], label: str, quiet: bool) -> None:
+    polars_threads_for_a_sync()
     bar = None if quiet else _ProgressBar(label)
     try:
         summary = run(bar)
