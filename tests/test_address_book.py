@@ -222,6 +222,48 @@ def test_a_failed_write_drops_the_ids_it_gave(tmp_path: Path, every_step, monkey
     assert stored(db) == expected(one, three)
 
 
+def test_a_write_that_fails_while_the_ids_are_given_waits_for_them_then_drops_the_book(
+        tmp_path: Path, every_step, monkeypatch) -> None:
+    """The ids are given on their own thread while the write's other statements run: a statement that fails
+    meanwhile is raised only once that thread is done with the book, which is then dropped; nothing of the
+    write is kept, and the next write numbers from the file."""
+    import threading
+    import time
+
+    db = tmp_path / "t.duckdb"
+    book = AddressBook()
+    one = batch(10, [(address(1), address(2))])
+    finished: list[str] = []
+    real = store._given_ids
+
+    def slow(*args):
+        time.sleep(0.3)
+        try:
+            return real(*args)
+        finally:
+            finished.append(threading.current_thread().name)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    with Store.open(db) as s:
+        s.write_batch(one, book)
+        monkeypatch.setattr(store, "_given_ids", slow)
+        monkeypatch.setattr(store, "register_token", fail)
+        with pytest.raises(RuntimeError, match="disk full"):
+            s.write_batch(batch(11, [(address(3), address(4))]), book)
+        assert finished == ["tracker-address-ids"]  # the thread was done before the error came out
+        assert book.handle is None and book.highest == 0
+        monkeypatch.undo()
+        monkeypatch.setattr(store, "BOOK_FROM_ROWS", 1)
+        three = batch(12, [(address(4), address(1))])
+        s.write_batch(three, book)
+    assert rows(db, "SELECT address_id, address FROM addresses ORDER BY 1") == [
+        (1, address(1)), (2, address(2)), (3, address(4))]
+    assert stored(db) == expected(one, three)
+    check_dense(db)
+
+
 def test_a_book_ahead_of_the_file_is_read_again(tmp_path: Path, every_step) -> None:
     db = tmp_path / "t.duckdb"
     book = AddressBook()

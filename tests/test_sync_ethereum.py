@@ -457,7 +457,7 @@ def test_the_address_book_and_the_file_lookup_store_the_same(tmp_path: Path, tok
     scenario(token)
     monkeypatch.setattr(store, "BOOK_FROM_ROWS", 1)
     monkeypatch.setattr(sync, "JOINED_LOGS", 1)  # a write per step: the book is kept across them
-    given, looked_up = sync_both_ways(tmp_path, token, monkeypatch, store.AddressBook, "with_ids",
+    given, looked_up = sync_both_ways(tmp_path, token, monkeypatch, store.AddressBook, "start_ids",
                                       store.ADDRESS_BOOK_SWITCH, chunk_size=2)
     assert len(given) > 1 and all(given) and looked_up and not any(looked_up)
     assert all_contents(tmp_path / "first.duckdb") == all_contents(tmp_path / "second.duckdb")

@@ -14,6 +14,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -471,6 +472,27 @@ BOOK_MOST_ADDRESSES = 2_000_000  # a file with more is not held in memory (≈ 1
 _BOOK_LOAD_ROWS = 500_000  # addresses read from the file per statement while loading
 
 
+def _given_ids(handle: object, stored: pl.DataFrame, first: int) -> tuple[pl.DataFrame, pl.DataFrame | None] | None:
+    """`stored` with from_id and to_id from the book `handle` (new addresses numbered from `first`), and the new
+    addresses as (address_id, address); None for keys the book cannot hold (a null, an empty one)."""
+    import polars as pl
+
+    keys = pl.concat([stored["from_address"], stored["to_address"]]).cast(pl.String)
+    if keys.null_count():
+        return None
+    try:  # the keys as polars holds them (Arrow string views): no joined copy of every address
+        ids, new = _addressbook.intern(handle, keys.__arrow_c_stream__(), first)
+    except ValueError:  # an empty key: not an address the book can hold
+        return None
+    positions = pl.Series(compiled.ArrowArray(new))
+    fresh = None
+    if positions.len():
+        fresh = pl.DataFrame({"address_id": pl.int_range(first, first + positions.len(), dtype=pl.Int32, eager=True),
+                              "address": keys.gather(positions)})
+    every_id = pl.Series(compiled.ArrowArray(ids))
+    return stored.with_columns(from_id=every_id.head(stored.height), to_id=every_id.tail(stored.height)), fresh
+
+
 class AddressBook:
     """Every address of the file with its id, held in memory for the lifetime of a sync's writer, so a step's
     addresses get their ids in time proportional to the step rather than by a scan of `addresses` per write.
@@ -489,37 +511,43 @@ class AddressBook:
     def drop(self) -> None:
         self.handle, self.highest = None, 0
 
-    def with_ids(self, connection: duckdb.DuckDBPyConnection, stored: pl.DataFrame) -> pl.DataFrame | None:
-        """`stored` (rows in stored form) with from_id and to_id, the new addresses inserted into `addresses`;
-        None when the book is not used for this step (the caller looks the addresses up in the file). The
-        caller holds the transaction."""
-        import polars as pl
-
+    def start_ids(self, connection: duckdb.DuckDBPyConnection, stored: pl.DataFrame) -> Future | None:
+        """Give the addresses of `stored` (rows in stored form) their ids: the book is checked against the file here
+        (in the caller's transaction), and the ids are given on a thread of their own while the caller's thread
+        runs the write's other statements (DuckDB and the book's C code both let go of the GIL); `finish_ids`
+        takes the answer. None when the book is not used for this step (the caller looks the addresses up in the
+        file). Nothing else may use the book until `finish_ids`."""
         if self.unused or (self.handle is None and stored.height < BOOK_FROM_ROWS) or not self._catch_up(connection):
             return None
-        keys = pl.concat([stored["from_address"], stored["to_address"]]).cast(pl.String)
-        if keys.null_count():
+        pending: Future = Future()
+        handle, first = self.handle, self.highest + 1
+
+        def give() -> None:
+            try:
+                pending.set_result(_given_ids(handle, stored, first))
+            except BaseException as error:  # re-raised by finish_ids, in the writer's thread
+                pending.set_exception(error)
+
+        threading.Thread(target=give, name="tracker-address-ids", daemon=True).start()
+        return pending
+
+    def finish_ids(self, connection: duckdb.DuckDBPyConnection, pending: Future) -> pl.DataFrame | None:
+        """The rows `start_ids` was given, with their ids; the new addresses inserted into `addresses`."""
+        answer = pending.result()
+        if answer is None:
             return None
-        try:  # the keys as polars holds them (Arrow string views): no joined copy of every address
-            ids, new = _addressbook.intern(self.handle, keys.__arrow_c_stream__(), self.highest + 1)
-        except ValueError:  # a key with a line break or an empty one: not an address the book can hold
-            return None
-        positions = pl.Series(compiled.ArrowArray(new))
-        if positions.len():
-            first = self.highest + 1
-            self.highest += positions.len()
-            fresh = pl.DataFrame({"address_id": pl.int_range(first, self.highest + 1, dtype=pl.Int32, eager=True),
-                                  "address": keys.gather(positions)})
+        with_ids, fresh = answer
+        if fresh is not None:
+            self.highest += fresh.height
             register_frame(connection, "book_new_addresses", fresh)
             try:
                 connection.execute("INSERT INTO addresses SELECT address_id, address FROM book_new_addresses")
             finally:
                 connection.unregister("book_new_addresses")
-        every_id = pl.Series(compiled.ArrowArray(ids))
         if self.highest > BOOK_MOST_ADDRESSES:  # grown past what it may hold: later steps scan the file
             self.drop()
             self.unused = True
-        return stored.with_columns(from_id=every_id.head(stored.height), to_id=every_id.tail(stored.height))
+        return with_ids
 
     def _catch_up(self, connection: duckdb.DuckDBPyConnection) -> bool:
         """Make the book hold exactly the file's addresses; False if it cannot (too many, ids not dense)."""
@@ -828,10 +856,11 @@ class Store:
             for name in ("batch_transfers", "batch_supply", "batch_blocks"):
                 con.unregister(name)
 
-    def _insert_batch_transfers(self, batch: Batch, book: AddressBook | None) -> None:
-        """Insert the batch's transfers, registered as batch_transfers (write_batch unregisters it)."""
+    def _insert_batch_transfers(self, batch: Batch, book: AddressBook | None, pending: Future | None) -> None:
+        """Insert the batch's transfers, registered as batch_transfers (write_batch unregisters it); `pending`: the
+        ids the book is giving them (`AddressBook.start_ids`), else None."""
         con = self.connection
-        with_ids = book.with_ids(con, batch.stored) if book is not None else None
+        with_ids = book.finish_ids(con, pending) if book is not None and pending is not None else None
         if with_ids is None:
             register_frame(con, "batch_transfers", batch.stored)
             insert_stored_transfers(con, "batch_transfers")
@@ -848,21 +877,29 @@ class Store:
                 con.execute(
                     f"DELETE FROM {table} WHERE chain = ? AND token = ? AND block_number BETWEEN ? AND ?", key
                 )
-            register_token(con, batch.chain, batch.token, batch.symbol, batch.decimals)
-            # Per-step statements cost the writer (whose thread the others wait for) a few ms each, whatever the
-            # step's size: what polars knows already, or what has no rows, is not asked of DuckDB.
-            largest = max((top for rows in (batch.transfers, batch.supply_events) if rows.height
-                           for top in [rows["amount_raw"].max()] if top is not None), default=None)
-            if largest is not None:
-                check_fits(batch.chain, batch.token, batch.decimals, amount_scale(con), largest)
+            # The addresses get their ids on a thread of their own while this one runs the other statements; the
+            # rows go in last (one transaction: the order inside it is not seen).
+            pending = book.start_ids(con, batch.stored) if book is not None and batch.transfers.height else None
+            try:
+                register_token(con, batch.chain, batch.token, batch.symbol, batch.decimals)
+                # Per-step statements cost the writer (whose thread the others wait for) a few ms each, whatever the
+                # step's size: what polars knows already, or what has no rows, is not asked of DuckDB.
+                largest = max((top for rows in (batch.transfers, batch.supply_events) if rows.height
+                               for top in [rows["amount_raw"].max()] if top is not None), default=None)
+                if largest is not None:
+                    check_fits(batch.chain, batch.token, batch.decimals, amount_scale(con), largest)
+                if batch.supply_events.height:
+                    con.execute("INSERT INTO supply_events BY NAME SELECT b.*, token_amount(b.amount_raw, u.unit) AS amount"
+                                " FROM batch_supply b JOIN token_units u USING (chain, token)")
+                con.execute("INSERT OR REPLACE INTO blocks BY NAME SELECT * FROM batch_blocks")
+                self._advance(batch)
+                self._forget_old_block_hashes(batch.chain)
+            except BaseException:
+                if pending is not None:
+                    wait([pending])  # the book is dropped after this (write_batch): not while the thread uses it
+                raise
             if batch.transfers.height:
-                self._insert_batch_transfers(batch, book)
-            if batch.supply_events.height:
-                con.execute("INSERT INTO supply_events BY NAME SELECT b.*, token_amount(b.amount_raw, u.unit) AS amount"
-                            " FROM batch_supply b JOIN token_units u USING (chain, token)")
-            con.execute("INSERT OR REPLACE INTO blocks BY NAME SELECT * FROM batch_blocks")
-            self._advance(batch)
-            self._forget_old_block_hashes(batch.chain)
+                self._insert_batch_transfers(batch, book, pending)
 
     def _forget_old_block_hashes(self, chain: str) -> None:
         # Everything below the chain's frontier minus the window, not just what this step passed: a backfill
