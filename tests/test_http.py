@@ -463,3 +463,61 @@ def test_an_error_status_carries_the_start_of_its_body(httpserver, waits) -> Non
     httpserver.expect_request("/").respond_with_response(Response("invalid api key\nfor this project", status=401))
     with pytest.raises(TrackerError, match=r"^http://localhost:\d+/ answered HTTP 401 UNAUTHORIZED: invalid api key for this project$"):
         JsonRpcClient(httpserver.url_for("/")).call("eth_blockNumber")
+
+
+class TlsServer:
+    """A loopback HTTPS server (certificate for localhost from a test authority, `trustme`) answering every
+    request with one JSON-RPC result."""
+
+    def __init__(self, authority, result: str) -> None:
+        import http.server
+        import ssl
+        import threading
+
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": result}).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        authority.issue_cert("localhost").configure_cert(context)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://localhost:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_https_is_verified_against_the_authorities_ssl_cert_file_names(tmp_path, monkeypatch, waits,
+                                                                       no_proxy_environment) -> None:
+    """TLS with the system's authorities, or those SSL_CERT_FILE names (OpenSSL's variable): a certificate from an
+    authority the client does not trust is refused as an SSLError, one it trusts is answered."""
+    import trustme
+
+    authority = trustme.CA()
+    server = TlsServer(authority, "0xb")
+    try:
+        with pytest.raises(TrackerError, match=rf"^cannot reach {server.url}: SSLError \(gave up after 3 attempts\)$"):
+            JsonRpcClient(server.url).call("eth_blockNumber")  # the system's authorities: not the test's
+        assert waits == [0.5, 1.0]
+        trusted = tmp_path / "authority.pem"
+        authority.cert_pem.write_to_path(str(trusted))
+        monkeypatch.setenv("SSL_CERT_FILE", str(trusted))
+        client = JsonRpcClient(server.url)
+        assert [client.call("eth_blockNumber") for _ in range(2)] == ["0xb", "0xb"]
+    finally:
+        server.close()
