@@ -521,3 +521,25 @@ def test_https_is_verified_against_the_authorities_ssl_cert_file_names(tmp_path,
         assert [client.call("eth_blockNumber") for _ in range(2)] == ["0xb", "0xb"]
     finally:
         server.close()
+
+
+def test_credentials_in_the_url_are_sent_as_basic_authorization(no_proxy_environment) -> None:
+    """user:password@ in a node URL (some providers' keys): an Authorization header, as requests and curl send
+    it, and not part of the request line."""
+    import base64
+
+    server = RecordingServer(_answer("0xc"))
+    try:
+        assert JsonRpcClient(f"http://alice:p%40ss@{server.address}/v1").call("eth_blockNumber") == "0xc"
+    finally:
+        server.close()
+    request_line, *header_lines = server.heads[0].split("\r\n")
+    assert request_line == "POST /v1 HTTP/1.1"
+    assert f"Authorization: Basic {base64.b64encode(b'alice:p@ss').decode()}" in header_lines
+
+
+@pytest.mark.parametrize("url", ["ftp://node.example/", "http://node.example:port/", "http:///nohost"])
+def test_a_url_that_is_not_http_is_one_line(url, waits) -> None:
+    with pytest.raises(TrackerError, match=r"not an http\(s\) URL"):
+        JsonRpcClient(url).call("eth_blockNumber")
+    assert waits == []

@@ -308,13 +308,20 @@ class HttpClient:
 
     def _exchange(self, method: str, target: str, data: bytes | None, headers: dict[str, str], url: str) -> _Answer:
         parts = urlsplit(target)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            port = 0
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port:
             raise TrackerError(f"{url}: not an http(s) URL")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         origin = _Origin(parts.scheme, parts.hostname, port, _environment_proxy(parts.scheme, parts.hostname))
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if parts.username is not None and not any(name.lower() == "authorization" for name in headers):
+            # user:password@ in the URL (some providers' keys): sent as Basic authorization, as requests and curl do
+            headers = {**headers, "Authorization": _basic(parts.username, parts.password)}
         if origin.proxy and origin.scheme == "http":  # a plain-HTTP proxy is asked for the whole URL
-            path = target.split("#", 1)[0]
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            path = f"{parts.scheme}://{host}:{port}{path}"
             headers = {**headers, **_proxy_parts(origin.proxy)[2]}
         # An idle connection may have been closed by the server just as it is reused: then once more on a new one.
         for reused in (True, False):
@@ -394,11 +401,15 @@ def _proxy_parts(proxy: str) -> tuple[str, int, dict[str, str]]:
         raise TrackerError(f"proxy {proxy!r} from the environment is not a URL")
     credentials = {}
     if parts.username is not None:
-        import base64
-
-        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-        credentials["Proxy-Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        credentials["Proxy-Authorization"] = _basic(parts.username, parts.password)
     return parts.hostname, parts.port or 80, credentials
+
+
+def _basic(username: str, password: str | None) -> str:
+    """Basic credentials from a URL's user and password (percent-decoded)."""
+    import base64
+
+    return "Basic " + base64.b64encode(f"{unquote(username)}:{unquote(password or '')}".encode()).decode()
 
 
 def _json_bytes(value: Any) -> bytes:
