@@ -504,8 +504,10 @@ class TlsServer:
 
 def test_https_is_verified_against_the_authorities_ssl_cert_file_names(tmp_path, monkeypatch, waits,
                                                                        no_proxy_environment) -> None:
-    """TLS with the system's authorities, or those SSL_CERT_FILE names (OpenSSL's variable): a certificate from an
-    authority the client does not trust is refused as an SSLError, one it trusts is answered."""
+    """TLS with the system's authorities, or those SSL_CERT_FILE (OpenSSL's variable) or REQUESTS_CA_BUNDLE names: a
+    certificate from an authority the client does not trust is refused as an SSLError, one it trusts is answered."""
+    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(variable, raising=False)
     import trustme
 
     authority = trustme.CA()
@@ -516,9 +518,11 @@ def test_https_is_verified_against_the_authorities_ssl_cert_file_names(tmp_path,
         assert waits == [0.5, 1.0]
         trusted = tmp_path / "authority.pem"
         authority.cert_pem.write_to_path(str(trusted))
-        monkeypatch.setenv("SSL_CERT_FILE", str(trusted))
-        client = JsonRpcClient(server.url)
-        assert [client.call("eth_blockNumber") for _ in range(2)] == ["0xb", "0xb"]
+        for variable in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):  # OpenSSL's, and what requests read before
+            monkeypatch.setenv(variable, str(trusted))
+            client = JsonRpcClient(server.url)
+            assert [client.call("eth_blockNumber") for _ in range(2)] == ["0xb", "0xb"], variable
+            monkeypatch.delenv(variable)
     finally:
         server.close()
 

@@ -364,11 +364,13 @@ class HttpClient:
         return http.client.HTTPConnection(host, port, timeout=timeout)
 
     def _context(self) -> ssl.SSLContext:
-        """Certificates verified against the system's authorities (SSL_CERT_FILE / SSL_CERT_DIR if set), or against
+        """Certificates verified against the system's authorities (SSL_CERT_FILE / SSL_CERT_DIR if set), the bundle
+        REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE names (what requests read: a file set up for it keeps working), or
         certifi's bundle where the system has none and certifi is installed."""
         if self._tls is None:
-            context = ssl.create_default_context()
-            if not context.cert_store_stats().get("x509_ca"):
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            context = ssl.create_default_context(cafile=bundle or None)
+            if not bundle and not context.cert_store_stats().get("x509_ca"):
                 try:
                     import certifi
 
