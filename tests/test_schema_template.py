@@ -5,7 +5,6 @@ a file from being created."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import duckdb
 import pytest
