@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlencode, urlsplit, unquote
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import orjson
 
@@ -180,16 +180,16 @@ def _still_open(connection: http.client.HTTPConnection) -> bool:
 class _Answer:
     """One response whose status and headers have arrived, and the connection it came on."""
 
-    def __init__(self, client: HttpClient, origin: _Origin, connection: http.client.HTTPConnection,
+    def __init__(self, pool: _Connections, origin: _Origin, connection: http.client.HTTPConnection,
                  response: http.client.HTTPResponse) -> None:
-        self.client, self.origin, self.connection, self.response = client, origin, connection, response
+        self.pool, self.origin, self.connection, self.response = pool, origin, connection, response
 
     def finished(self) -> None:
         """The body was read to its end: the connection serves the next request, unless the server closes it."""
         if self.response.will_close or self.connection.sock is None:
             self.connection.close()
         else:
-            self.client.connections.give_back(self.origin, self.connection)
+            self.pool.give_back(self.origin, self.connection)
 
     def abandon(self) -> None:
         self.response.close()
@@ -300,7 +300,7 @@ class HttpClient:
             if status not in REDIRECT_STATUSES or not location:
                 return answer
             self._read_body(answer, url)  # what a redirect carries is not wanted, but frees the connection
-            target = _resolved(target, location)
+            target = urljoin(target, location)
             if status in (301, 302, 303) and method != "HEAD":  # what requests and browsers do: the next is a GET
                 method, data = "GET", None
                 headers = {name: value for name, value in headers.items() if name.lower() != "content-type"}
@@ -332,7 +332,7 @@ class HttpClient:
                 connection = self._connect(origin)
             try:
                 connection.request(method, path, body=data, headers=headers)
-                return _Answer(self, origin, connection, connection.getresponse())
+                return _Answer(self.connections, origin, connection, connection.getresponse())
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as error:
                 connection.close()
                 if reused:
@@ -430,12 +430,6 @@ def _with_query(url: str, params: dict[str, Any] | None) -> str:
     if not query:
         return url
     return f"{url}{'&' if '?' in url else '?'}{query}"
-
-
-def _resolved(base: str, location: str) -> str:
-    from urllib.parse import urljoin
-
-    return urljoin(base, location)
 
 
 def _decoded(response: http.client.HTTPResponse, body: bytes) -> bytes:
