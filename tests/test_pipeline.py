@@ -194,3 +194,28 @@ def test_a_request_slot_is_handed_on_while_its_answer_is_built(httpserver) -> No
     # With the slot held while building, a request could reach the node only while at most
     # REQUESTS_IN_FLIGHT - 1 answers were being built.
     assert max(seen_while_building) >= REQUESTS_IN_FLIGHT
+
+
+def test_requests_reach_the_node_in_the_order_of_their_ranges() -> None:
+    """Turns drawn in range order are let in in that order whatever order their threads arrive in, at most
+    `size` at once: a later range never reaches the node (and is refused, dropping the earlier one) first."""
+    slots = sync._NodeSlots(1)
+    turns = [slots.draw() for _ in range(4)]
+    entered: list[int] = []
+    inside = []
+
+    def enter(turn) -> None:
+        with turn:
+            inside.append(1)
+            assert len(inside) == 1  # one slot: never two at once
+            entered.append(turn.number)
+            time.sleep(0.02)
+            inside.pop()
+
+    threads = [threading.Thread(target=enter, args=(turn,)) for turn in reversed(turns)]  # the last arrives first
+    for thread in threads:
+        thread.start()
+        time.sleep(0.02)
+    for thread in threads:
+        thread.join(timeout=5)
+    assert entered == [0, 1, 2, 3]

@@ -339,13 +339,51 @@ class _Dropped(Exception):
     """A request dropped behind a refusal before it reached the node."""
 
 
+class _NodeSlots:
+    """At most `size` requests at the node at once, let in in the order their turns were drawn (the order of their
+    ranges). A threading.Semaphore lets waiters in in any order: a later range could reach the node first, be
+    refused, and drop an earlier one still waiting, whose refusal count and new size would then be lost."""
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self.drawn = 0  # turns drawn so far
+        self.next_in = 0  # the turn let in next
+        self.changed = threading.Condition()
+
+    def draw(self) -> _NodeTurn:
+        with self.changed:
+            self.drawn += 1
+            return _NodeTurn(self, self.drawn - 1)
+
+
+class _NodeTurn:
+    """One request's turn at a slot: `with turn:` waits for the turns before it to be let in and for a free slot.
+    Every drawn turn is entered once (a dropped request enters, sees it is dropped and leaves), so none waits forever."""
+
+    def __init__(self, slots: _NodeSlots, number: int) -> None:
+        self.slots, self.number = slots, number
+
+    def __enter__(self) -> None:
+        slots = self.slots
+        with slots.changed:
+            slots.changed.wait_for(lambda: slots.next_in == self.number and slots.free > 0)
+            slots.free -= 1
+            slots.next_in += 1
+            slots.changed.notify_all()
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self.slots.changed:
+            self.slots.free += 1
+            self.slots.changed.notify_all()
+
+
 def _answer(rpc: JsonRpcClient, log_filter: LogFilter, topic_filters: list[list[Any]],
-            build: Callable[[RawStep], Batch] | None, node_slots: threading.Semaphore,
+            build: Callable[[RawStep], Batch] | None, node_turn: _NodeTurn,
             dropped: threading.Event, asking: Callable[[], None], counted: Future) -> RawStep:
     """Ask for one range; `counted` gets the answer's log count (or the request's error) as soon as it is read,
     before the step is built: the next requests are sized from it while this one is decoded."""
     try:
-        with node_slots:  # at most REQUESTS_IN_FLIGHT at the node; building does not hold a slot
+        with node_turn:  # at most REQUESTS_IN_FLIGHT at the node, in range order; building does not hold a slot
             if dropped.is_set():
                 raise _Dropped
             asking()
@@ -388,7 +426,7 @@ def fetch_raw_steps(
     building: deque[Future] = deque()  # steps handed on whose batch is still being built
     accepted = False  # has the node answered since its last refusal?
     single_block_refusals = 0
-    node_slots = threading.Semaphore(REQUESTS_IN_FLIGHT)
+    node_slots = _NodeSlots(REQUESTS_IN_FLIGHT)
     dropped = threading.Event()  # set for the requests a refusal drops; a new one for those after
     ahead = REQUESTS_IN_FLIGHT + (BUILDS_AHEAD if build is not None else 0)
     counting = threading.Lock()
@@ -405,7 +443,7 @@ def fetch_raw_steps(
                 log_filter = LogFilter(spec.name, spec.log_address(token.address), asked, high, token.layout)
                 counted: Future = Future()
                 in_flight.append((log_filter, in_background(functools.partial(
-                    _answer, rpc, log_filter, topic_filters, build, node_slots, dropped, asking, counted)), counted))
+                    _answer, rpc, log_filter, topic_filters, build, node_slots.draw(), dropped, asking, counted)), counted))
                 asked = high + 1
             log_filter, answer, counted = in_flight.popleft()
             try:
