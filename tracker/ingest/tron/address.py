@@ -7,7 +7,6 @@ it in base58check (4-byte double-SHA-256 checksum).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -25,6 +24,8 @@ _HEX40 = re.compile(r"^[0-9a-fA-F]{40}$")
 
 
 def _checksum(payload: bytes) -> bytes:
+    import hashlib  # here, not at the top: OpenSSL's start (≈ 2 ms) is not paid by commands that never spell a Tron address
+
     return hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
 
 
