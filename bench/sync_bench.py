@@ -15,7 +15,9 @@ transaction a block), then measures, on the same node and block range:
     collect() (what cryo itself spends) and the rate of its whole process (start-up and imports too, as the
     tracker's end-to-end figure is measured).
 With --rounds N the tracker and cryo then run again, alternately, until each has run N times on the same chain,
-and the pairs are summarised by their median: one pair moves with whatever else the machine does meanwhile.
+and the pairs are summarised by their median, with the interval that holds the true median ratio with 95 %
+confidence (order statistics; no assumption on the rounds' distribution): one pair moves with whatever else the
+machine does meanwhile, and on a shared 2-core VM a difference of 2–3 % needs ≈ 20–30 rounds to show.
 Each process's CPU is split into user and system time, with its minor page faults (most of the system time), and
 the node's CPU while it ran.
 The tracker's modules are compiled to bytecode first, as an install compiles them.
@@ -25,6 +27,7 @@ Prints one line per figure; paste them into BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import statistics
@@ -169,6 +172,22 @@ def cryo_collect(python: str, url: str, address: str, head: int) -> CryoRun | st
     return CryoRun(run)
 
 
+def median_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float] | None:
+    """The narrowest interval of order statistics [x(k), x(n+1-k)] that holds the true median with at least
+    `confidence`, whatever the values' distribution (each value falls below the median with probability ½, so
+    the count below it is Binomial(n, ½)); None when n is too small for one (n < 6 at 95 %)."""
+    ordered = sorted(values)
+    n = len(ordered)
+    below = 0.0  # P(Binomial(n, ½) <= k - 1), grown as k grows
+    best = None
+    for k in range(1, n // 2 + 1):
+        below += math.comb(n, k - 1) / 2**n
+        if 1 - 2 * below < confidence:
+            break
+        best = (ordered[k - 1], ordered[n - k])
+    return best
+
+
 def paired_rounds(options: argparse.Namespace, url: str, address: str, head: int,
                   first: tuple[Run, CryoRun]) -> None:
     """Tracker and cryo alternately until each ran `options.rounds` times; one line a round, then the medians."""
@@ -187,6 +206,9 @@ def paired_rounds(options: argparse.Namespace, url: str, address: str, head: int
     print(f"paired rounds: tracker {statistics.median(ours.seconds for ours, _ in pairs):.2f}s, cryo whole process "
           f"{statistics.median(cryo.whole for _, cryo in pairs):.2f}s (medians of {len(pairs)}) -> tracker / cryo = "
           f"{statistics.median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f})")
+    interval = median_interval(ratios)
+    print(f"  the median ratio lies in {interval[0]:.2f}-{interval[1]:.2f} with 95 % confidence" if interval else
+          "  6 rounds or more give a 95 % interval for the median ratio")
 
 
 def main() -> None:
