@@ -24,7 +24,8 @@ _HEX40 = re.compile(r"^[0-9a-fA-F]{40}$")
 
 
 def _checksum(payload: bytes) -> bytes:
-    import hashlib  # here, not at the top: OpenSSL's start (≈ 2 ms) is not paid by commands that never spell a Tron address
+    # Imported here, not at the top: commands that never spell a Tron address skip OpenSSL's start (≈ 2 ms).
+    import hashlib
 
     return hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
 
