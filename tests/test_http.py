@@ -278,10 +278,11 @@ class KeepAliveServer:
                     if not _read_request(incoming):
                         break  # the client closed this connection
                     body = self.bodies[served]
-                    connection.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                       f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                    # Counted before the answer goes out: the client may assert as soon as it has read it.
                     served += 1
                     self.requests_by_connection[-1] += 1
+                    connection.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                       f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
 
     def close(self) -> None:
         self.listener.close()
