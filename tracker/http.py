@@ -21,6 +21,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
@@ -35,6 +36,22 @@ RETRYABLE_STATUSES = frozenset({408, 418, 425, 429, 500, 502, 503, 504, 520, 521
 USER_AGENT = "stablecoin-flow-tracker"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MOST_REDIRECTS = 5
+
+
+def in_background(work: Callable[[], T], name: str = "tracker-request") -> Future:
+    """Run `work` on a daemon thread and hand its answer or error to whoever takes it: calls that do not depend on
+    each other (node calls, or native work that lets go of the GIL) go out together. An abandoned one never holds
+    up the process's exit."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # handed to whoever takes the answer
+            future.set_exception(error)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
 
 
 def sleep(seconds: float) -> None:

@@ -519,17 +519,10 @@ class AddressBook:
         file). Nothing else may use the book until `finish_ids`."""
         if self.unused or (self.handle is None and stored.height < BOOK_FROM_ROWS) or not self._catch_up(connection):
             return None
-        pending: Future = Future()
+        from tracker.http import in_background  # loaded already: only a sync's writer keeps a book
+
         handle, first = self.handle, self.highest + 1
-
-        def give() -> None:
-            try:
-                pending.set_result(_given_ids(handle, stored, first))
-            except BaseException as error:  # re-raised by finish_ids, in the writer's thread
-                pending.set_exception(error)
-
-        threading.Thread(target=give, name="tracker-address-ids", daemon=True).start()
-        return pending
+        return in_background(lambda: _given_ids(handle, stored, first), name="tracker-address-ids")
 
     def finish_ids(self, connection: duckdb.DuckDBPyConnection, pending: Future) -> pl.DataFrame | None:
         """The rows `start_ids` was given, with their ids; the new addresses inserted into `addresses`."""

@@ -18,9 +18,9 @@ import polars as pl
 
 from tracker.chains import ChainSpec
 from tracker.errors import BadResponse, RpcError, TrackerError
-from tracker.http import HttpClient
+from tracker.http import HttpClient, in_background
 from tracker.ingest.evm.node import Node, parse_quantity
-from tracker.ingest.evm.rpc import JsonRpcClient, in_background
+from tracker.ingest.evm.rpc import JsonRpcClient
 from tracker.queries import Result
 from tracker.store import Store, analytic_sql, token_decimals, transaction, watch_addresses
 

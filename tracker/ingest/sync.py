@@ -26,11 +26,11 @@ from tracker import http as http_module
 from tracker.chains import ChainSpec
 from tracker.days import day_after, day_start
 from tracker.errors import BadResponse, RpcError, RpcTimeout, TrackerError
-from tracker.http import HttpClient, HttpStatusError
+from tracker.http import HttpClient, HttpStatusError, in_background
 from tracker.ingest import ranges
 from tracker.ingest.evm.logs import LogFilter, read_logs
 from tracker.ingest.evm.node import Node
-from tracker.ingest.evm.rpc import JsonRpcClient, in_background
+from tracker.ingest.evm.rpc import JsonRpcClient
 from tracker.settings import hashed_blocks
 from tracker.tokens import TokenLayout, TokenSpec, check_storable, token_spec
 

@@ -6,9 +6,7 @@ Fetching only: what the answers mean is decided in `decode`.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from tracker.errors import BadResponse, RpcError
@@ -21,21 +19,6 @@ _RATE_LIMITED = re.compile(
     r"rate.?limit|too many requests|request rate|throttl|daily request count|compute units|capacity",
     re.IGNORECASE,
 )
-
-
-def in_background(work: Callable[[], T]) -> Future:
-    """Run `work` (a call to the node) on a daemon thread and hand its answer or error to whoever takes it: calls
-    that do not depend on each other go out together. An abandoned call never holds up the process's exit."""
-    future: Future = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work())
-        except BaseException as error:  # handed to whoever takes the answer
-            future.set_exception(error)
-
-    threading.Thread(target=run, name="tracker-request", daemon=True).start()
-    return future
 
 
 def rpc_error(error: Any, method: str) -> Exception:
