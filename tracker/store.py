@@ -853,7 +853,7 @@ class Store:
         """Insert the batch's transfers, registered as batch_transfers (write_batch unregisters it); `pending`: the
         ids the book is giving them (`AddressBook.start_ids`), else None."""
         con = self.connection
-        with_ids = book.finish_ids(con, pending) if book is not None and pending is not None else None
+        with_ids = book.finish_ids(con, pending) if pending is not None else None
         if with_ids is None:
             register_frame(con, "batch_transfers", batch.stored)
             insert_stored_transfers(con, "batch_transfers")
