@@ -830,6 +830,11 @@ class Store:
 
     # -- writes ---------------------------------------------------------------------------------
 
+    def record_token(self, chain: str, token: str, symbol: str | None, decimals: int) -> None:
+        """A token's row, in a transaction of its own (a step's write finds it there and adds nothing)."""
+        with transaction(self.connection) as con:
+            register_token(con, chain, token, symbol, decimals)
+
     def write_batch(self, batch: Batch, book: AddressBook | None = None) -> None:
         """Replace rows of [from_block, to_block] and move the frontier, atomically. A sync's writer passes
         its address book (kept across its writes)."""

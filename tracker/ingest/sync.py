@@ -702,6 +702,9 @@ class SyncPlan:
     # () -> (start, end) of a first sync into a file that does not exist yet (nothing stored, nothing to heal),
     # so the node serves the first steps while the file is created; None when the range needs the file.
     prepare_new: Callable[[], tuple[int, int]] | None = None
+    # (store) -> None: what a file created for this sync records before its first step, while the node serves
+    # the first requests (the token's row), instead of in the first write after the last answer.
+    start_new_file: Callable[[Store], None] | None = None
 
 
 def _labeled_words(store: Store, spec: ChainSpec) -> list[str]:
@@ -874,8 +877,13 @@ def run_sync(
                 if on_progress:
                     on_progress(Progress(done, end - start + 1, summary.logs))
 
+            def ready() -> None:
+                store = writer.take()
+                if created and plan.start_new_file is not None:
+                    plan.start_new_file(store)
+
             run_pipeline(lambda stop: plan.fetch(start, end, stop), plan.build, write, idle=writer.lend,
-                         linger=writer.hold_left, hurry=writer.readers_waiting, ready=writer.take)
+                         linger=writer.hold_left, hurry=writer.readers_waiting, ready=ready)
         store = writer.take()
         covered = store.sync_ranges(summary.chain, summary.token)
         summary.gaps = [(a[1] + 1, b[0] - 1) for a, b in zip(covered, covered[1:])]
@@ -961,6 +969,7 @@ def sync_chain(
         ),
         build=build,
         prepare_new=prepare_new if options.scope == "all" else None,  # labeled: the words come from the file
+        start_new_file=lambda store: store.record_token(spec.name, options.token, token.symbol, token.decimals),
     )
     summary.seconds = time.perf_counter() - started
     run_sync(db_path, summary, plan, on_progress,
