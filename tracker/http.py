@@ -479,7 +479,7 @@ class BodyBuffers:
     """
 
     LENT_FROM = 1 << 20
-    KEPT = 4  # at most this many buffers kept (a sync reads at most REQUESTS_IN_FLIGHT bodies at once)
+    KEPT = 4  # at most this many buffers kept (a sync reads at most REQUESTS_IN_FLIGHT, 4, bodies at once)
     GROWTH = 1 << 20  # sizes rounded up to this, so a slightly larger next body still fits
 
     def __init__(self) -> None:
