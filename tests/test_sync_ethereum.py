@@ -486,3 +486,47 @@ def test_a_sync_runs_polars_on_one_thread_unless_the_user_says(tmp_path: Path, t
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == (asked or "1")
     assert stored_transfers(tmp_path / "p.duckdb") == token.expected_transfers()
+
+
+@pytest.mark.parametrize("code_delay", [0.0, 1.0])
+def test_the_later_imports_start_once_the_checks_answer_or_soon_after(token: TokenChain, httpserver, monkeypatch,
+                                                                      code_delay: float) -> None:
+    """The sync's later modules start loading (`meanwhile`) once the node's checks have answered, or
+    CHECKS_BEFORE_IMPORTS after they went out when one is slow: a near node's answers never wait behind the
+    imports, and a distant one's round trip still overlaps them."""
+    import time
+
+    import tracker.ingest.sync as sync_module
+    from tracker.ingest.evm.node import Node
+    from tracker.ingest.evm.rpc import JsonRpcClient
+    from tracker.ingest.sync import _checked_head
+    from tracker.tokens import token_spec
+
+    if not code_delay:  # this stand-in forwards to anvil, slower than a near node: give it the time it takes
+        monkeypatch.setattr(sync_module, "CHECKS_BEFORE_IMPORTS", 5.0)
+
+    answered: dict[str, float] = {}
+
+    def handler(request):
+        body = request.get_json(silent=True)
+        if body.get("method") == "eth_getCode":
+            time.sleep(code_delay)
+        forwarded = requests.post(token.anvil.url, data=request.get_data(), headers={"Content-Type": "application/json"})
+        answered[body["method"]] = time.monotonic()  # before the answer leaves: the client has it later
+        return Response(forwarded.content, status=forwarded.status_code, content_type="application/json")
+
+    httpserver.expect_request("/").respond_with_handler(handler)
+    node = Node(JsonRpcClient(httpserver.url_for("/")))
+    loading: list[float] = []
+    sent = time.monotonic()
+    head = _checked_head(node, ETHEREUM, token_spec(ETHEREUM.name, token.address),
+                         meanwhile=lambda: loading.append(time.monotonic()))
+    assert head == token.head() and len(loading) == 1
+    checks = {"eth_blockNumber", "eth_getCode", "eth_call"} | ({"eth_chainId"} if ETHEREUM.chain_id is not None else set())
+    assert set(answered) == checks
+    if code_delay:
+        # Started while the slow check was still out, soon after the checks went out.
+        assert loading[0] < answered["eth_getCode"]
+        assert loading[0] - sent < sync_module.CHECKS_BEFORE_IMPORTS + 0.5
+    else:
+        assert max(answered.values()) < loading[0] < max(answered.values()) + 1.0

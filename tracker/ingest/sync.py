@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -131,17 +132,28 @@ def check_options(options: SyncOptions) -> None:
     ranges.first_plan(options.chunk_size)
 
 
-def _checked_head(node: Node, spec: ChainSpec, token: TokenSpec) -> int:
+# Seconds the node's checks may take before `meanwhile` (the sync's later imports) starts anyway: a near node has
+# answered by then, so its answers need not wait behind the imports for the GIL; a distant one's round trip
+# overlaps the imports.
+CHECKS_BEFORE_IMPORTS = 0.01
+
+
+def _checked_head(node: Node, spec: ChainSpec, token: TokenSpec, meanwhile: Callable[[], None] | None = None) -> int:
     """The node's head, once its chain id and the token's contract and decimals are checked.
 
     The four calls go out together (one round trip to a distant node instead of four) and are judged in the
     order they always were: an unreachable node fails at the head, before the database is touched, then another
-    network, a missing contract and wrong decimals are told apart as before.
+    network, a missing contract and wrong decimals are told apart as before. `meanwhile` runs once they are
+    answered or CHECKS_BEFORE_IMPORTS have passed, whichever comes first.
     """
     address = spec.log_address(token.address)
-    head, chain_id, code, decimals = (in_background(call) for call in (
+    calls = [in_background(call) for call in (
         node.head, (node.chain_id if spec.chain_id is not None else lambda: None),
-        lambda: node.has_code(address), lambda: node.decimals(address)))
+        lambda: node.has_code(address), lambda: node.decimals(address))]
+    if meanwhile is not None:
+        wait_for(calls, timeout=CHECKS_BEFORE_IMPORTS)
+        meanwhile()
+    head, chain_id, code, decimals = calls
     number = head.result()
     node.check_chain_id(spec.name, spec.chain_id, chain_id.result())
     if not code.result():
@@ -914,10 +926,11 @@ _LOADED_WHILE_THE_NODE_ANSWERS = ("tracker.ingest.evm.decode", "tracker.store", 
 
 
 def _load_while_the_node_answers() -> None:
-    """Import the modules the sync needs later on a thread of its own, started before the first call to the node:
-    ≈ 0.1 s of imports overlap the node's round trips (checks, the first eth_getLogs) instead of coming before
-    them. A thread that needs a module meanwhile waits for it (Python's import lock); an import that fails here
-    fails again, with its error, where the module is used. Not a daemon: the process does not end mid-import."""
+    """Import the modules the sync needs later on a thread of its own, started once the node's checks are out
+    (`_checked_head`): ≈ 0.1 s of imports overlap the node's round trips (the first eth_getLogs, a distant node's
+    checks) instead of coming before them (BENCHMARKS.md, issue 22's eleventh pass). A thread that needs a module
+    meanwhile waits for it (Python's import lock); an import that fails here fails again, with its error, where
+    the module is used. Not a daemon: the process does not end mid-import."""
 
     def load() -> None:
         for name in _LOADED_WHILE_THE_NODE_ANSWERS:
@@ -941,10 +954,9 @@ def sync_chain(
     token = token_spec(spec.name, options.token)
     check_storable(token)
     started = time.perf_counter()
-    _load_while_the_node_answers()
     rpc = JsonRpcClient(options.rpc_url, http)
     node = Node(rpc)
-    head = _checked_head(node, spec, token)
+    head = _checked_head(node, spec, token, meanwhile=_load_while_the_node_answers)
     end = _end_block(node, options, head)
     summary = SyncSummary(chain=spec.name, token=options.token)
 
