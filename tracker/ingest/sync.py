@@ -341,8 +341,8 @@ def _refusal_text(error: Exception) -> str | None:
 
 # eth_getLogs requests in flight over adjacent ranges: the node answers some while earlier answers cross the
 # wire and are parsed (cryo does the same). Answers are still taken in block order. A node serves concurrent
-# requests on several cores (anvil, geth); with two in flight one of them sat idle while the tracker parsed
-# (BENCHMARKS.md, issue 22's eleventh pass). KEPT body buffers in tracker.http match this number.
+# requests on several cores (anvil does, measured); with two in flight one of them sat idle while the tracker
+# parsed (BENCHMARKS.md, issue 22's eleventh pass). KEPT body buffers in tracker.http match this number.
 REQUESTS_IN_FLIGHT = 4
 # Requests asked for beyond those at the node: each waits for a node slot, so a slot whose answer is being
 # built (decoded, timestamped, checked) is handed to the next range at once.
