@@ -138,7 +138,7 @@ def check_options(options: SyncOptions) -> None:
 CHECKS_BEFORE_IMPORTS = 0.01
 
 
-def _checked_head(node: Node, spec: ChainSpec, token: TokenSpec, meanwhile: Callable[[], None] | None = None) -> int:
+def _checked_head(node: Node, spec: ChainSpec, token: TokenSpec, meanwhile: Callable[[], None]) -> int:
     """The node's head, once its chain id and the token's contract and decimals are checked.
 
     The four calls go out together (one round trip to a distant node instead of four) and are judged in the
@@ -150,9 +150,8 @@ def _checked_head(node: Node, spec: ChainSpec, token: TokenSpec, meanwhile: Call
     calls = [in_background(call) for call in (
         node.head, (node.chain_id if spec.chain_id is not None else lambda: None),
         lambda: node.has_code(address), lambda: node.decimals(address))]
-    if meanwhile is not None:
-        wait_for(calls, timeout=CHECKS_BEFORE_IMPORTS)
-        meanwhile()
+    wait_for(calls, timeout=CHECKS_BEFORE_IMPORTS)
+    meanwhile()
     head, chain_id, code, decimals = calls
     number = head.result()
     node.check_chain_id(spec.name, spec.chain_id, chain_id.result())
