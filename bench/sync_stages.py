@@ -97,10 +97,14 @@ def instrument() -> None:
 
 
 class _TimedCommit:
-    """Stands in for a connection inside store.transaction, so its commit is timed apart."""
+    """Stands in for a connection inside store.transaction, so its commit is timed apart (what the
+    transaction's body runs goes to the connection itself)."""
 
     def __init__(self, connection) -> None:
         self.connection = connection
+
+    def __getattr__(self, name: str):
+        return getattr(self.connection, name)
 
     def begin(self) -> None:
         self.connection.begin()
