@@ -108,9 +108,15 @@ def store_reading(store: Store, chain: str, token: str, reading: Reading) -> Non
             [chain, token, reading.block, Decimal(reading.total_supply), units(reading.total_supply, decimals), reading.owner],
         )
         if reading.balances:
-            con.executemany(
-                "INSERT OR REPLACE INTO balance_anchors VALUES (?, ?, ?, ?, ?, ?)",
-                [[chain, token, a, reading.block, Decimal(b), units(b, decimals)] for a, b in reading.balances.items()],
+            # One statement for all wallets: executemany runs one per row (≈ 1.5 ms each: 1.5 s for the ≈ 1,000
+            # bundled Ethereum labels). The figures go as exact text, cast to the columns' types on insert.
+            con.execute(
+                "INSERT OR REPLACE INTO balance_anchors SELECT $chain, $token, wallet.address, $block, wallet.raw,"
+                " wallet.balance FROM (SELECT unnest($addresses) AS address, unnest($raw) AS raw,"
+                " unnest($balances) AS balance) wallet",
+                {"chain": chain, "token": token, "block": reading.block, "addresses": list(reading.balances),
+                 "raw": [str(raw) for raw in reading.balances.values()],
+                 "balances": [format(units(raw, decimals), "f") for raw in reading.balances.values()]},
             )
             watch_addresses(con)
 
