@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 import tracker.http
 from tracker.errors import RpcError, TrackerError
 from tracker.http import HttpClient, RetryPolicy, parse_retry_after
-from tracker.ingest.evm.rpc import JsonRpcClient
+from tracker.ingest.evm.rpc import BATCHES_IN_FLIGHT, JsonRpcClient
 
 
 @pytest.fixture
@@ -119,6 +121,54 @@ def test_batch_falls_back_when_provider_refuses_batches(httpserver, waits) -> No
     client = JsonRpcClient(httpserver.url_for("/"), batch_size=8)
     params = [[hex(n)] for n in range(7)]
     assert client.batch("echo", params) == [hex(n) for n in range(7)]  # in request order, whatever the answer order
+    assert client.batch_size == 2
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[HTTPServer]:
+    """A server that answers requests at once, each on its own thread (the default one answers one at a time)."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
+
+
+def test_batch_parts_go_out_together_after_the_first_and_come_back_in_order(threaded_server) -> None:
+    httpserver = threaded_server
+    at_once, most, lock = [0], [0], threading.Lock()
+
+    def handler(request):
+        with lock:
+            at_once[0] += 1
+            most[0] = max(most[0], at_once[0])
+        time.sleep(0.2)  # long enough for every part sent together to be at the server at once
+        with lock:
+            at_once[0] -= 1
+        body = request.get_json()
+        return Response(json.dumps([{"jsonrpc": "2.0", "id": item["id"], "result": item["params"][0]} for item in body]))
+
+    httpserver.expect_request("/").respond_with_handler(handler)
+    client = JsonRpcClient(httpserver.url_for("/"), batch_size=3)
+    params = [[hex(n)] for n in range(3 + 3 * BATCHES_IN_FLIGHT + 2)]  # the first part, then more than one round
+    assert client.batch("echo", params) == [hex(n) for n in range(len(params))]
+    assert most[0] == BATCHES_IN_FLIGHT
+    assert len(httpserver.log) == 1 + BATCHES_IN_FLIGHT + 1
+
+
+def test_a_part_refused_among_those_sent_together_is_asked_again_smaller(httpserver) -> None:
+    def handler(request):
+        body = request.get_json()
+        if len(body) > 2 and body[0]["params"][0] != "0x0":  # only the first part may be large: a cap learned late
+            return Response(json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "batch too large"}}))
+        return Response(json.dumps([{"jsonrpc": "2.0", "id": item["id"], "result": item["params"][0]} for item in body]))
+
+    httpserver.expect_request("/").respond_with_handler(handler)
+    client = JsonRpcClient(httpserver.url_for("/"), batch_size=4)
+    params = [[hex(n)] for n in range(13)]
+    assert client.batch("echo", params) == [hex(n) for n in range(13)]
     assert client.batch_size == 2
 
 
