@@ -190,6 +190,20 @@ def test_new_labels_are_anchored_by_the_next_sync(world) -> None:
     assert reserves["ExC"] == "200.000000"  # USER2 received 200 from ExA on 2026-03-02
 
 
+def test_a_sync_of_an_older_range_anchors_at_the_synced_frontier(world) -> None:
+    """The anchors' calls go out once a sync's last range is answered, at that range's end; a sync that fills an
+    older range ends below the file's frontier, and its anchors are still read at the frontier."""
+    chain_name, db, chain, spell, sync = world
+    ((frontier,),) = rows(db, "SELECT last_block FROM sync_state")
+    ((older,),) = rows(db, "SELECT min(block_number) FROM transfer_logs")
+    assert older < frontier and rows(db, "SELECT count(*) FROM balance_anchors WHERE block_number = ?", [older]) == [(0,)]
+    again = run_cli(*sync, "--from-block", str(older), "--to-block", str(older))
+    assert again.returncode == 0, again.stderr
+    assert f"and totalSupply at block {frontier:,}" in again.stdout
+    assert rows(db, "SELECT count(*) FROM balance_anchors WHERE block_number = ?", [older]) == [(0,)]
+    assert rows(db, "SELECT count(*) FROM supply_anchors WHERE block_number = ?", [older]) == [(0,)]
+
+
 def test_latest_only_node_anchors_at_its_head_and_counts_it_once_synced(tmp_path: Path, anvil: Anvil, compiled, httpserver) -> None:
     """java-tron answers eth_call only for `latest`: anchors land on the head and wait for the index to reach it."""
     import json as jsonlib

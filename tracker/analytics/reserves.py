@@ -10,6 +10,8 @@ those derived numbers with the node's own at one block.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -121,10 +123,12 @@ def store_reading(store: Store, chain: str, token: str, reading: Reading) -> Non
             watch_addresses(con)
 
 
-def anchor_after_sync(store: Store, node: Node, spec: ChainSpec, token: str, progressed: bool) -> tuple[int, int] | None:
+def anchor_after_sync(store: Store, node: Node, spec: ChainSpec, token: str, progressed: bool,
+                      asked_early: Callable[[int, list[str]], Future | None] | None = None) -> tuple[int, int] | None:
     """Anchor at the last synced block: every labeled wallet after progress, else only wallets still unanchored.
 
-    Returns (block, wallets anchored) or None when nothing needed reading.
+    Returns (block, wallets anchored) or None when nothing needed reading. `asked_early(block, wallets)`: the
+    `read_chain` a sync started while its last steps were written, if it was for that block and those wallets.
     """
     state = store.sync_state(spec.name, token)
     if state is None:
@@ -140,8 +144,9 @@ def anchor_after_sync(store: Store, node: Node, spec: ChainSpec, token: str, pro
         ).fetchall()[0][0]
         if not wallets and has_supply:
             return None
+    asked = asked_early(state.last_block, wallets) if asked_early is not None and progressed else None
     try:
-        reading = read_chain(node, spec, token, state.last_block, wallets)
+        reading = asked.result() if asked is not None else read_chain(node, spec, token, state.last_block, wallets)
     except RpcError:
         # Nodes that serve only the latest state (java-tron, pruned nodes): anchor at the head instead.
         # Such an anchor counts once a later sync has indexed up to its block.

@@ -958,11 +958,12 @@ def sync_chain(
     head = _checked_head(node, spec, token, meanwhile=_load_while_the_node_answers)
     end = _end_block(node, options, head)
     summary = SyncSummary(chain=spec.name, token=options.token)
-
+    early = _EarlyAnchorReading()
     topic_filters = all_events(token.layout)
 
     def prepare(store: Store) -> tuple[int, int]:
         nonlocal topic_filters
+        early.know_wallets(store, spec.name)
         check_source(store, spec.name, options.token, options.source, options.scope)
         if options.scope == "labeled":
             topic_filters = labeled_topic_filters(token.layout, _labeled_words(store, spec), options.max_subtopics)
@@ -975,26 +976,61 @@ def sync_chain(
     def build(step: RawStep) -> Batch:
         return build_batch(rpc, node, spec, token, step, topic_filters, options.scope)
 
+    def fetch(start: int, stop_at: int, stop: threading.Event) -> Iterator[RawStep]:
+        yield from fetch_raw_steps(rpc, spec, token, start, stop_at, options.chunk_size, summary, stop, topic_filters, build)
+        early.ask(node, spec, options.token, stop_at)  # every range answered: the node reads while the rows go in
+
+    def start_new_file(store: Store) -> None:
+        store.record_token(spec.name, options.token, token.symbol, token.decimals)
+        early.know_wallets(store, spec.name)
+
     plan = SyncPlan(
         prepare=prepare,
-        fetch=lambda start, stop_at, stop: fetch_raw_steps(
-            rpc, spec, token, start, stop_at, options.chunk_size, summary, stop, topic_filters, build
-        ),
+        fetch=fetch,
         build=build,
         prepare_new=prepare_new if options.scope == "all" else None,  # labeled: the words come from the file
-        start_new_file=lambda store: store.record_token(spec.name, options.token, token.symbol, token.decimals),
+        start_new_file=start_new_file,
     )
     summary.seconds = time.perf_counter() - started
     run_sync(db_path, summary, plan, on_progress,
-             finish=lambda store: anchor_after(store, node, spec, options.token, summary))
+             finish=lambda store: anchor_after(store, node, spec, options.token, summary, early))
     return summary
 
 
-def anchor_after(store: Store, node: Node, spec: ChainSpec, token: str, summary: SyncSummary) -> None:
+class _EarlyAnchorReading:
+    """The anchors' node calls made while a sync's last steps are written, not after them: asked once every range
+    is answered, at the block the sync ends at, for the wallets labeled when the sync opened the file; taken only
+    if the sync's state ends at that block and the same wallets are labeled when the anchors are stored."""
+
+    def __init__(self) -> None:
+        self.wallets: list[str] | None = None
+        self.block: int | None = None
+        self.answer: Future | None = None
+
+    def know_wallets(self, store: Store, chain: str) -> None:
+        from tracker.analytics.reserves import labeled_addresses
+
+        self.wallets = labeled_addresses(store, chain)
+
+    def ask(self, node: Node, spec: ChainSpec, token: str, block: int) -> None:
+        from tracker.analytics.reserves import read_chain
+
+        wallets = self.wallets
+        if wallets is not None:
+            self.block = block
+            self.answer = in_background(lambda: read_chain(node, spec, token, block, wallets), name="tracker-anchors")
+
+    def answer_for(self, block: int, wallets: list[str]) -> Future | None:
+        return self.answer if self.block == block and self.wallets == wallets else None
+
+
+def anchor_after(store: Store, node: Node, spec: ChainSpec, token: str, summary: SyncSummary,
+                 early: _EarlyAnchorReading | None = None) -> None:
     """Read balances and supply at the last synced block; the synced rows stay even if the node refuses."""
     from tracker.analytics.reserves import anchor_after_sync
 
     try:
-        summary.anchor = anchor_after_sync(store, node, spec, token, progressed=not summary.up_to_date)
+        summary.anchor = anchor_after_sync(store, node, spec, token, progressed=not summary.up_to_date,
+                                           asked_early=early.answer_for if early is not None else None)
     except TrackerError as error:
         summary.anchor_warning = f"could not read balances at the last synced block: {error}"
