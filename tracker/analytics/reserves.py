@@ -110,8 +110,8 @@ def store_reading(store: Store, chain: str, token: str, reading: Reading) -> Non
             [chain, token, reading.block, Decimal(reading.total_supply), units(reading.total_supply, decimals), reading.owner],
         )
         if reading.balances:
-            # One statement for all wallets: executemany runs one per row (≈ 1.5 ms each: 1.5 s for the ≈ 1,000
-            # bundled Ethereum labels). The figures go as exact text, cast to the columns' types on insert.
+            # One statement for all wallets: executemany runs one statement a row, seconds for the bundled labels
+            # (BENCHMARKS.md, issue 22's twelfth pass). The figures go as exact text, cast to the columns' types.
             con.execute(
                 "INSERT OR REPLACE INTO balance_anchors SELECT $chain, $token, wallet.address, $block, wallet.raw,"
                 " wallet.balance FROM (SELECT unnest($addresses) AS address, unnest($raw) AS raw,"

@@ -959,6 +959,7 @@ def sync_chain(
     end = _end_block(node, options, head)
     summary = SyncSummary(chain=spec.name, token=options.token)
     early = _EarlyAnchorReading()
+
     topic_filters = all_events(token.layout)
 
     def prepare(store: Store) -> tuple[int, int]:
@@ -978,7 +979,8 @@ def sync_chain(
 
     def fetch(start: int, stop_at: int, stop: threading.Event) -> Iterator[RawStep]:
         yield from fetch_raw_steps(rpc, spec, token, start, stop_at, options.chunk_size, summary, stop, topic_filters, build)
-        early.ask(node, spec, options.token, stop_at)  # every range answered: the node reads while the rows go in
+        if not stop.is_set():  # every range answered: the node reads the anchors while the last rows go in
+            early.ask(node, spec, options.token, stop_at)
 
     def start_new_file(store: Store) -> None:
         store.record_token(spec.name, options.token, token.symbol, token.decimals)

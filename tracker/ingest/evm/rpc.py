@@ -16,8 +16,8 @@ from tracker.http import HttpClient, RetryableRpcError, in_background, parse_jso
 T = TypeVar("T")
 
 # Batches of one list of calls in flight at once, once the first has been answered at its size (a provider's cap on
-# a batch is learned from one refusal, not several). A distant node's round trips then overlap: the balanceOf of the
-# ≈ 1,000 bundled Ethereum wallets, 100 calls a batch, was eleven round trips one after the other.
+# a batch is learned from one refusal, not several). A distant node's round trips then overlap: a sync's anchors ask
+# balanceOf of every labeled wallet, a thousand of them with the bundled labels (BENCHMARKS.md, issue 22's twelfth pass).
 BATCHES_IN_FLIGHT = 4
 
 # JSON-RPC errors that mean "slow down" (retry later), not "bad request".
@@ -90,9 +90,11 @@ class JsonRpcClient:
         answered = False  # has a batch of self.batch_size been answered?
         while start < len(params_list):
             size = self.batch_size
-            parts = [params_list[first : first + size]
-                     for first in range(start, min(len(params_list), start + size * (BATCHES_IN_FLIGHT if answered else 1)), size)]
-            sent = [in_background(functools.partial(self._send_batch, method, part)) for part in parts] if len(parts) > 1 else None
+            upto = min(len(params_list), start + size * (BATCHES_IN_FLIGHT if answered else 1))
+            parts = [params_list[first : first + size] for first in range(start, upto, size)]
+            sent = None
+            if len(parts) > 1:
+                sent = [in_background(functools.partial(self._send_batch, method, part)) for part in parts]
             for index, part in enumerate(parts):
                 try:
                     results.extend(sent[index].result() if sent else self._send_batch(method, part))
