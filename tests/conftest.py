@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from tests.support import dataset
 from tests.support.chain import DECLARED, Anvil, Compiled, ToolMissing, compile_token
@@ -59,6 +60,19 @@ def anvil() -> Iterator[Anvil]:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture
+def threaded_httpserver() -> Iterator[HTTPServer]:
+    """A loopback server that answers each request on its own thread: pytest-httpserver's default one answers one
+    request at a time, so requests a client sends together would reach it one after another."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,15 +44,9 @@ def no_waits(monkeypatch) -> None:
 
 
 @pytest.fixture
-def httpserver() -> Iterator[HTTPServer]:
+def httpserver(threaded_httpserver: HTTPServer) -> HTTPServer:
     """A threaded server: a hanging answer must not hold up the client's retry behind it."""
-    server = HTTPServer(threaded=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.clear()
-        server.stop()
+    return threaded_httpserver
 
 
 def contents(db: Path, block_hashes: bool = True) -> dict:

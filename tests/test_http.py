@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 import tracker.http
@@ -124,20 +123,8 @@ def test_batch_falls_back_when_provider_refuses_batches(httpserver, waits) -> No
     assert client.batch_size == 2
 
 
-@pytest.fixture
-def threaded_server() -> Iterator[HTTPServer]:
-    """A server that answers requests at once, each on its own thread (the default one answers one at a time)."""
-    server = HTTPServer(threaded=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.clear()
-        server.stop()
-
-
-def test_batch_parts_go_out_together_after_the_first_and_come_back_in_order(threaded_server) -> None:
-    httpserver = threaded_server
+def test_batch_parts_go_out_together_after_the_first_and_come_back_in_order(threaded_httpserver) -> None:
+    httpserver = threaded_httpserver
     at_once, most, lock = [0], [0], threading.Lock()
 
     def handler(request):

@@ -245,13 +245,11 @@ def test_block_range_limit_is_learned(tmp_path: Path, token: TokenChain, httpser
     assert stored_transfers(db) == token.expected_transfers()
 
 
-def test_requests_in_flight_are_written_in_block_order(tmp_path: Path, token: TokenChain) -> None:
+def test_requests_in_flight_are_written_in_block_order(tmp_path: Path, token: TokenChain, threaded_httpserver) -> None:
     """Two eth_getLogs run at once: the earlier range is answered after the later one, and a range past
     block 20 is refused once; the rows and ranges written are those of a plain sync."""
     import threading
     import time
-
-    from pytest_httpserver import HTTPServer
 
     scenario(token)
     token.mine(30)
@@ -280,14 +278,9 @@ def test_requests_in_flight_are_written_in_block_order(tmp_path: Path, token: To
             passed.append(low)
         return None
 
-    server = HTTPServer(threaded=True)
-    server.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, intercept))
-    server.start()
-    try:
-        db = tmp_path / "inflight.duckdb"
-        summary = sync_chain(db, ETHEREUM, options(token, url=server.url_for("/"), chunk_size=2))
-    finally:
-        server.stop()
+    threaded_httpserver.expect_request("/").respond_with_handler(forwarding_handler(token.anvil.url, intercept))
+    db = tmp_path / "inflight.duckdb"
+    summary = sync_chain(db, ETHEREUM, options(token, url=threaded_httpserver.url_for("/"), chunk_size=2))
     clean = tmp_path / "clean.duckdb"
     sync_chain(clean, ETHEREUM, options(token))
     assert all_contents(db) == all_contents(clean)
