@@ -8,7 +8,9 @@ bundled labels, ≈ 1,000 Ethereum wallets), and a few new blocks. This emits `-
 (10,000 a block, as sync_bench does), syncs all but the last `--tail-blocks` blocks into a file and runs
 `labels list` on it (not timed), then, `--rounds` times, syncs the tail into a fresh copy of that file and
 prints the whole process's wall time and its summary lines. `--node-delay S` puts a loopback proxy in front of
-the node that holds every request S seconds before forwarding it (a distant node's round trip).
+the node that holds every request S seconds before forwarding it (a distant node's round trip). `--file-addresses N`
+adds N made-up addresses to the prepared file (ids after its own, as syncs give them): the file of a user who has
+synced months, whose addresses a sync's writer reads into memory or looks up per write.
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ def main() -> None:
     parser.add_argument("--tail-blocks", type=int, default=2)
     parser.add_argument("--node-delay", type=float, default=0.0)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--file-addresses", type=int, default=0)
     options = parser.parse_args()
 
     compile_tracker()
@@ -126,7 +129,16 @@ def main() -> None:
                 if done.returncode != 0:
                     raise SystemExit(f"preparing the file failed: {done.stderr.strip()}")
             wallets = len(done.stdout.splitlines()) - 1
-            print(f"file: blocks 0-{head - options.tail_blocks:,} synced, {wallets:,} bundled Ethereum labels loaded;"
+            if options.file_addresses:
+                import duckdb
+
+                with duckdb.connect(str(prepared)) as connection:
+                    connection.execute(
+                        "INSERT INTO addresses SELECT CAST(first + i AS INTEGER), printf('0x%040x', 167772160 + i)"
+                        " FROM (SELECT max(address_id) AS first FROM addresses), range(1, $n + 1) t(i)",
+                        {"n": options.file_addresses})
+            print(f"file: blocks 0-{head - options.tail_blocks:,} synced, {wallets:,} bundled Ethereum labels loaded, "
+                  f"{options.file_addresses:,} addresses added;"
                   f" node {'behind a proxy adding ' + format(options.node_delay, 'g') + ' s a request' if proxy else 'local'}")
             seconds = []
             for round_number in range(1, options.rounds + 1):

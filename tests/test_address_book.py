@@ -309,6 +309,30 @@ def test_small_steps_and_the_switch_leave_the_book_unloaded(tmp_path: Path, monk
     assert AddressBook().unused
 
 
+def test_a_large_files_first_write_is_looked_up_and_the_book_read_in_at_the_second(tmp_path: Path, every_step,
+                                                                                  monkeypatch) -> None:
+    db = tmp_path / "t.duckdb"
+    monkeypatch.setattr(store, "BOOK_LOADED_AT_ONCE", 2)
+    before = batch(9, [(address(1), address(2)), (address(3), address(1))])
+    with Store.open(db) as s:
+        s.write_batch(before, AddressBook())  # a file of 3 addresses: over the (lowered) bound
+    book = AddressBook()
+    one = batch(10, [(address(2), address(4))])
+    two = batch(11, [(address(4), address(5)), (address(1), address(6))])
+    with Store.open(db) as s:
+        s.write_batch(one, book)
+        assert book.handle is None and not book.unused  # looked up in the file: a one-write sync never reads it in
+        s.write_batch(two, book)
+        assert book.handle is not None and book.highest == 6
+    assert stored(db) == expected(before, one, two)
+    check_dense(db)
+    small = AddressBook()
+    monkeypatch.setattr(store, "BOOK_LOADED_AT_ONCE", 6)
+    with Store.open(db) as s:
+        s.write_batch(batch(12, [(address(7), address(1))]), small)
+    assert small.handle is not None and small.highest == 7  # a file within the bound is read in at once
+
+
 def test_a_file_whose_ids_are_not_dense_is_looked_up_as_before(tmp_path: Path, every_step) -> None:
     db = tmp_path / "t.duckdb"
     with Store.open(db) as s:

@@ -469,6 +469,10 @@ _addressbook = compiled.load("tracker._addressbook")  # None: every step's addre
 ADDRESS_BOOK_SWITCH = "TRACKER_ADDRESS_BOOK"  # "0": look every step's addresses up in the file (to compare)
 BOOK_FROM_ROWS = 10_000  # a sync loads its book at the first step this large: a tail sync of a few logs never does
 BOOK_MOST_ADDRESSES = 2_000_000  # a file with more is not held in memory (≈ 100 bytes an address); steps scan it
+# A file with more addresses than this: a sync's first write looks its addresses up in the file, and the book is
+# loaded from its second write on. Reading a book in costs as much as several writes' lookups (BENCHMARKS.md, issue
+# 22's twelfth pass), and a cron's sync of the last few minutes is one write.
+BOOK_LOADED_AT_ONCE = 250_000
 _BOOK_LOAD_ROWS = 500_000  # addresses read from the file per statement while loading
 
 
@@ -507,6 +511,7 @@ class AddressBook:
         self.handle: object | None = None
         self.highest = 0  # the highest id held (the book holds ids 1..highest)
         self.unused = _addressbook is None or not compiled.switched_on(ADDRESS_BOOK_SWITCH)
+        self.first_write_seen = False  # a large file's first write (of a step the book would take) is looked up
 
     def drop(self) -> None:
         self.handle, self.highest = None, 0
@@ -517,7 +522,13 @@ class AddressBook:
         runs the write's other statements (DuckDB and the book's C code both let go of the GIL); `finish_ids`
         takes the answer. None when the book is not used for this step (the caller looks the addresses up in the
         file). Nothing else may use the book until `finish_ids`."""
-        if self.unused or (self.handle is None and stored.height < BOOK_FROM_ROWS) or not self._catch_up(connection):
+        if self.unused or (self.handle is None and stored.height < BOOK_FROM_ROWS):
+            return None
+        if self.handle is None and not self.first_write_seen:
+            self.first_write_seen = True
+            if connection.execute("SELECT count(*) FROM addresses").fetchall()[0][0] > BOOK_LOADED_AT_ONCE:
+                return None
+        if not self._catch_up(connection):
             return None
         from tracker.http import in_background  # loaded already: only a sync's writer keeps a book
 
