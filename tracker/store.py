@@ -524,11 +524,12 @@ class AddressBook:
         file). Nothing else may use the book until `finish_ids`."""
         if self.unused or (self.handle is None and stored.height < BOOK_FROM_ROWS):
             return None
+        count, highest = connection.execute("SELECT count(*), coalesce(max(address_id), 0) FROM addresses").fetchall()[0]
         if self.handle is None and not self.first_write_seen:
             self.first_write_seen = True
-            if connection.execute("SELECT count(*) FROM addresses").fetchall()[0][0] > BOOK_LOADED_AT_ONCE:
+            if count > BOOK_LOADED_AT_ONCE:
                 return None
-        if not self._catch_up(connection):
+        if not self._catch_up(connection, count, highest):
             return None
         from tracker.http import in_background  # loaded already: only a sync's writer keeps a book
 
@@ -553,11 +554,11 @@ class AddressBook:
             self.unused = True
         return with_ids
 
-    def _catch_up(self, connection: duckdb.DuckDBPyConnection) -> bool:
-        """Make the book hold exactly the file's addresses; False if it cannot (too many, ids not dense)."""
+    def _catch_up(self, connection: duckdb.DuckDBPyConnection, count: int, highest: int) -> bool:
+        """Make the book hold exactly the file's addresses (`count` of them, the highest id `highest`, as read in
+        this transaction); False if it cannot (too many, ids not dense)."""
         import polars as pl
 
-        count, highest = connection.execute("SELECT count(*), coalesce(max(address_id), 0) FROM addresses").fetchall()[0]
         if count != highest or count > BOOK_MOST_ADDRESSES:
             self.drop()
             self.unused = True  # for the rest of this sync
